@@ -1,0 +1,61 @@
+/* cli.h — conventions shared by every program: messages as "prog: ...",
+ * exit codes (0 ok, 1 data/runtime error, 2 usage), checked numeric options,
+ * --threads, a progress line on stderr only when it is a terminal.
+ *
+ * Typical main:
+ *   cli_init("embed", usage_text);   // usage_text: full --help text
+ *   ... getopt_long loop; unknown option -> cli_usage_error(NULL);
+ *   n = cli_long("--batch-size", optarg, 1, 65536);
+ */
+#ifndef GCSE_CLI_H
+#define GCSE_CLI_H
+#include <stdio.h>
+#include <stdnoreturn.h>
+
+enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
+
+extern const char *cli_prog;     /* program name, for messages */
+
+/* Remember the program name and its --help text; ignore SIGPIPE so that a
+ * closed stdout is seen as EPIPE by the writer (which then exits 0). */
+void cli_init(const char *prog, const char *help);
+/* "prog: message\n" on stderr. */
+void cli_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: message\n" on stderr, exit 1. */
+noreturn void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: message\n" (if fmt) then "usage: ..." line(s) and "Try 'prog --help'", exit 2. */
+noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the --help text to stdout, exit 0. */
+noreturn void cli_help(void);
+/* Print "prog (gcse) VERSION" to stdout, exit 0. */
+noreturn void cli_version(void);
+
+/* Checked numeric options: whole string must parse, value within [lo, hi];
+ * otherwise a usage error naming the option. */
+long cli_long(const char *opt, const char *arg, long lo, long hi);
+double cli_double(const char *opt, const char *arg, double lo, double hi);
+/* --threads N: 1..1024; 0 or absent means all cores. Sets OpenMP and BLIS. */
+int cli_threads(const char *arg);
+void cli_set_threads(int n);     /* n <= 0: all online cores */
+
+/* Allocation that never returns NULL (dies with "out of memory"). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Progress line on stderr: enabled when stderr is a tty (or forced with
+ * --progress) and not -q. progress_tick is cheap; it redraws at most 4 times
+ * a second: "\rprog: N records, R/s, Ts". progress_done ends the line. */
+typedef struct progress {
+	int enabled;
+	long n;
+	double t0, last;
+	const char *unit;
+} progress;
+void progress_init(progress *p, int mode, const char *unit); /* mode: -1 quiet, 0 auto, 1 forced */
+void progress_tick(progress *p, long n_done);
+void progress_done(progress *p);
+
+double now_seconds(void);        /* monotonic clock */
+#endif

@@ -1,0 +1,76 @@
+/* ndjson.h — newline-delimited JSON in and out, with libjq's jv values.
+ *
+ * Reading: file operands or stdin ("-" or none); gzip input is read
+ * transparently (zlib). One record per line, parsed on its own, so that an
+ * error reads "prog: FILE:LINE: what". Blank lines are ignored; lines of any
+ * length work. By default a bad line is fatal (exit 1); with skip_bad it is
+ * skipped, counted, and the count is printed by ndjson_close.
+ *
+ *   ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
+ *   jv rec;
+ *   while (ndjson_next(r, &rec)) {            // rec: an object, owned by caller
+ *       jv text;
+ *       if (!ndjson_get_string(r, rec, "text", &text)) { jv_free(rec); continue; }
+ *       ...
+ *   }
+ *   ndjson_close(r);
+ *
+ * Writing: compact JSON, one record per line, numbers in the shortest text
+ * that reads back as the same double; vectors of float32 in the shortest text
+ * that reads back as the same float. A record is formatted whole before it is
+ * written, so a failing program never leaves half a line. EPIPE on stdout
+ * exits 0 quietly; any other write error is fatal. */
+#ifndef GCSE_NDJSON_H
+#define GCSE_NDJSON_H
+#include <jv.h>
+#include <stddef.h>
+
+typedef struct ndjson_reader ndjson_reader;
+
+ndjson_reader *ndjson_open(char **files, int nfiles, int skip_bad);
+/* Next record (a JSON object) into *out; 0 at end of input. Invalid JSON,
+ * invalid UTF-8 or a non-object is reported (or skipped with skip_bad). */
+int ndjson_next(ndjson_reader *r, jv *out);
+/* Where the last record came from (for messages). */
+const char *ndjson_filename(const ndjson_reader *r);
+long ndjson_lineno(const ndjson_reader *r);
+/* Report a bad record: "prog: FILE:LINE: message". Without skip_bad this
+ * exits 1; with it, counts the line as skipped and returns. */
+void ndjson_bad(ndjson_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Field getters: on success store the value (caller frees) and return 1; on
+ * a missing field or a wrong type call ndjson_bad ("field \"x\": missing",
+ * "field \"x\": expected string, got number") and return 0. */
+int ndjson_get_string(ndjson_reader *r, jv rec, const char *key, jv *out);
+int ndjson_get_number(ndjson_reader *r, jv rec, const char *key, double *out);
+/* A numeric array of exactly dim entries (dim 0: any length, stored in *dim).
+ * *out is malloc'ed float[dim]. */
+int ndjson_get_vector(ndjson_reader *r, jv rec, const char *key, float **out, int *dim);
+/* Optional field: 1 and *out if present and not null, 0 if absent/null,
+ * -1 after ndjson_bad if of the wrong kind. */
+int ndjson_opt_string(ndjson_reader *r, jv rec, const char *key, jv *out);
+int ndjson_opt_number(ndjson_reader *r, jv rec, const char *key, double *out);
+long ndjson_skipped(const ndjson_reader *r);
+/* Close; prints "prog: skipped N bad lines" when any were skipped. */
+void ndjson_close(ndjson_reader *r);
+
+/* jv kind name for messages ("string", "number", ...). */
+const char *ndjson_kind_name(jv v);
+
+/* ---- output ---- */
+/* Write one record (consumed) as one line on stdout. */
+void ndjson_write(jv rec);
+/* Write a record (consumed) with float vectors appended as fields: keys[i]
+ * gets vecs[i][0..dim-1]. An existing field of the same name is replaced. */
+void ndjson_write_vectors(jv rec, int nvec, const char *const *keys,
+                          const float *const *vecs, int dim);
+/* Format into a growing buffer (exposed for tests and other writers). */
+typedef struct strbuf { char *s; size_t len, cap; } strbuf;
+void sb_putc(strbuf *b, char c);
+void sb_puts(strbuf *b, const char *s, size_t n);
+void sb_json(strbuf *b, jv v);          /* does not consume v */
+void sb_json_string(strbuf *b, const char *s, size_t n);
+int fmt_double(char *buf, double x);    /* shortest round-trip; returns length; buf >= 32 */
+int fmt_float(char *buf, float x);      /* shortest round-trip as float32 */
+/* Flush stdout and check for errors (called at exit by programs). */
+void ndjson_finish(void);
+#endif
