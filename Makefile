@@ -6,6 +6,7 @@
 #   make deps                 install the Debian packages the build and tests need
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
+DATADIR ?= $(PREFIX)/share/gcse
 CC      ?= cc
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 # blis.h has no pkg-config file and warns under -Wall: include it as a system header.
@@ -24,7 +25,7 @@ endif
 # Our own kernels (LayerNorm, softmax, GELU) vectorise with the host ISA; ARCH= for a portable build.
 ARCH    ?= -march=native
 
-CPPFLAGS += -D_GNU_SOURCE -DGCSE_VERSION='"$(VERSION)"' -Ilib -isystem $(BLIS_INC)
+CPPFLAGS += -D_GNU_SOURCE -DGCSE_VERSION='"$(VERSION)"' -DGCSE_DATADIR='"$(DATADIR)"' -Ilib -isystem $(BLIS_INC)
 CFLAGS   += -std=c11 $(OPT) -Wall -Wextra -Wno-unused-parameter -fopenmp $(ARCH)
 LDFLAGS  += $(OPT) -fopenmp
 LDLIBS   += -ljq -lcurl -lblis -lutf8proc -lz -lm -lpthread
@@ -71,6 +72,8 @@ install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
+	if [ -d prompts ]; then install -d $(DESTDIR)$(DATADIR)/prompts && \
+		install -m 644 prompts/* $(DESTDIR)$(DATADIR)/prompts; fi
 
 clean:
 	rm -rf build build-san
