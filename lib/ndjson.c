@@ -384,6 +384,10 @@ void sb_putc(strbuf *b, char c)
 	b->s[b->len] = 0;
 }
 
+/* The precision below is at most 17, so "%.*g" needs at most 24 bytes; GCC
+ * cannot see the bound and warns about truncation into 32. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
 /* Shortest %.Ng that reads back to the same value: binary search on N, since
  * a correctly rounded N-digit text that round-trips also does with N+1. */
 int fmt_double(char *buf, double x)
