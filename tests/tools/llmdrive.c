@@ -1,0 +1,237 @@
+/* llmdrive — test driver for lib/llm.h: asks an LLM to rewrite each record's
+ * text with one of the prompt files and writes the records back in input
+ * order with the answers; a failed answer falls back to a trivial rule-based
+ * one (source "rules") or is reported (--on-invalid report). This is the
+ * wiring kgextract and kgsynth use, reduced to its bones; tests/cli/llm.sh
+ * runs it against tests/tools/fakellm.py. */
+#include "cli.h"
+#include "llm.h"
+#include "ndjson.h"
+#include "prompts.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+"usage: llmdrive --llm URL [options] [file ...]\n"
+"\n"
+"Read records {\"text\", ...} as NDJSON; ask the LLM N times per record with the\n"
+"prompt file NAME.txt; write each record with \"candidates\": [{\"answer\",\n"
+"\"source\": \"llm\"|\"rules\", \"cached\"}] in input order. A record whose answer\n"
+"stays invalid gets the rule-based answer {\"text\": \"(rules) TEXT\"} or, with\n"
+"--on-invalid report, an \"llm_errors\" list instead (exit status 1).\n"
+"\n"
+"options:\n"
+"  -n N                  requests per record, 1..16 (default 1)\n"
+"      --prompt NAME     prompt file NAME.txt (default kgsynth-rewrite)\n"
+"      --style S         value of {{style}} (default: cycle over a few styles)\n"
+"      --var NAME=VALUE  value of another placeholder (repeatable)\n"
+"      --shape JSON      check answers against this shape (llmanswer.h), or\n"
+"                        'kgextract' for LLM_SHAPE_KGEXTRACT, instead of\n"
+"                        {\"text\": a sentence other than the record's}\n"
+"      --skip-bad        skip bad lines instead of failing\n"
+"  -q, --quiet           no summary unless something failed\n"
+"  -h, --help            this help\n"
+"  -V, --version         version\n"
+"\n"
+LLM_OPTIONS_HELP
+"\n"
+"Exit status: 0 ok, 1 bad input, runtime error or reported records, 2 usage error.\n";
+
+static const char *const styles[] = {
+	"a news anchor", "casual speech", "formal writing", "a question", "a condensed note",
+};
+
+typedef struct rec {
+	jv rec;
+	char *anchor;       /* the record's text on one line */
+	int pending;        /* answers still to come */
+	jv cands, errs;
+} rec;
+
+typedef struct drive {
+	int n;
+	long reported;
+	int report;
+} drive;
+
+static void deliver(void *ctx, const llm_result *r)
+{
+	drive *d = ctx;
+	rec *x = r->user;
+	if (r->status == LLM_OK) {
+		jv c = jv_object_set(jv_object(), jv_string("answer"), jv_copy(r->answer));
+		c = jv_object_set(c, jv_string("source"), jv_string("llm"));
+		c = jv_object_set(c, jv_string("cached"), jv_bool(r->cached));
+		x->cands = jv_array_append(x->cands, c);
+	} else if (!d->report) {
+		jv t = jv_string_fmt("(rules) %s", x->anchor);
+		jv c = jv_object_set(jv_object(), jv_string("answer"),
+		                     jv_object_set(jv_object(), jv_string("text"), t));
+		c = jv_object_set(c, jv_string("source"), jv_string("rules"));
+		x->cands = jv_array_append(x->cands, c);
+	} else {
+		x->errs = jv_array_append(x->errs, jv_string(r->error ? r->error : "failed"));
+		d->reported++;
+	}
+	if (--x->pending > 0)
+		return;
+	jv out = jv_object_set(x->rec, jv_string("candidates"), x->cands);
+	if (jv_array_length(jv_copy(x->errs)) > 0)
+		out = jv_object_set(out, jv_string("llm_errors"), x->errs);
+	else
+		jv_free(x->errs);
+	ndjson_write(out);
+	free(x->anchor);
+	free(x);
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("llmdrive", help);
+	llm_opts lo;
+	llm_opts_init(&lo);
+	int n = 1, skip_bad = 0;
+	const char *prompt_name = "kgsynth-rewrite", *style = NULL, *shape_text = NULL;
+	const char **vars = xcalloc(8, sizeof *vars);
+	int nvars = 0, capvars = 8;
+	enum { O_PROMPT = 1000, O_STYLE, O_VAR, O_SHAPE, O_SKIP };
+	static const struct option longopts[] = {
+		{"prompt", required_argument, NULL, O_PROMPT},
+		{"style", required_argument, NULL, O_STYLE},
+		{"var", required_argument, NULL, O_VAR},
+		{"shape", required_argument, NULL, O_SHAPE},
+		{"skip-bad", no_argument, NULL, O_SKIP},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		LLM_LONG_OPTIONS,
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "n:qhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': n = (int)cli_long("-n", optarg, 1, 16); break;
+		case O_PROMPT: prompt_name = optarg; break;
+		case O_STYLE: style = optarg; break;
+		case O_VAR: {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				cli_usage_error("--var: '%s' is not NAME=VALUE", optarg);
+			if (nvars + 3 > capvars) {
+				capvars *= 2;
+				vars = xrealloc(vars, (size_t)capvars * sizeof *vars);
+			}
+			*eq = 0;
+			vars[nvars++] = optarg;
+			vars[nvars++] = eq + 1;
+			break;
+		}
+		case O_SHAPE: shape_text = optarg; break;
+		case O_SKIP: skip_bad = 1; break;
+		case 'q': lo.quiet = 1; break;
+		case 'h': cli_help();
+		case 'V': cli_version();
+		default:
+			if (!llm_getopt(&lo, c, optarg))
+				cli_usage_error(NULL);
+		}
+	}
+	llm_opts_check(&lo);
+	if (!lo.url)
+		cli_usage_error("--llm URL is required");
+
+	jv shape = jv_invalid();
+	if (shape_text) {
+		shape = jv_parse(strcmp(shape_text, "kgextract") ? shape_text : LLM_SHAPE_KGEXTRACT);
+		if (!jv_is_valid(shape))
+			cli_usage_error("--shape: not valid JSON");
+	}
+	char err[1024];
+	char *dir = prompts_dir(lo.prompts_dir, err, sizeof err);
+	if (!dir)
+		cli_die("%s", err);
+	prompt *p = prompt_load(dir, prompt_name, err, sizeof err);
+	free(dir);
+	if (!p)
+		cli_die("%s", err);
+	/* Every placeholder of the prompt must have a value: text, style, --var. */
+	const char **names = xcalloc((size_t)nvars / 2 + 3, sizeof *names);
+	names[0] = "text";
+	names[1] = "style";
+	for (int i = 0; i < nvars; i += 2)
+		names[2 + i / 2] = vars[i];
+	if (!prompt_check(p, names, err, sizeof err))
+		cli_die("%s", err);
+
+	drive d = {.n = n, .report = lo.on_invalid == LLM_REPORT};
+	llm_client *cl = llm_open(&lo, deliver, &d, err, sizeof err);
+	if (!cl)
+		cli_die("%s", err);
+	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
+	const char **fill = xcalloc((size_t)nvars + 6, sizeof *fill);
+	jv in;
+	long k = 0;
+	int fatal = 0;
+	while (!fatal && ndjson_next(r, &in)) {
+		jv text;
+		if (!ndjson_get_string(r, in, "text", &text)) {
+			jv_free(in);
+			continue;
+		}
+		rec *x = xcalloc(1, sizeof *x);
+		x->rec = in;
+		x->anchor = llm_one_line(jv_string_value(text));
+		jv_free(text);
+		x->pending = n;
+		x->cands = jv_array();
+		x->errs = jv_array();
+		long line = ndjson_lineno(r);
+		long queued = llm_get_stats(cl)->submitted;
+		for (int i = 0; i < n && !fatal; i++, k++) {
+			fill[0] = "text";
+			fill[1] = x->anchor;
+			fill[2] = "style";
+			fill[3] = style ? style : styles[k % (long)(sizeof styles / sizeof *styles)];
+			memcpy(fill + 4, vars, (size_t)nvars * sizeof *vars);
+			fill[4 + nvars] = NULL;
+			jv msgs = prompt_messages(p, fill, err, sizeof err);
+			if (!jv_is_valid(msgs))
+				cli_die("%s", err);
+			if (shape_text)
+				fatal = llm_submit(cl, line, msgs, llm_validate_shape, &shape, x) < 0;
+			else
+				fatal = llm_submit(cl, line, msgs, llm_validate_text, x->anchor, x) < 0;
+		}
+		/* After a fatal error x is never written; free it if no request
+		 * of it was queued (else the queue still points to it). */
+		if (fatal && llm_get_stats(cl)->submitted == queued) {
+			jv_free(x->rec);
+			jv_free(x->cands);
+			jv_free(x->errs);
+			free(x->anchor);
+			free(x);
+		}
+	}
+	if (!fatal)
+		fatal = llm_drain(cl) < 0;
+	ndjson_finish();
+	llm_stats_print(cl);
+	if (fatal) {
+		char *msg = xstrdup(llm_error(cl));
+		cli_die("%s", msg);
+	}
+	llm_close(cl);
+	ndjson_close(r);
+	prompt_free(p);
+	jv_free(shape);
+	free(fill);
+	free(names);
+	free(vars);
+	if (d.reported) {
+		cli_msg("%ld answers reported, not replaced", d.reported);
+		return EXIT_DATA;
+	}
+	return EXIT_OK;
+}
