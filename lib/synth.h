@@ -1,0 +1,76 @@
+/* synth.h — rule-based positives and negatives for a sentence (METHOD.md §3),
+ * from WordNet and, when given, the knowledge graph of kgextract.
+ *
+ * Kinds (the family of rules that made a candidate):
+ *   positives  rewrite       a structural rewrite: fronting or moving back a
+ *                            prepositional phrase, swapping coordinated noun
+ *                            phrases, moving an adverb, passive voice,
+ *                            contraction / expansion, dropping an intensifier;
+ *                            a synonym may be substituted as well
+ *              synonym       synonym substitution only (same synset)
+ *              related_swap  an entity or main part replaced by a related node:
+ *                            a graph neighbour, or a WordNet neighbour, never the
+ *                            nearest when there are several (the k-th, k random)
+ *   negatives  contradiction negation of the main verb (or its removal), or an
+ *                            antonym
+ *              entity_swap   an entity or the action replaced by a random node
+ *                            of the same type (never a synonym)
+ *              quantity      the subject's count changed (0-50 with p 0.4, else
+ *                            51-10000) with agreement, else another quantity
+ * Shares per sample: positive 70% rewrite, 30% related_swap; negative 70%
+ * contradiction, 15% entity_swap, 15% quantity. When the planned family
+ * cannot apply, the next one is tried (positives: rewrite -> synonym ->
+ * related_swap, related_swap -> rewrite -> synonym; negatives: each of the
+ * three, then the other two in the order above) and the candidate records the
+ * planned kind as `fallback`.
+ *
+ * Inflection is kept: plural nouns, verb tenses (WordNet exception lists
+ * and spelling rules), a/an, sentence capitals. Every candidate differs from
+ * the anchor and from the record's other candidates, and is one line of
+ * plain text (control characters and runs of blanks become one space).
+ *
+ * Randomness: a record's generator is seeded from (seed, FNV-1a of its text),
+ * so a record gets the same candidates wherever it stands in the input. */
+#ifndef GCSE_SYNTH_H
+#define GCSE_SYNTH_H
+#include "extract.h"
+#include "kggraph.h"
+#include "rng.h"
+#include <stdint.h>
+
+enum kg_kind {
+	KG_REWRITE, KG_SYNONYM, KG_RELATED_SWAP,
+	KG_CONTRADICTION, KG_ENTITY_SWAP, KG_QUANTITY,
+	KG_NKINDS
+};
+enum { KG_POSITIVE, KG_NEGATIVE };
+
+typedef struct kg_candidate {
+	char *text;
+	int role;              /* KG_POSITIVE or KG_NEGATIVE */
+	int kind;              /* enum kg_kind: what was done */
+	int planned;           /* the kind drawn by the shares (== kind unless a fallback) */
+	const char *rule;      /* the rule inside the family, e.g. "negation", "front_pp" */
+} kg_candidate;
+
+typedef struct kg_synth kg_synth;
+
+const char *kg_kind_name(int kind);
+int kg_kind_role(int kind);
+
+/* g may be NULL (WordNet alone). Neither is copied: keep them alive. */
+kg_synth *kg_synth_new(const wordnet *wn, kg_graph *g);
+void kg_synth_free(kg_synth *s);
+
+/* n positives and n negatives for one sentence (positives first). Returns
+ * the number made (0..2n); the array and its texts belong to s until the
+ * next call. *npos and *nneg (may be NULL) get the counts per role. */
+int kg_synth_record(kg_synth *s, const char *text, size_t len, uint64_t seed, int n,
+                    const kg_candidate **out, int *npos, int *nneg);
+
+/* One candidate of one kind with the given generator, no fallback: 1 and a
+ * malloc'ed text in *out (and the rule name), or 0 when the kind cannot
+ * apply to this sentence. */
+int kg_synth_kind(kg_synth *s, const char *text, size_t len, int kind, rng *r, char **out,
+                  const char **rule);
+#endif

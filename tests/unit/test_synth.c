@@ -1,0 +1,339 @@
+/* test_synth.c — rule-based candidates on the WordNet fixture: every kind,
+ * inflection and agreement, the METHOD.md shares, fallbacks, determinism. */
+#include "t.h"
+#include "synth.h"
+
+static wordnet *wn;
+static kg_synth *S;
+
+static const char *fixture(void)
+{
+	static char path[4096];
+	const char *root = getenv("GCSE_ROOT");
+	snprintf(path, sizeof path, "%s/tests/data/wordnet", root && *root ? root : ".");
+	return path;
+}
+
+/* Does some seed in [0, n) make kind give exactly want (and rule, if given)? */
+static int makes(kg_synth *s, const char *text, int kind, const char *want, const char *rule, int n)
+{
+	for (int seed = 0; seed < n; seed++) {
+		rng r;
+		rng_seed(&r, (uint64_t)seed);
+		char *o;
+		const char *ru;
+		if (!kg_synth_kind(s, text, strlen(text), kind, &r, &o, &ru))
+			continue;
+		int hit = !strcmp(o, want) && (!rule || !strcmp(rule, ru));
+		free(o);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+static int cannot(const char *text, int kind)
+{
+	for (int seed = 0; seed < 20; seed++) {
+		rng r;
+		rng_seed(&r, (uint64_t)seed);
+		char *o;
+		if (kg_synth_kind(S, text, strlen(text), kind, &r, &o, NULL)) {
+			free(o);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void test_rewrite(void)
+{
+	T_ASSERT(makes(S, "Two dogs are playing in the park.", KG_REWRITE, "In the park, two dogs are playing.", "front_pp", 20));
+	T_ASSERT(makes(S, "the man rides a horse", KG_REWRITE, "a horse is ridden by the man", "passive", 20));
+	T_ASSERT(makes(S, "She bought 3 apples.", KG_REWRITE, "3 apples were bought by her.", "passive", 40));
+	T_ASSERT(makes(S, "They didn't eat the ice cream.", KG_REWRITE, "They did not eat the ice cream.", "contraction", 20));
+	T_ASSERT(makes(S, "They did not eat the cake.", KG_REWRITE, "They didn't eat the cake.", "contraction", 20));
+	T_ASSERT(makes(S, "The sky is very blue today.", KG_REWRITE, "The sky is blue today.", "condense", 20));
+	T_ASSERT(makes(S, "In the city, the children ran.", KG_REWRITE, "The children ran in the city.", "back_pp", 20));
+	T_ASSERT(makes(S, "She ran quickly.", KG_REWRITE, "She quickly ran.", "move_adverb", 20));
+	T_ASSERT(makes(S, "She quickly ran to the park.", KG_REWRITE, "She ran to the park quickly.", "move_adverb", 20));
+	T_ASSERT(makes(S, "The dog and the cat ran.", KG_REWRITE, "The cat and the dog ran.", "swap_coord", 20));
+	/* a PP that is the complement of "be" stays */
+	T_ASSERT(!makes(S, "The dogs are in the park.", KG_REWRITE, "In the park, the dogs are.", NULL, 20));
+}
+
+static void test_synonym(void)
+{
+	T_ASSERT(makes(S, "The children ran to the park.", KG_SYNONYM, "The kids ran to the park.", "synonym", 10));
+	T_ASSERT(makes(S, "She bought a car.", KG_SYNONYM, "She purchased a car.", "synonym", 20));
+	T_ASSERT(makes(S, "She bought a car.", KG_SYNONYM, "She bought an automobile.", "synonym", 20));  /* a -> an */
+	T_ASSERT(cannot("The dog barked.", KG_SYNONYM));
+}
+
+static void test_related(void)
+{
+	/* plural kept: "dogs" -> a plural neighbour */
+	int plural_ok = 1, any = 0;
+	for (int seed = 0; seed < 30; seed++) {
+		rng r;
+		rng_seed(&r, (uint64_t)seed);
+		char *o;
+		const char *ru;
+		if (!kg_synth_kind(S, "Two dogs are playing.", 21, KG_RELATED_SWAP, &r, &o, &ru))
+			continue;
+		any++;
+		T_EQ_STR(ru, "wordnet_neighbor");
+		if (strncmp(o, "Two dogs", 8) && !strstr(o, "s are playing."))
+			plural_ok = 0;
+		free(o);
+	}
+	T_ASSERT(any > 0);
+	T_ASSERT(plural_ok);
+	T_ASSERT(makes(S, "Two dogs are playing.", KG_RELATED_SWAP, "Two wolves are playing.", NULL, 40));
+	T_ASSERT(makes(S, "The children ran to the park.", KG_RELATED_SWAP, "The skiers ran to the park.", NULL, 40));
+	T_ASSERT(cannot("!!!", KG_RELATED_SWAP));
+}
+
+static void test_contradiction(void)
+{
+	T_ASSERT(makes(S, "Two dogs are playing in the park.", KG_CONTRADICTION, "Two dogs are not playing in the park.", "negation", 20));
+	T_ASSERT(makes(S, "the man rides a horse", KG_CONTRADICTION, "the man does not ride a horse", "negation", 20));
+	T_ASSERT(makes(S, "The children ran to the park.", KG_CONTRADICTION, "The children did not run to the park.", "negation", 20));
+	T_ASSERT(makes(S, "They didn't eat the ice cream.", KG_CONTRADICTION, "They ate the ice cream.", "unnegation", 20));
+	T_ASSERT(makes(S, "They did not eat the cake.", KG_CONTRADICTION, "They ate the cake.", "unnegation", 20));
+	T_ASSERT(makes(S, "The dog can run.", KG_CONTRADICTION, "The dog cannot run.", "negation", 20));
+	T_ASSERT(makes(S, "The dog can't run.", KG_CONTRADICTION, "The dog can run.", "unnegation", 20));
+	T_ASSERT(makes(S, "The happy woman sold her car.", KG_CONTRADICTION, "The happy man sold her car.", "antonym", 40));
+	T_ASSERT(makes(S, "The happy woman sold her car.", KG_CONTRADICTION, "The unhappy woman sold her car.", "antonym", 40));
+	T_ASSERT(makes(S, "The men ran.", KG_CONTRADICTION, "The women ran.", "antonym", 40));   /* plural kept */
+	T_ASSERT(makes(S, "Prices rose.", KG_CONTRADICTION, "Prices fell.", "antonym", 40));        /* tense kept */
+	T_ASSERT(makes(S, "Run to the park.", KG_CONTRADICTION, "Do not run to the park.", "negation", 20));
+	T_ASSERT(cannot("a cake", KG_CONTRADICTION));
+}
+
+static void test_entity_swap(void)
+{
+	int n = 0;
+	for (int seed = 0; seed < 20; seed++) {
+		rng r;
+		rng_seed(&r, (uint64_t)seed);
+		char *o;
+		const char *ru;
+		if (!kg_synth_kind(S, "The man rides a horse.", 22, KG_ENTITY_SWAP, &r, &o, &ru))
+			continue;
+		n++;
+		T_EQ_STR(ru, "wordnet_random");
+		T_ASSERT(strcmp(o, "The man rides a horse."));
+		T_ASSERT(!strstr(o, "adult male"));             /* never a synonym */
+		free(o);
+	}
+	T_ASSERT(n > 0);
+	T_ASSERT(cannot("Yesterday John met Mary.", KG_ENTITY_SWAP));
+}
+
+static void test_quantity(void)
+{
+	/* the subject's count, with agreement of the noun and the verb */
+	int n = 0;
+	for (int seed = 0; seed < 40; seed++) {
+		rng r;
+		rng_seed(&r, (uint64_t)seed);
+		char *o;
+		const char *ru;
+		const char *s = "A man on skis is racing down the hill.";
+		if (!kg_synth_kind(S, s, strlen(s), KG_QUANTITY, &r, &o, &ru))
+			continue;
+		n++;
+		T_EQ_STR(ru, "subject_count");
+		if (strstr(o, " men on skis "))
+			T_ASSERT(strstr(o, " are racing") != NULL);
+		else
+			T_ASSERT(strstr(o, " man on skis is racing") != NULL);
+		free(o);
+	}
+	T_EQ_INT(n, 40);
+	for (int seed = 0; seed < 40; seed++) {
+		rng r;
+		rng_seed(&r, (uint64_t)seed);
+		char *o;
+		const char *ru;
+		T_ASSERT(kg_synth_kind(S, "Two dogs are playing.", 21, KG_QUANTITY, &r, &o, &ru));
+		T_EQ_STR(ru, "subject_count");
+		T_ASSERT(strncmp(o, "Two ", 4) && (strstr(o, " dogs are playing.") || !strcmp(o, "One dog is playing.")));
+		free(o);
+	}
+	for (int seed = 0; seed < 20; seed++) {
+		rng r;
+		rng_seed(&r, (uint64_t)seed);
+		char *o;
+		const char *ru;
+		T_ASSERT(kg_synth_kind(S, "She bought 3 apples.", 20, KG_QUANTITY, &r, &o, &ru));
+		T_EQ_STR(ru, "quantity_value");     /* a pronoun subject has no count to change */
+		long v = -1;
+		char unit[32] = "";
+		T_ASSERT(sscanf(o, "She bought %ld %31[a-z]", &v, unit) == 2);
+		T_ASSERT(v >= 0 && v <= 10000 && v != 3);
+		free(o);
+	}
+	for (int seed = 0; seed < 20; seed++) {
+		rng r;
+		rng_seed(&r, (uint64_t)seed);
+		char *o;
+		const char *ru;
+		T_ASSERT(kg_synth_kind(S, "Prices rose in 1999.", 20, KG_QUANTITY, &r, &o, &ru));
+		T_EQ_STR(ru, "date_shift");
+		int y = 0;
+		T_ASSERT(sscanf(o, "Prices rose in %d.", &y) == 1);
+		T_ASSERT(y != 1999 && y >= 1969 && y <= 2029);
+		free(o);
+	}
+	T_ASSERT(cannot("She sighed.", KG_QUANTITY));
+	T_ASSERT(cannot("A dog and a cat ran.", KG_QUANTITY));   /* a coordinated subject has no count */
+}
+
+static int planned[KG_NKINDS], done[KG_NKINDS];
+
+static void test_record(void)
+{
+	const char *s = "Two dogs are playing in the park.";
+	const kg_candidate *c;
+	int np, nn;
+	int m = kg_synth_record(S, s, strlen(s), 7, 1, &c, &np, &nn);
+	T_EQ_INT(m, 2);
+	T_EQ_INT(np, 1);
+	T_EQ_INT(nn, 1);
+	T_EQ_INT(c[0].role, KG_POSITIVE);
+	T_EQ_INT(c[1].role, KG_NEGATIVE);
+	m = kg_synth_record(S, s, strlen(s), 7, 4, &c, &np, &nn);
+	T_ASSERT(np >= 2 && nn >= 3);
+	for (int i = 0; i < m; i++) {
+		T_ASSERT(strcmp(c[i].text, s));
+		T_ASSERT(!strchr(c[i].text, '\n'));
+		T_EQ_INT(c[i].role, kg_kind_role(c[i].kind));
+		T_ASSERT(c[i].rule && *c[i].rule);
+		for (int j = 0; j < i; j++)
+			T_ASSERT(strcmp(c[i].text, c[j].text));
+	}
+	/* the same seed and text: the same candidates; the record's place does not matter */
+	char first[4][256];
+	m = kg_synth_record(S, s, strlen(s), 99, 2, &c, NULL, NULL);
+	for (int i = 0; i < m && i < 4; i++)
+		snprintf(first[i], sizeof first[i], "%s", c[i].text);
+	kg_synth_record(S, "She sighed.", 11, 99, 2, &c, NULL, NULL);
+	int m2 = kg_synth_record(S, s, strlen(s), 99, 2, &c, NULL, NULL);
+	T_EQ_INT(m2, m);
+	for (int i = 0; i < m && i < 4; i++)
+		T_EQ_STR(c[i].text, first[i]);
+	/* a line break in the anchor does not reach a candidate */
+	m = kg_synth_record(S, "Two dogs are\nplaying in the park.", 33, 1, 2, &c, NULL, NULL);
+	for (int i = 0; i < m; i++)
+		T_ASSERT(!strchr(c[i].text, '\n'));
+	m = kg_synth_record(S, "!!!", 3, 1, 1, &c, &np, &nn);
+	T_EQ_INT(m, 0);
+}
+
+static void test_shares(void)
+{
+	const char *s = "Two dogs are playing in the park.";
+	memset(planned, 0, sizeof planned);
+	memset(done, 0, sizeof done);
+	int N = 2000;
+	for (int seed = 0; seed < N; seed++) {
+		const kg_candidate *c;
+		int m = kg_synth_record(S, s, strlen(s), (uint64_t)seed, 1, &c, NULL, NULL);
+		for (int i = 0; i < m; i++) {
+			planned[c[i].planned]++;
+			done[c[i].kind]++;
+		}
+	}
+	T_NEAR(planned[KG_REWRITE] / (double)N, 0.70, 0.04);
+	T_NEAR(planned[KG_RELATED_SWAP] / (double)N, 0.30, 0.04);
+	T_NEAR(planned[KG_CONTRADICTION] / (double)N, 0.70, 0.04);
+	T_NEAR(planned[KG_ENTITY_SWAP] / (double)N, 0.15, 0.03);
+	T_NEAR(planned[KG_QUANTITY] / (double)N, 0.15, 0.03);
+	/* every family applies to this sentence: no fallbacks */
+	for (int k = 0; k < KG_NKINDS; k++)
+		T_EQ_INT(done[k], planned[k]);
+}
+
+static void test_fallback(void)
+{
+	/* no verb, no antonym: contradictions fall back (entity swap or count) */
+	const char *s = "a cake";
+	int fb = 0;
+	for (int seed = 0; seed < 50; seed++) {
+		const kg_candidate *c;
+		int m = kg_synth_record(S, s, strlen(s), (uint64_t)seed, 1, &c, NULL, NULL);
+		for (int i = 0; i < m; i++) {
+			if (c[i].role != KG_NEGATIVE)
+				continue;
+			T_ASSERT(c[i].kind != KG_CONTRADICTION);
+			if (c[i].planned == KG_CONTRADICTION)
+				fb++;
+		}
+	}
+	T_ASSERT(fb > 20);
+}
+
+static void test_graph(void)
+{
+	/* a small graph: neighbours and random picks come from it */
+	kg_graph *g = kg_graph_new();
+	static const char *const w[] = {"dog", "puppy", "wolf", "cat", "horse"};
+	for (int i = 0; i < 5; i++)
+		kg_graph_add(g, KG_ENTITY, "noun.animal", w[i], WN_NOUN, wn_lookup(wn, w[i], strlen(w[i])), -1);
+	kg_scorer sc;
+	kg_wordnet_scorer_init(&sc, wn);
+	kg_graph_build(g, &sc, 10, 5);
+	kg_wordnet_scorer_free(&sc);
+	kg_synth *s = kg_synth_new(wn, g);
+	/* dog's neighbours: puppy, wolf, cat, horse; never the nearest (puppy) */
+	int seen[5] = {0};
+	for (int seed = 0; seed < 60; seed++) {
+		rng r;
+		rng_seed(&r, (uint64_t)seed);
+		char *o;
+		const char *ru;
+		if (!kg_synth_kind(s, "The dog barked.", 15, KG_RELATED_SWAP, &r, &o, &ru))
+			continue;
+		if (strcmp(ru, "graph_neighbor")) {     /* the action "bark": not in the graph */
+			free(o);
+			continue;
+		}
+		for (int i = 0; i < 5; i++) {
+			char want[64];
+			snprintf(want, sizeof want, "The %s barked.", w[i]);
+			seen[i] |= !strcmp(o, want);
+		}
+		free(o);
+	}
+	T_ASSERT(!seen[0] && !seen[1]);
+	T_ASSERT(seen[2] && seen[3] && seen[4]);
+	T_ASSERT(makes(s, "The dog barked.", KG_ENTITY_SWAP, "The horse barked.", "graph_random", 40));
+	kg_synth_free(s);
+	kg_graph_free(g);
+}
+
+int main(void)
+{
+	char err[512];
+	wn = wn_load(fixture(), err, sizeof err);
+	if (!wn) {
+		printf("not ok - load fixture: %s\n", err);
+		return 1;
+	}
+	S = kg_synth_new(wn, NULL);
+	T_RUN(test_rewrite);
+	T_RUN(test_synonym);
+	T_RUN(test_related);
+	T_RUN(test_contradiction);
+	T_RUN(test_entity_swap);
+	T_RUN(test_quantity);
+	T_RUN(test_record);
+	T_RUN(test_shares);
+	T_RUN(test_fallback);
+	T_RUN(test_graph);
+	kg_synth_free(S);
+	wn_free(wn);
+	return t_done();
+}
