@@ -1,6 +1,7 @@
 /* stsscore — score STS records: cosine of two embeddings (or a given
  * similarity) against the gold score; Spearman and Pearson x100 per task. */
 #include "cli.h"
+#include "encoder.h"
 #include "ndjson.h"
 #include "stats.h"
 
@@ -24,6 +25,15 @@ static const char help[] =
 "  -2, --emb2 FIELD      second embedding field (default sentence2_embedding)\n"
 "  -s, --sim FIELD       use this precomputed similarity field instead of\n"
 "                        embeddings\n"
+"  -m, --model DIR       embed sentence1 and sentence2 with this model (a\n"
+"                        Hugging Face BERT directory; see embed(1)) instead\n"
+"                        of reading embeddings\n"
+"      --pooling P       with --model: cls, pooler, mean or max (default:\n"
+"                        the model directory's, else cls)\n"
+"      --batch-size N    with --model: sentences per forward pass (default 64)\n"
+"      --threads N       with --model: threads (default: all cores)\n"
+"      --text1 FIELD     with --model: first sentence field (default sentence1)\n"
+"      --text2 FIELD     with --model: second sentence field (default sentence2)\n"
 "      --score FIELD     gold score field (default score)\n"
 "      --task FIELD      task field (default task)\n"
 "  -p, --pairs           pass every record through with the similarity added\n"
@@ -69,6 +79,21 @@ static void add(task *t, double pred, double gold)
 	t->n++;
 }
 
+/* A validated record waiting for its similarity. */
+typedef struct pending {
+	jv rec, task, s1, s2;   /* invalid when unused */
+	double gold, sim;
+} pending;
+
+static void pending_free(pending *p)
+{
+	jv_free(p->rec);
+	jv_free(p->task);
+	jv_free(p->s1);
+	jv_free(p->s2);
+	memset(p, 0, sizeof *p);
+}
+
 static jv num_or_null(double x)
 {
 	return isfinite(x) ? jv_number(x) : jv_null();
@@ -79,11 +104,19 @@ int main(int argc, char **argv)
 	const char *emb1 = "sentence1_embedding", *emb2 = "sentence2_embedding";
 	const char *simf = NULL, *scoref = "score", *taskf = "task";
 	int pairs = 0, skip_bad = 0, prog_mode = 0;
-	enum { O_SCORE = 256, O_TASK, O_SKIP, O_PROGRESS };
+	const char *model_dir = NULL, *text1 = "sentence1", *text2 = "sentence2";
+	int pooling = -1, batch = 64;
+	enum { O_SCORE = 256, O_TASK, O_SKIP, O_PROGRESS, O_POOL, O_BATCH, O_THREADS, O_T1, O_T2 };
 	static const struct option opts[] = {
 		{"emb1", required_argument, 0, '1'},
 		{"emb2", required_argument, 0, '2'},
 		{"sim", required_argument, 0, 's'},
+		{"model", required_argument, 0, 'm'},
+		{"pooling", required_argument, 0, O_POOL},
+		{"batch-size", required_argument, 0, O_BATCH},
+		{"threads", required_argument, 0, O_THREADS},
+		{"text1", required_argument, 0, O_T1},
+		{"text2", required_argument, 0, O_T2},
 		{"score", required_argument, 0, O_SCORE},
 		{"task", required_argument, 0, O_TASK},
 		{"pairs", no_argument, 0, 'p'},
@@ -95,9 +128,19 @@ int main(int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	cli_init("stsscore", help);
+	cli_set_threads(0);
 	int c;
-	while ((c = getopt_long(argc, argv, "1:2:s:pqhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "1:2:s:m:pqhV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'm': model_dir = optarg; break;
+		case O_POOL:
+			if ((pooling = bert_pooling_parse(optarg)) < 0)
+				cli_usage_error("--pooling: '%s' is not cls, pooler, mean or max", optarg);
+			break;
+		case O_BATCH: batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16); break;
+		case O_THREADS: cli_threads(optarg); break;
+		case O_T1: text1 = optarg; break;
+		case O_T2: text2 = optarg; break;
 		case '1': emb1 = optarg; break;
 		case '2': emb2 = optarg; break;
 		case 's': simf = optarg; break;
@@ -112,49 +155,116 @@ int main(int argc, char **argv)
 		default: cli_usage_error(NULL);
 		}
 	}
+	if (model_dir && simf)
+		cli_usage_error("--model and --sim exclude each other");
+	encoder *enc = NULL;
+	int dim = 0;
+	char err[512];
+	if (model_dir) {
+		encoder_opts eo;
+		encoder_opts_init(&eo);
+		eo.pooling = pooling;
+		eo.batch_size = batch;
+		if (!(enc = encoder_open(model_dir, &eo, err, sizeof err)))
+			cli_die("%s: %s", model_dir, err);
+		dim = encoder_dim(enc);
+	}
+	long ntrunc = 0;
 	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
 	progress pg;
 	progress_init(&pg, prog_mode, "records");
 	long nrec = 0;
 	jv rec;
-	while (ndjson_next(r, &rec)) {
-		double gold = 0, sim;
-		if (!pairs && !ndjson_get_number(r, rec, scoref, &gold))
-			goto next;
-		if (simf) {
-			if (!ndjson_get_number(r, rec, simf, &sim))
-				goto next;
+	/* Validated records wait in a window; with --model the window's sentences
+	 * are embedded together (sorted by length inside the encoder). */
+	int cap = enc ? 512 : 1, n = 0, eof = 0;
+	pending *win = xcalloc((size_t)cap, sizeof *win);
+	const char **tx = enc ? xmalloc(2 * (size_t)cap * sizeof *tx) : NULL;
+	float *vv = enc ? xmalloc(2 * (size_t)cap * dim * sizeof *vv) : NULL;
+	while (!eof) {
+		if (!ndjson_next(r, &rec)) {
+			eof = 1;
 		} else {
-			float *a = NULL, *b = NULL;
-			int da = 0;
-			if (!ndjson_get_vector(r, rec, emb1, &a, &da))
-				goto next;
-			if (!ndjson_get_vector(r, rec, emb2, &b, &da)) {
-				free(a);
-				goto next;
+			pending *p = &win[n];
+			memset(p, 0, sizeof *p);
+			p->gold = 0;
+			if (!pairs && !ndjson_get_number(r, rec, scoref, &p->gold))
+				goto bad;
+			if (!pairs) {
+				int k = ndjson_opt_string(r, rec, taskf, &p->task);
+				if (k < 0)
+					goto bad;
+				if (k == 0)
+					p->task = jv_string("all");
 			}
-			sim = cosine_sim(a, b, da);
-			free(a);
-			free(b);
-		}
-		if (pairs) {
-			ndjson_write(jv_object_set(rec, jv_string("cosine"), jv_number(sim)));
-			progress_tick(&pg, ++nrec);
+			if (simf) {
+				if (!ndjson_get_number(r, rec, simf, &p->sim))
+					goto bad;
+			} else if (enc) {
+				if (!ndjson_get_string(r, rec, text1, &p->s1))
+					goto bad;
+				if (!ndjson_get_string(r, rec, text2, &p->s2))
+					goto bad;
+			} else {
+				float *a = NULL, *b = NULL;
+				int da = 0;
+				if (!ndjson_get_vector(r, rec, emb1, &a, &da))
+					goto bad;
+				if (!ndjson_get_vector(r, rec, emb2, &b, &da)) {
+					free(a);
+					goto bad;
+				}
+				p->sim = cosine_sim(a, b, da);
+				free(a);
+				free(b);
+			}
+			p->rec = rec;
+			n++;
+			if (n < cap)
+				continue;
+			goto flush;
+		bad:
+			pending_free(p);
+			jv_free(rec);
 			continue;
 		}
-		jv t;
-		int k = ndjson_opt_string(r, rec, taskf, &t);
-		if (k < 0)
-			goto next;
-		add(find_task(k ? jv_string_value(t) : "all"), sim, gold);
-		if (k)
-			jv_free(t);
-		progress_tick(&pg, ++nrec);
-	next:
-		jv_free(rec);
+	flush:
+		if (enc && n) {
+			for (int i = 0; i < n; i++) {
+				tx[2 * i] = jv_string_value(win[i].s1);
+				tx[2 * i + 1] = jv_string_value(win[i].s2);
+			}
+			int nt = 0;
+			if (!encoder_embed(enc, tx, NULL, 2 * n, vv, &nt, NULL, err, sizeof err))
+				cli_die("%s", err);
+			ntrunc += nt;
+			for (int i = 0; i < n; i++)
+				win[i].sim = cosine_sim(vv + (size_t)(2 * i) * dim,
+				                        vv + (size_t)(2 * i + 1) * dim, dim);
+		}
+		for (int i = 0; i < n; i++) {
+			pending *p = &win[i];
+			if (pairs) {
+				ndjson_write(jv_object_set(p->rec, jv_string("cosine"), jv_number(p->sim)));
+				p->rec = jv_invalid();
+			} else {
+				add(find_task(jv_string_value(p->task)), p->sim, p->gold);
+			}
+			pending_free(p);
+			progress_tick(&pg, ++nrec);
+		}
+		n = 0;
 	}
+	free(win);
+	free(tx);
+	free(vv);
 	progress_done(&pg);
 	ndjson_close(r);
+	if (enc) {
+		if (ntrunc)
+			cli_msg("truncated %ld sentences to %d tokens", ntrunc, encoder_max_length(enc));
+		encoder_free(enc);
+	}
 	if (!pairs) {
 		double ssum = 0, psum = 0;
 		size_t ntot = 0;

@@ -1,0 +1,218 @@
+/* embed — add sentence embeddings to NDJSON records, streaming. */
+#include "cli.h"
+#include "encoder.h"
+#include "model.h"
+#include "ndjson.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+"usage: embed -m DIR [options] [file ...]\n"
+"\n"
+"Read records as NDJSON (files, gzip files, or standard input when none or\n"
+"'-'), embed the text of each record with the BERT model in DIR (a Hugging\n"
+"Face directory: config.json, model.safetensors, vocab.txt or\n"
+"tokenizer.json) and write each record back, in input order, with the\n"
+"vector added. Other fields pass through unchanged.\n"
+"\n"
+"options:\n"
+"  -m, --model DIR         model directory (default: $GCSE_MODEL)\n"
+"  -f, --field FIELD       text field to embed (default text); repeat for\n"
+"                          several fields, each then gets FIELD_embedding\n"
+"  -o, --output FIELD      name of the vector field when one field is\n"
+"                          embedded (default embedding)\n"
+"      --suffix S          with several fields, the vector of FIELD goes to\n"
+"                          FIELD S (default _embedding)\n"
+"      --pooling P         cls, pooler, mean or max (default: what the model\n"
+"                          directory says, else cls)\n"
+"      --normalize         scale vectors to unit length\n"
+"      --no-normalize      do not, even if the model directory says so\n"
+"      --max-length N      tokens per text, [CLS] and [SEP] included (default:\n"
+"                          the model's maximum, at most 512)\n"
+"      --batch-size N      texts per forward pass (default 64)\n"
+"      --window N          records read, sorted by length and embedded at a\n"
+"                          time; bounds memory (default 2048)\n"
+"      --mark-truncated[=FIELD]  add FIELD (default truncated): true to records\n"
+"                          whose text was cut at the maximum length\n"
+"      --threads N         threads (default: all cores)\n"
+"      --skip-bad          skip bad lines (counted on stderr) instead of failing\n"
+"  -q, --quiet             no progress line\n"
+"      --progress          progress line even when stderr is not a terminal\n"
+"  -h, --help              this help\n"
+"  -V, --version           version\n"
+"\n"
+"Truncation is never silent: the number of texts cut is printed on stderr.\n"
+"The output does not depend on --batch-size, --window or --threads.\n"
+"Exit status: 0 ok, 1 bad input or runtime error, 2 usage error.\n";
+
+#define MAXF 16
+
+int main(int argc, char **argv)
+{
+	const char *model_dir = getenv("GCSE_MODEL");
+	const char *fields[MAXF];
+	int nfields = 0;
+	const char *output = NULL, *suffix = "_embedding", *mark = NULL;
+	int pooling = -1, normalize = -1, max_length = 0, batch = 64, window = 2048;
+	int skip_bad = 0, prog_mode = 0;
+	enum { O_SUFFIX = 256, O_POOL, O_NORM, O_NONORM, O_MAXLEN, O_BATCH, O_WINDOW,
+	       O_MARK, O_THREADS, O_SKIP, O_PROGRESS };
+	static const struct option opts[] = {
+		{"model", required_argument, 0, 'm'},
+		{"field", required_argument, 0, 'f'},
+		{"output", required_argument, 0, 'o'},
+		{"suffix", required_argument, 0, O_SUFFIX},
+		{"pooling", required_argument, 0, O_POOL},
+		{"normalize", no_argument, 0, O_NORM},
+		{"no-normalize", no_argument, 0, O_NONORM},
+		{"max-length", required_argument, 0, O_MAXLEN},
+		{"batch-size", required_argument, 0, O_BATCH},
+		{"window", required_argument, 0, O_WINDOW},
+		{"mark-truncated", optional_argument, 0, O_MARK},
+		{"threads", required_argument, 0, O_THREADS},
+		{"skip-bad", no_argument, 0, O_SKIP},
+		{"quiet", no_argument, 0, 'q'},
+		{"progress", no_argument, 0, O_PROGRESS},
+		{"help", no_argument, 0, 'h'},
+		{"version", no_argument, 0, 'V'},
+		{0, 0, 0, 0},
+	};
+	cli_init("embed", help);
+	cli_set_threads(0);
+	int c;
+	while ((c = getopt_long(argc, argv, "m:f:o:qhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': model_dir = optarg; break;
+		case 'f':
+			if (nfields == MAXF)
+				cli_usage_error("at most %d --field options", MAXF);
+			fields[nfields++] = optarg;
+			break;
+		case 'o': output = optarg; break;
+		case O_SUFFIX: suffix = optarg; break;
+		case O_POOL:
+			if ((pooling = bert_pooling_parse(optarg)) < 0)
+				cli_usage_error("--pooling: '%s' is not cls, pooler, mean or max", optarg);
+			break;
+		case O_NORM: normalize = 1; break;
+		case O_NONORM: normalize = 0; break;
+		case O_MAXLEN: max_length = (int)cli_long("--max-length", optarg, 2, 1 << 20); break;
+		case O_BATCH: batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16); break;
+		case O_WINDOW: window = (int)cli_long("--window", optarg, 1, 1 << 24); break;
+		case O_MARK: mark = optarg ? optarg : "truncated"; break;
+		case O_THREADS: cli_threads(optarg); break;
+		case O_SKIP: skip_bad = 1; break;
+		case 'q': prog_mode = -1; break;
+		case O_PROGRESS: prog_mode = 1; break;
+		case 'h': cli_help();
+		case 'V': cli_version();
+		default: cli_usage_error(NULL);
+		}
+	}
+	if (!model_dir || !*model_dir)
+		cli_usage_error("no model: give -m DIR or set GCSE_MODEL");
+	if (nfields == 0)
+		fields[nfields++] = "text";
+	if (output && nfields > 1)
+		cli_usage_error("--output names one vector field; with several --field use --suffix");
+	if (mark && !*mark)
+		cli_usage_error("--mark-truncated: empty field name");
+
+	/* Output field names. */
+	char *keys[MAXF];
+	for (int i = 0; i < nfields; i++) {
+		if (nfields == 1) {
+			keys[i] = xstrdup(output ? output : "embedding");
+		} else {
+			size_t n = strlen(fields[i]) + strlen(suffix) + 1;
+			keys[i] = xmalloc(n);
+			snprintf(keys[i], n, "%s%s", fields[i], suffix);
+		}
+	}
+
+	encoder_opts eo;
+	encoder_opts_init(&eo);
+	eo.pooling = pooling;
+	eo.normalize = normalize;
+	eo.max_length = max_length;
+	eo.batch_size = batch;
+	char err[512];
+	encoder *e = encoder_open(model_dir, &eo, err, sizeof err);
+	if (!e)
+		cli_die("%s: %s", model_dir, err);
+	int dim = encoder_dim(e);
+
+	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
+	jv *recs = xmalloc((size_t)window * sizeof *recs);
+	jv *strs = xmalloc((size_t)window * nfields * sizeof *strs);
+	const char **texts = xmalloc((size_t)window * nfields * sizeof *texts);
+	size_t *lens = xmalloc((size_t)window * nfields * sizeof *lens);
+	unsigned char *trunc = xmalloc((size_t)window * nfields);
+	float *vecs = xmalloc((size_t)window * nfields * dim * sizeof *vecs);
+	progress pg;
+	progress_init(&pg, prog_mode, "records");
+	long nrec = 0, ntexts = 0, ntrunc = 0;
+	int done = 0;
+	while (!done) {
+		int n = 0;
+		jv rec;
+		while (n < window) {
+			if (!ndjson_next(r, &rec)) {
+				done = 1;
+				break;
+			}
+			int ok = 1, k;
+			for (k = 0; k < nfields && ok; k++)
+				ok = ndjson_get_string(r, rec, fields[k], &strs[n * nfields + k]);
+			if (!ok) {
+				for (int j = 0; j < k - 1; j++)
+					jv_free(strs[n * nfields + j]);
+				jv_free(rec);
+				continue;
+			}
+			for (k = 0; k < nfields; k++) {
+				jv s = strs[n * nfields + k];
+				texts[n * nfields + k] = jv_string_value(s);
+				lens[n * nfields + k] = (size_t)jv_string_length_bytes(jv_copy(s));
+			}
+			recs[n++] = rec;
+		}
+		if (n == 0)
+			break;
+		int nt = 0;
+		if (!encoder_embed(e, texts, lens, n * nfields, vecs, &nt, trunc, err, sizeof err))
+			cli_die("%s", err);
+		ntrunc += nt;
+		ntexts += (long)n * nfields;
+		for (int i = 0; i < n; i++) {
+			const float *v[MAXF];
+			int cut = 0;
+			for (int k = 0; k < nfields; k++) {
+				v[k] = vecs + (size_t)(i * nfields + k) * dim;
+				cut |= trunc[i * nfields + k];
+				jv_free(strs[i * nfields + k]);
+			}
+			if (mark)
+				recs[i] = jv_object_set(recs[i], jv_string(mark), cut ? jv_true() : jv_false());
+			ndjson_write_vectors(recs[i], nfields, (const char *const *)keys, v, dim);
+			progress_tick(&pg, ++nrec);
+		}
+	}
+	progress_done(&pg);
+	ndjson_close(r);
+	ndjson_finish();
+	if (ntrunc)
+		cli_msg("truncated %ld of %ld texts to %d tokens", ntrunc, ntexts, encoder_max_length(e));
+	encoder_free(e);
+	for (int i = 0; i < nfields; i++)
+		free(keys[i]);
+	free(recs);
+	free(strs);
+	free(texts);
+	free(lens);
+	free(trunc);
+	free(vecs);
+	return EXIT_OK;
+}
