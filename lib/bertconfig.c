@@ -1,5 +1,6 @@
 /* bertconfig.c — config.json parsing and writing for BERT models. */
 #include "bertconfig.h"
+#include "err.h"
 #include "safetensors.h"
 
 #include <errno.h>
@@ -9,16 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void bert_config_defaults(bert_config *c)
 {

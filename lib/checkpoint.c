@@ -1,5 +1,6 @@
 /* checkpoint.c — atomic writes, the checkpoint container, training state. */
 #include "checkpoint.h"
+#include "err.h"
 #include "safetensors.h"
 
 #include <errno.h>
@@ -16,18 +17,6 @@
 #error "checkpoint.c assumes a little-endian host (as safetensors.c)"
 #endif
 
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- atomic files ---- */
 

@@ -1,5 +1,6 @@
 /* encoder.c — text to vector: tokenise, sort by length, batch, forward, pool. */
 #include "encoder.h"
+#include "err.h"
 #include "bert.h"
 
 #include <stdarg.h>
@@ -17,16 +18,6 @@ struct encoder {
 	int *mask;
 	float *vecs;            /* batch_size x C */
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void encoder_opts_init(encoder_opts *o)
 {

@@ -1,5 +1,6 @@
 /* model.c — BERT parameter arena, Hugging Face directory loading and saving. */
 #include "model.h"
+#include "err.h"
 #include "safetensors.h"
 
 #include <errno.h>
@@ -11,16 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *const pooling_names[] = {"cls", "pooler", "mean", "max"};
 

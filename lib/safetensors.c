@@ -1,5 +1,6 @@
 /* safetensors.c — safetensors reader (checked, memory-mapped) and atomic writer. */
 #include "safetensors.h"
+#include "err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,16 +27,6 @@ static const struct { const char *name; size_t size; } dtypes[ST_NDTYPES] = {
 	[ST_F32] = {"F32", 4}, [ST_F64] = {"F64", 8}, [ST_I64] = {"I64", 8},
 	[ST_U64] = {"U64", 8},
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 const char *st_dtype_name(int dtype)
 {

@@ -7,6 +7,7 @@
  * off, so that WordPiece can look up "##" + text[a:b] by hashing text[a:b]
  * incrementally, without building strings. */
 #include "tokenizer.h"
+#include "err.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -48,17 +49,6 @@ struct tokenizer {
 };
 
 enum { AC_OTHER, AC_PUNCT, AC_SPACE, AC_DROP };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- hashing ---- */
 

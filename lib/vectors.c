@@ -1,5 +1,6 @@
 /* vectors.c — GloVe / word2vec text reader, fresh vocabulary, embedding init. */
 #include "vectors.h"
+#include "err.h"
 #include "rng.h"
 #include "strmap.h"
 
@@ -11,18 +12,6 @@
 #include <string.h>
 #include <utf8proc.h>
 #include <zlib.h>
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- reading ---- */
 

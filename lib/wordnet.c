@@ -1,5 +1,6 @@
 /* wordnet.c — WordNet 3.0 database files; see wordnet.h. */
 #include "wordnet.h"
+#include "err.h"
 #include "cli.h"
 #include "strmap.h"
 
@@ -116,16 +117,6 @@ const char *wn_default_dir(void)
 }
 
 /* ---- loading ---- */
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Read a whole file, NUL-terminated. NULL if absent or unreadable (errno kept). */
 static char *slurp(const char *path, size_t *len)
