@@ -1,9 +1,15 @@
 /* kgextract — annotate sentences with entities, quantities and main parts
- * (rules + WordNet); optionally write the knowledge graph of the corpus. */
+ * (rules + WordNet, or an LLM with --llm); optionally write the knowledge
+ * graph of the corpus. */
 #include "cli.h"
+#include "encoder.h"
 #include "extract.h"
+#include "kgembed.h"
 #include "kggraph.h"
+#include "kgllm.h"
+#include "llm.h"
 #include "ndjson.h"
+#include "prompts.h"
 #include "wordnet.h"
 
 #include <errno.h>
@@ -18,23 +24,36 @@ static const char help[] =
 "input when none or '-') and write each one back with \"entities\",\n"
 "\"quantities\" and \"parts\" added (see kgextract(1) for the formats). A record\n"
 "without an \"id\" gets one: its 1-based position among the non-blank input\n"
-"lines of all inputs. Every other field is kept.\n"
+"lines of all inputs. Every other field is kept. With --llm a chat model\n"
+"finds them instead and each record gets \"kg_source\": \"llm\", or \"rules\"\n"
+"when the model gave no valid answer and the rules stood in.\n"
 "\n"
 "options:\n"
 "  -g, --graph FILE          also write the knowledge graph of the whole input to\n"
 "                            FILE (NDJSON, one node per line)\n"
 "      --entity-neighbors N  neighbours per entity node (default 10, 0..1000)\n"
 "      --part-neighbors N    neighbours per main-part node (default 5, 0..1000)\n"
+"  -m, --model DIR           graph neighbours by the cosine of the node texts'\n"
+"                            embeddings with the sentence encoder in DIR (a\n"
+"                            Hugging Face BERT directory; its own pooling)\n"
+"                            instead of WordNet relatedness; needs --graph\n"
+"      --batch-size N        texts per forward pass of --model (default 64)\n"
+"      --threads N           threads for --model (default: all cores)\n"
 "  -f, --field NAME          the text field (default text)\n"
 "  -w, --wordnet DIR         WordNet database directory (default $WNSEARCHDIR,\n"
 "                            else /usr/share/wordnet)\n"
 "      --skip-bad            skip bad lines (counted on stderr) instead of failing\n"
-"  -q, --quiet               no progress line\n"
+"  -q, --quiet               no progress line (and no LLM summary unless\n"
+"                            something failed)\n"
 "      --progress            progress line on stderr even when it is not a terminal\n"
 "  -h, --help                this help\n"
 "  -V, --version             version\n"
 "\n"
-"Exit status: 0 ok, 1 bad input or runtime error, 2 usage error.\n";
+LLM_OPTIONS_HELP
+"\n"
+"Exit status: 0 ok, 1 bad input or runtime error (with --llm also: the server\n"
+"cannot be reached or refuses, or --on-invalid report and a record got no\n"
+"valid answer), 2 usage error.\n";
 
 /* Add a record's nodes to the graph, each node once per record. */
 static void add_nodes(kg_graph *g, const kg_analysis *a, const wordnet *wn, int *seen, int *nseen)
@@ -70,16 +89,128 @@ static void add_nodes(kg_graph *g, const kg_analysis *a, const wordnet *wn, int 
 	*nseen = n;
 }
 
+/* ---- the LLM path ----
+ * One request per record; answers come back in submission order; a record
+ * is written once its answer is in and every record before it is written. */
+
+typedef struct pend pend;
+struct pend {
+	pend *next;
+	jv rec, text;
+	int pending;       /* 1 while the answer is on its way */
+	int status;        /* -1 not asked (blank text), else LLM_OK, LLM_INVALID, LLM_FAILED */
+	jv answer;
+	char *error;
+};
+
+typedef struct state {
+	kg_extractor *x;
+	kg_analysis *a;
+	const wordnet *wn;
+	kg_graph *g;
+	int *seen, seencap;
+	int report;
+	pend *head, *tail;
+	long from_llm, fell_back, reported, blank, unlocated, repeated;
+} state;
+
+static void rule_fields(state *st, jv *rec)
+{
+	*rec = jv_object_set(*rec, jv_string("entities"), kg_entities_json(st->x, st->a));
+	*rec = jv_object_set(*rec, jv_string("quantities"), kg_quantities_json(st->x, st->a));
+	*rec = jv_object_set(*rec, jv_string("parts"), kg_parts_json(st->x, st->a));
+	if (st->g) {
+		int nseen;
+		if (st->seencap < st->a->nent + 1) {
+			st->seencap = 2 * (st->a->nent + 1);
+			st->seen = xrealloc(st->seen, (size_t)st->seencap * sizeof *st->seen);
+		}
+		add_nodes(st->g, st->a, st->wn, st->seen, &nseen);
+	}
+}
+
+static void finish(state *st, pend *x)
+{
+	const char *s = jv_string_value(x->text);
+	kg_analyze(st->x, s, (size_t)jv_string_length_bytes(jv_copy(x->text)), st->a);
+	jv out = x->rec;
+	x->rec = jv_invalid();
+	if (x->status == LLM_OK) {
+		jv ents, qtys, parts, unloc = jv_array();
+		st->repeated += kg_llm_fields(st->x, st->a, x->answer, &ents, &qtys, &parts, &unloc);
+		if (st->g)
+			kg_llm_add_nodes(st->g, st->wn, st->a, ents, parts);
+		out = jv_object_set(out, jv_string("entities"), ents);
+		out = jv_object_set(out, jv_string("quantities"), qtys);
+		out = jv_object_set(out, jv_string("parts"), parts);
+		out = jv_object_set(out, jv_string("kg_source"), jv_string("llm"));
+		int nu = jv_array_length(jv_copy(unloc));
+		st->unlocated += nu;
+		if (nu)
+			out = jv_object_set(out, jv_string("kg_unlocated"), unloc);
+		else
+			jv_free(unloc);
+		st->from_llm++;
+	} else if (x->status < 0 || !st->report) {
+		rule_fields(st, &out);
+		out = jv_object_set(out, jv_string("kg_source"), jv_string("rules"));
+		if (x->status < 0)
+			st->blank++;
+		else
+			st->fell_back++;
+	} else {
+		out = jv_object_set(out, jv_string("kg_source"), jv_string("none"));
+		out = jv_object_set(out, jv_string("llm_error"), jv_string(x->error ? x->error : "failed"));
+		st->reported++;
+	}
+	ndjson_write(out);
+}
+
+static void flush(state *st)
+{
+	while (st->head && st->head->pending == 0) {
+		pend *x = st->head;
+		st->head = x->next;
+		if (!st->head)
+			st->tail = NULL;
+		finish(st, x);
+		jv_free(x->text);
+		jv_free(x->answer);
+		free(x->error);
+		free(x);
+	}
+}
+
+static void deliver(void *ctx, const llm_result *r)
+{
+	state *st = ctx;
+	pend *x = r->user;
+	x->status = r->status;
+	if (r->status == LLM_OK)
+		x->answer = jv_copy(r->answer);
+	else
+		x->error = xstrdup(r->error ? r->error : "failed");
+	x->pending = 0;
+	flush(st);
+}
+
 int main(int argc, char **argv)
 {
 	const char *graph_path = NULL, *field = "text", *wndir = NULL;
 	int skip_bad = 0, prog_mode = 0;
 	long k_ent = 10, k_part = 5;
-	enum { O_SKIP = 256, O_PROGRESS, O_KENT, O_KPART };
+	const char *model_dir = NULL;
+	int batch = 0;      /* 0: not given (64) */
+	llm_opts lo;
+	llm_opts_init(&lo);
+	enum { O_SKIP = 256, O_PROGRESS, O_KENT, O_KPART, O_BATCH, O_THREADS };
 	static const struct option opts[] = {
 		{"graph", required_argument, 0, 'g'},
 		{"entity-neighbors", required_argument, 0, O_KENT},
 		{"part-neighbors", required_argument, 0, O_KPART},
+		{"model", required_argument, 0, 'm'},
+		{"batch-size", required_argument, 0, O_BATCH},
+		{"threads", required_argument, 0, O_THREADS},
 		{"field", required_argument, 0, 'f'},
 		{"wordnet", required_argument, 0, 'w'},
 		{"skip-bad", no_argument, 0, O_SKIP},
@@ -87,50 +218,90 @@ int main(int argc, char **argv)
 		{"progress", no_argument, 0, O_PROGRESS},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, 'V'},
+		LLM_LONG_OPTIONS,
 		{0, 0, 0, 0},
 	};
 	cli_init("kgextract", help);
+	const char *threads = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "g:f:w:qhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:m:f:w:qhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g': graph_path = optarg; break;
 		case O_KENT: k_ent = cli_long("--entity-neighbors", optarg, 0, 1000); break;
 		case O_KPART: k_part = cli_long("--part-neighbors", optarg, 0, 1000); break;
+		case 'm': model_dir = optarg; break;
+		case O_BATCH: batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16); break;
+		case O_THREADS: threads = optarg, cli_long("--threads", optarg, 0, 1024); break;
 		case 'f': field = optarg; break;
 		case 'w': wndir = optarg; break;
 		case O_SKIP: skip_bad = 1; break;
-		case 'q': prog_mode = -1; break;
+		case 'q': prog_mode = -1, lo.quiet = 1; break;
 		case O_PROGRESS: prog_mode = 1; break;
 		case 'h': cli_help();
 		case 'V': cli_version();
-		default: cli_usage_error(NULL);
+		default:
+			if (!llm_getopt(&lo, c, optarg))
+				cli_usage_error(NULL);
 		}
 	}
+	llm_opts_check(&lo);
 	if (!*field)
 		cli_usage_error("--field: empty name");
+	if (model_dir && !graph_path)
+		cli_usage_error("--model needs --graph FILE (it scores the graph's neighbours)");
+	if (!model_dir && (threads || batch))
+		cli_usage_error("--threads and --batch-size need --model DIR");
+	if (model_dir)
+		cli_threads(threads);
 	if (!wndir)
 		wndir = wn_default_dir();
+	encoder *enc = NULL;
+	if (model_dir) {
+		char e2[1024];
+		encoder_opts eo;
+		encoder_opts_init(&eo);
+		eo.batch_size = batch ? batch : 64;
+		if (!(enc = encoder_open(model_dir, &eo, e2, sizeof e2)))
+			cli_die("%s: %s", model_dir, e2);
+	}
 	FILE *gf = NULL;
 	if (graph_path) {
 		gf = fopen(graph_path, "w");
 		if (!gf)
 			cli_die("%s: %s", graph_path, strerror(errno));
 	}
-	char err[512];
+	char err[1024];
 	wordnet *wn = wn_load(wndir, err, sizeof err);
 	if (!wn)
 		cli_die("%s", err);
-	kg_extractor *x = kg_extractor_new(wn);
-	kg_analysis *a = kg_analysis_new();
-	kg_graph *g = graph_path ? kg_graph_new() : NULL;
-	int *seen = NULL, seencap = 0, nseen;
+	state st = {.x = kg_extractor_new(wn), .a = kg_analysis_new(), .wn = wn,
+	            .g = graph_path ? kg_graph_new() : NULL, .report = lo.on_invalid == LLM_REPORT};
+	llm_client *cl = NULL;
+	prompt *pr = NULL;
+	char *types = NULL;
+	jv shape = jv_invalid();
+	if (lo.url) {
+		char *dir = prompts_dir(lo.prompts_dir, err, sizeof err);
+		if (!dir)
+			cli_die("%s", err);
+		pr = prompt_load(dir, "kgextract", err, sizeof err);
+		free(dir);
+		static const char *const names[] = {"text", "types", NULL};
+		if (!pr || !prompt_check(pr, names, err, sizeof err))
+			cli_die("%s", err);
+		types = kg_llm_types();
+		shape = jv_parse(LLM_SHAPE_KGEXTRACT);
+		if (!(cl = llm_open(&lo, deliver, &st, err, sizeof err)))
+			cli_die("%s", err);
+	}
 
 	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
 	progress pg;
 	progress_init(&pg, prog_mode, "records");
 	long nrec = 0, nret = 0, mybad = 0;
+	int fatal = 0;
 	jv rec;
-	while (ndjson_next(r, &rec)) {
+	while (!fatal && ndjson_next(r, &rec)) {
 		nret++;
 		long ordinal = nret + (ndjson_skipped(r) - mybad);
 		jv text;
@@ -139,46 +310,101 @@ int main(int argc, char **argv)
 			jv_free(rec);
 			continue;
 		}
-		const char *s = jv_string_value(text);
-		int len = jv_string_length_bytes(jv_copy(text));
-		kg_analyze(x, s, (size_t)len, a);
 		jv id = jv_object_get(jv_copy(rec), jv_string("id"));
 		int has_id = jv_is_valid(id) && jv_get_kind(id) != JV_KIND_NULL;
 		jv_free(id);
 		if (!has_id)
 			rec = jv_object_set(rec, jv_string("id"), jv_number((double)ordinal));
-		rec = jv_object_set(rec, jv_string("entities"), kg_entities_json(x, a));
-		rec = jv_object_set(rec, jv_string("quantities"), kg_quantities_json(x, a));
-		rec = jv_object_set(rec, jv_string("parts"), kg_parts_json(x, a));
-		if (g) {
-			if (seencap < a->nent + 1) {
-				seencap = 2 * (a->nent + 1);
-				seen = xrealloc(seen, (size_t)seencap * sizeof *seen);
-			}
-			add_nodes(g, a, wn, seen, &nseen);
+		if (!cl) {
+			const char *s = jv_string_value(text);
+			int len = jv_string_length_bytes(jv_copy(text));
+			kg_analyze(st.x, s, (size_t)len, st.a);
+			rule_fields(&st, &rec);
+			jv_free(text);
+			ndjson_write(rec);
+			progress_tick(&pg, ++nrec);
+			continue;
 		}
-		jv_free(text);
-		ndjson_write(rec);
+		pend *x = xcalloc(1, sizeof *x);
+		x->rec = rec;
+		x->text = text;
+		x->answer = jv_invalid();
+		char *line1 = llm_one_line(jv_string_value(text));
+		x->status = *line1 ? LLM_OK : -1;
+		x->pending = *line1 != 0;
+		free(line1);
+		jv msgs = jv_invalid();
+		if (x->pending) {
+			const char *vars[] = {"text", jv_string_value(text), "types", types, NULL};
+			msgs = prompt_messages(pr, vars, err, sizeof err);
+			if (!jv_is_valid(msgs))
+				cli_die("%s", err);
+		}
+		if (st.tail)
+			st.tail->next = x;
+		else
+			st.head = x;
+		st.tail = x;
+		/* a blank text asks nothing: out as soon as its turn comes (x may
+		 * be freed here, and once submitted, inside llm_submit) */
+		if (!x->pending)
+			flush(&st);
+		else
+			fatal = llm_submit(cl, ndjson_lineno(r), msgs, llm_validate_shape, &shape, x) < 0;
 		progress_tick(&pg, ++nrec);
 	}
+	if (cl && !fatal)
+		fatal = llm_drain(cl) < 0;
 	progress_done(&pg);
-	ndjson_close(r);
 	ndjson_finish();
-	if (g) {
+	if (cl) {
+		llm_stats_print(cl);
+		if (fatal) {
+			char *msg = xstrdup(llm_error(cl));
+			cli_die("%s", msg);
+		}
+		llm_close(cl);
+		if (!lo.quiet || st.fell_back || st.reported || st.unlocated || st.repeated)
+			cli_msg("%ld records from the LLM, %ld from the rules after the LLM failed, %ld reported, "
+			        "%ld blank (rules); %ld spans of the LLM not found in their sentence (left out, "
+			        "listed in kg_unlocated), %ld repeated spans merged",
+			        st.from_llm, st.fell_back, st.reported, st.blank, st.unlocated, st.repeated);
+	}
+	ndjson_close(r);
+	if (st.g) {
 		kg_scorer sc;
-		kg_wordnet_scorer_init(&sc, wn);
-		kg_graph_build(g, &sc, (int)k_ent, (int)k_part);
-		kg_wordnet_scorer_free(&sc);
-		int ok = kg_graph_write(g, gf);
+		if (enc) {
+			kg_embed_scorer_init(&sc, enc, (int)k_ent, (int)k_part);
+			kg_graph_build(st.g, &sc, (int)k_ent, (int)k_part);
+			if (kg_embed_scorer_error(&sc))
+				cli_die("%s: %s", model_dir, kg_embed_scorer_error(&sc));
+			long nt, ne = kg_embed_scorer_count(&sc, &nt);
+			if (nt)
+				cli_msg("truncated %ld of %ld node texts to %d tokens", nt, ne, encoder_max_length(enc));
+			kg_embed_scorer_free(&sc);
+			encoder_free(enc);
+		} else {
+			kg_wordnet_scorer_init(&sc, wn);
+			kg_graph_build(st.g, &sc, (int)k_ent, (int)k_part);
+			kg_wordnet_scorer_free(&sc);
+		}
+		int ok = kg_graph_write(st.g, gf);
 		if (fclose(gf) != 0)
 			ok = 0;
 		if (!ok)
 			cli_die("%s: write error: %s", graph_path, strerror(errno));
-		kg_graph_free(g);
+		kg_graph_free(st.g);
 	}
-	free(seen);
-	kg_analysis_free(a);
-	kg_extractor_free(x);
+	free(st.seen);
+	free(types);
+	jv_free(shape);
+	prompt_free(pr);
+	kg_analysis_free(st.a);
+	kg_extractor_free(st.x);
 	wn_free(wn);
+	if (st.reported) {
+		cli_msg("%ld records got no valid answer (--on-invalid report)", st.reported);
+		return EXIT_DATA;
+	}
 	return EXIT_OK;
 }

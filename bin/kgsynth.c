@@ -1,8 +1,11 @@
-/* kgsynth — rule-based positive and negative candidates for each sentence
- * (WordNet, and the knowledge graph of kgextract when given). */
+/* kgsynth — positive and negative candidates for each sentence: by rules
+ * (WordNet, and the knowledge graph of kgextract when given), or by an LLM
+ * (--llm) with the rules as the fallback. */
 #include "cli.h"
 #include "kggraph.h"
+#include "llm.h"
 #include "ndjson.h"
+#include "prompts.h"
 #include "synth.h"
 #include "wordnet.h"
 
@@ -16,10 +19,12 @@ static const char help[] =
 "\n"
 "Read records {\"text\", ...} as NDJSON (files, gzip files, or standard input\n"
 "when none or '-'), typically from kgextract, and write each one back with\n"
-"\"candidates\": [{\"text\",\"role\",\"kind\",\"source\",\"rule\",\"fallback\"?}]\n"
-"appended (an existing candidates array is kept and extended). Per record N\n"
-"positives (70% rewrite, 30% related_swap) and N negatives (70% contradiction,\n"
-"15% entity_swap, 15% quantity), made by rules from WordNet and the graph.\n"
+"\"candidates\": [{\"text\",\"role\",\"kind\",\"source\",...}] appended (an\n"
+"existing candidates array is kept and extended). Per record N positives\n"
+"(70% rewrite, 30% related_swap) and N negatives (70% contradiction, 15%\n"
+"entity_swap, 15% quantity), made by rules from WordNet and the graph\n"
+"(\"source\": \"rules\"), or with --llm by a chat model (\"source\": \"llm\"; a\n"
+"candidate the model fails to give is made by the rules instead).\n"
 "Records for which some candidate could not be made are counted on stderr.\n"
 "\n"
 "options:\n"
@@ -33,18 +38,279 @@ static const char help[] =
 "                        else /usr/share/wordnet)\n"
 "      --stats           print the number of candidates per kind on stderr\n"
 "      --skip-bad        skip bad lines (counted on stderr) instead of failing\n"
-"  -q, --quiet           no progress line\n"
+"  -q, --quiet           no progress line (and no LLM summary unless something\n"
+"                        failed)\n"
 "      --progress        progress line on stderr even when it is not a terminal\n"
 "  -h, --help            this help\n"
 "  -V, --version         version\n"
 "\n"
-"Exit status: 0 ok, 1 bad input or runtime error, 2 usage error.\n";
+LLM_OPTIONS_HELP
+"\n"
+"Exit status: 0 ok, 1 bad input or runtime error (with --llm also: the server\n"
+"cannot be reached or refuses, or --on-invalid report and a candidate got no\n"
+"valid answer), 2 usage error.\n";
+
+/* ---- the rule path's candidate objects ---- */
+
+static jv rule_cand(const kg_candidate *c)
+{
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("text"), jv_string(c->text));
+	o = jv_object_set(o, jv_string("role"), jv_string(c->role == KG_POSITIVE ? "positive" : "negative"));
+	o = jv_object_set(o, jv_string("kind"), jv_string(kg_kind_name(c->kind)));
+	o = jv_object_set(o, jv_string("source"), jv_string("rules"));
+	o = jv_object_set(o, jv_string("rule"), jv_string(c->rule ? c->rule : ""));
+	if (c->planned != c->kind)
+		o = jv_object_set(o, jv_string("fallback"), jv_string(kg_kind_name(c->planned)));
+	return o;
+}
+
+/* ---- the LLM path ----
+ * Each record becomes 2n requests (one per plan, see synth.h); answers come
+ * back in submission order; a record is written once all its answers are in
+ * and every record before it is written (records are queued in input order). */
+
+typedef struct rec rec;
+typedef struct slot {
+	rec *owner;
+	int done;          /* 1 answered (text), 2 failed (error) */
+	char *text;
+	char *error;
+} slot;
+
+struct rec {
+	rec *next;
+	jv rec, text, cands;
+	char *anchor;      /* the text on one line: sent, and the validator's context */
+	int nslots, pending;
+	kg_plan *plans;
+	slot *slots;
+};
+
+typedef struct state {
+	kg_synth *s;
+	long seed;
+	int n, report;
+	rec *head, *tail;
+	long per_kind[KG_NKINDS][2];   /* [kind][0 rules, 1 llm] */
+	long nrec, nopos, noneg, none;
+	long from_llm, fell_back, missing, reported;
+} state;
+
+/* One line of plain text: control characters and runs of blanks become one
+ * space, trimmed. */
+static char *plain_line(const char *s)
+{
+	char *t = xstrdup(s);
+	for (char *p = t; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	char *o = llm_one_line(t);
+	free(t);
+	return o;
+}
+
+static jv llm_cand(const kg_plan *p, const char *text)
+{
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("text"), jv_string(text));
+	o = jv_object_set(o, jv_string("role"), jv_string(p->role == KG_POSITIVE ? "positive" : "negative"));
+	o = jv_object_set(o, jv_string("kind"), jv_string(kg_kind_name(p->kind)));
+	o = jv_object_set(o, jv_string("source"), jv_string("llm"));
+	o = jv_object_set(o, jv_string("prompt"), jv_string(kg_prompt_name(p->kind)));
+	switch (p->kind) {
+	case KG_REWRITE:
+	case KG_CONTRADICTION:
+		o = jv_object_set(o, jv_string("style"), jv_string(p->style));
+		break;
+	case KG_RELATED_SWAP:
+	case KG_ENTITY_SWAP:
+		o = jv_object_set(o, jv_string("old"), jv_string(p->old));
+		o = jv_object_set(o, jv_string("new"), jv_string(p->repl));
+		break;
+	case KG_QUANTITY:
+		o = jv_object_set(o, jv_string("subject"), jv_string(p->subject));
+		o = jv_object_set(o, jv_string("count"), jv_number((double)p->count));
+		break;
+	}
+	if (p->planned != p->kind)
+		o = jv_object_set(o, jv_string("fallback"), jv_string(kg_kind_name(p->planned)));
+	return o;
+}
+
+static void rec_free(rec *x)
+{
+	for (int j = 0; j < x->nslots; j++) {
+		free(x->slots[j].text);
+		free(x->slots[j].error);
+	}
+	free(x->slots);
+	free(x->plans);
+	free(x->anchor);
+	jv_free(x->text);
+	jv_free(x->cands);
+	jv_free(x->rec);
+	free(x);
+}
+
+/* Write a finished record: the LLM's candidates, the rules' in place of the
+ * failed ones (or, with --on-invalid report, "llm_errors"). */
+static void finish(state *st, rec *x)
+{
+	const kg_candidate *cv = NULL;
+	int np = 0, nn = 0, m = 0, failed = 0;
+	for (int j = 0; j < x->nslots; j++)
+		failed += x->slots[j].done != 1;
+	if (x->nslots == 0 || (failed && !st->report))
+		m = kg_synth_record(st->s, jv_string_value(x->text), (size_t)jv_string_length_bytes(jv_copy(x->text)),
+		                    (uint64_t)st->seed, st->n, &cv, &np, &nn);
+	jv cands = x->cands;
+	x->cands = jv_invalid();
+	jv errs = jv_array();
+	int have[2] = {0, 0};
+	if (x->nslots == 0) {
+		/* a blank text: nothing to ask; the rules' answer (usually none) */
+		for (int i = 0; i < m; i++) {
+			cands = jv_array_append(cands, rule_cand(&cv[i]));
+			st->per_kind[cv[i].kind][0]++;
+		}
+		have[0] = np, have[1] = nn;
+	}
+	for (int j = 0; j < x->nslots; j++) {
+		const kg_plan *p = &x->plans[j];
+		const slot *sl = &x->slots[j];
+		int i = j < st->n ? j : j - st->n;   /* sample number within its role */
+		if (sl->done == 1) {
+			cands = jv_array_append(cands, llm_cand(p, sl->text));
+			st->per_kind[p->kind][1]++;
+			st->from_llm++;
+			have[p->role]++;
+		} else if (st->report) {
+			errs = jv_array_append(errs, jv_string_fmt("%s %d (%s): %s", p->role == KG_POSITIVE ? "positive" : "negative",
+			                                           i + 1, kg_kind_name(p->kind), sl->error ? sl->error : "failed"));
+			st->reported++;
+		} else {
+			const kg_candidate *c = NULL;
+			if (p->role == KG_POSITIVE && i < np)
+				c = &cv[i];
+			else if (p->role == KG_NEGATIVE && i < nn)
+				c = &cv[np + i];
+			if (c) {
+				cands = jv_array_append(cands, rule_cand(c));
+				st->per_kind[c->kind][0]++;
+				st->fell_back++;
+				have[p->role]++;
+			} else
+				st->missing++;
+		}
+	}
+	st->nopos += have[0] < st->n;
+	st->noneg += have[1] < st->n;
+	st->none += have[0] + have[1] == 0;
+	jv out = jv_object_set(jv_copy(x->rec), jv_string("candidates"), cands);
+	if (jv_array_length(jv_copy(errs)) > 0)
+		out = jv_object_set(out, jv_string("llm_errors"), errs);
+	else
+		jv_free(errs);
+	ndjson_write(out);
+}
+
+static void flush(state *st)
+{
+	while (st->head && st->head->pending == 0) {
+		rec *x = st->head;
+		st->head = x->next;
+		if (!st->head)
+			st->tail = NULL;
+		finish(st, x);
+		rec_free(x);
+	}
+}
+
+static void deliver(void *ctx, const llm_result *r)
+{
+	state *st = ctx;
+	slot *sl = r->user;
+	if (r->status == LLM_OK) {
+		jv t = jv_object_get(jv_copy(r->answer), jv_string("text"));
+		sl->text = plain_line(jv_string_value(t));
+		jv_free(t);
+		sl->done = 1;
+	} else {
+		sl->error = xstrdup(r->error ? r->error : "failed");
+		sl->done = 2;
+	}
+	sl->owner->pending--;
+	flush(st);
+}
+
+static prompt *prompts[KG_NKINDS];
+
+static void load_prompts(const char *opt)
+{
+	char err[1024];
+	char *dir = prompts_dir(opt, err, sizeof err);
+	if (!dir)
+		cli_die("%s", err);
+	static const char *const names_style[] = {"text", "style", NULL};
+	static const char *const names_swap[] = {"text", "old", "new", NULL};
+	static const char *const names_qty[] = {"text", "subject", "count", NULL};
+	for (int k = 0; k < KG_NKINDS; k++) {
+		const char *name = kg_prompt_name(k);
+		if (!name)
+			continue;
+		if (!(prompts[k] = prompt_load(dir, name, err, sizeof err)))
+			cli_die("%s", err);
+		const char *const *names = k == KG_REWRITE || k == KG_CONTRADICTION ? names_style
+		                           : k == KG_QUANTITY ? names_qty : names_swap;
+		if (!prompt_check(prompts[k], names, err, sizeof err))
+			cli_die("%s", err);
+	}
+	free(dir);
+}
+
+static jv plan_messages(const kg_plan *p, const char *anchor)
+{
+	char count[32], err[512];
+	const char *vars[8] = {"text", anchor};
+	switch (p->kind) {
+	case KG_REWRITE:
+	case KG_CONTRADICTION:
+		vars[2] = "style", vars[3] = p->style;
+		break;
+	case KG_RELATED_SWAP:
+	case KG_ENTITY_SWAP:
+		vars[2] = "old", vars[3] = p->old, vars[4] = "new", vars[5] = p->repl;
+		break;
+	case KG_QUANTITY:
+		snprintf(count, sizeof count, "%ld", p->count);
+		vars[2] = "subject", vars[3] = p->subject, vars[4] = "count", vars[5] = count;
+		break;
+	}
+	jv m = prompt_messages(prompts[p->kind], vars, err, sizeof err);
+	if (!jv_is_valid(m))
+		cli_die("%s", err);
+	return m;
+}
+
+static void print_stats(const state *st, int llm)
+{
+	for (int k = 0; k < KG_NKINDS; k++) {
+		if (llm)
+			cli_msg("%s %ld (llm %ld, rules %ld)", kg_kind_name(k), st->per_kind[k][0] + st->per_kind[k][1],
+			        st->per_kind[k][1], st->per_kind[k][0]);
+		else
+			cli_msg("%s %ld", kg_kind_name(k), st->per_kind[k][0]);
+	}
+}
 
 int main(int argc, char **argv)
 {
 	const char *graph_path = NULL, *field = "text", *wndir = NULL;
 	int skip_bad = 0, prog_mode = 0, stats = 0;
 	long n = 1, seed = 0;
+	llm_opts lo;
+	llm_opts_init(&lo);
 	enum { O_SKIP = 256, O_PROGRESS, O_STATS };
 	static const struct option opts[] = {
 		{"per-record", required_argument, 0, 'n'},
@@ -58,6 +324,7 @@ int main(int argc, char **argv)
 		{"progress", no_argument, 0, O_PROGRESS},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, 'V'},
+		LLM_LONG_OPTIONS,
 		{0, 0, 0, 0},
 	};
 	cli_init("kgsynth", help);
@@ -71,13 +338,16 @@ int main(int argc, char **argv)
 		case 'w': wndir = optarg; break;
 		case O_STATS: stats = 1; break;
 		case O_SKIP: skip_bad = 1; break;
-		case 'q': prog_mode = -1; break;
+		case 'q': prog_mode = -1, lo.quiet = 1; break;
 		case O_PROGRESS: prog_mode = 1; break;
 		case 'h': cli_help();
 		case 'V': cli_version();
-		default: cli_usage_error(NULL);
+		default:
+			if (!llm_getopt(&lo, c, optarg))
+				cli_usage_error(NULL);
 		}
 	}
+	llm_opts_check(&lo);
 	if (!*field)
 		cli_usage_error("--field: empty name");
 	if (!wndir)
@@ -90,68 +360,117 @@ int main(int argc, char **argv)
 	if (graph_path && !(g = kg_graph_read(graph_path, wn, err, sizeof err)))
 		cli_die("%s", err);
 	kg_synth *s = kg_synth_new(wn, g);
+	state st = {.s = s, .seed = seed, .n = (int)n, .report = lo.on_invalid == LLM_REPORT};
+	llm_client *cl = NULL;
+	if (lo.url) {
+		load_prompts(lo.prompts_dir);
+		if (!(cl = llm_open(&lo, deliver, &st, err, sizeof err)))
+			cli_die("%s", err);
+	}
 
 	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
 	progress pg;
 	progress_init(&pg, prog_mode, "records");
-	long nrec = 0, nopos = 0, noneg = 0, none = 0;
-	long per_kind[KG_NKINDS] = {0};
-	jv rec;
-	while (ndjson_next(r, &rec)) {
+	int fatal = 0;
+	jv in;
+	while (!fatal && ndjson_next(r, &in)) {
 		jv text;
-		if (!ndjson_get_string(r, rec, field, &text)) {
-			jv_free(rec);
+		if (!ndjson_get_string(r, in, field, &text)) {
+			jv_free(in);
 			continue;
 		}
-		jv cands = jv_object_get(jv_copy(rec), jv_string("candidates"));
+		jv cands = jv_object_get(jv_copy(in), jv_string("candidates"));
 		jv_kind ck = jv_get_kind(cands);
 		if (ck != JV_KIND_ARRAY && ck != JV_KIND_NULL && ck != JV_KIND_INVALID) {
 			ndjson_bad(r, "field \"candidates\": expected array, got %s", ndjson_kind_name(cands));
 			jv_free(cands);
 			jv_free(text);
-			jv_free(rec);
+			jv_free(in);
 			continue;
 		}
 		if (ck != JV_KIND_ARRAY) {
 			jv_free(cands);
 			cands = jv_array();
 		}
-		const kg_candidate *cv;
-		int np, nn;
-		int m = kg_synth_record(s, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
-		                        (uint64_t)seed, (int)n, &cv, &np, &nn);
-		for (int i = 0; i < m; i++) {
-			jv o = jv_object();
-			o = jv_object_set(o, jv_string("text"), jv_string(cv[i].text));
-			o = jv_object_set(o, jv_string("role"),
-			                  jv_string(cv[i].role == KG_POSITIVE ? "positive" : "negative"));
-			o = jv_object_set(o, jv_string("kind"), jv_string(kg_kind_name(cv[i].kind)));
-			o = jv_object_set(o, jv_string("source"), jv_string("rules"));
-			o = jv_object_set(o, jv_string("rule"), jv_string(cv[i].rule ? cv[i].rule : ""));
-			if (cv[i].planned != cv[i].kind)
-				o = jv_object_set(o, jv_string("fallback"), jv_string(kg_kind_name(cv[i].planned)));
-			cands = jv_array_append(cands, o);
-			per_kind[cv[i].kind]++;
+		st.nrec++;
+		if (!cl) {
+			const kg_candidate *cv;
+			int np, nn;
+			int m = kg_synth_record(s, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
+			                        (uint64_t)seed, (int)n, &cv, &np, &nn);
+			for (int i = 0; i < m; i++) {
+				cands = jv_array_append(cands, rule_cand(&cv[i]));
+				st.per_kind[cv[i].kind][0]++;
+			}
+			st.nopos += np < n;
+			st.noneg += nn < n;
+			st.none += m == 0;
+			in = jv_object_set(in, jv_string("candidates"), cands);
+			jv_free(text);
+			ndjson_write(in);
+			progress_tick(&pg, st.nrec);
+			continue;
 		}
-		nopos += np < n;
-		noneg += nn < n;
-		none += m == 0;
-		rec = jv_object_set(rec, jv_string("candidates"), cands);
-		jv_free(text);
-		ndjson_write(rec);
-		progress_tick(&pg, ++nrec);
+		rec *x = xcalloc(1, sizeof *x);
+		x->rec = in;
+		x->text = text;
+		x->cands = cands;
+		x->anchor = plain_line(jv_string_value(text));
+		if (*x->anchor) {
+			x->nslots = x->pending = 2 * (int)n;
+			x->plans = xmalloc((size_t)x->nslots * sizeof *x->plans);
+			x->slots = xcalloc((size_t)x->nslots, sizeof *x->slots);
+			kg_synth_plan(s, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
+			              (uint64_t)seed, (int)n, x->plans);
+		}
+		if (st.tail)
+			st.tail->next = x;
+		else
+			st.head = x;
+		st.tail = x;
+		/* a blank text asks nothing: out as soon as its turn comes (x may
+		 * be freed here, or inside the last llm_submit) */
+		int ns = x->nslots;
+		if (!ns)
+			flush(&st);
+		long line = ndjson_lineno(r);
+		for (int j = 0; j < ns && !fatal; j++) {
+			x->slots[j].owner = x;
+			jv msgs = plan_messages(&x->plans[j], x->anchor);
+			fatal = llm_submit(cl, line, msgs, llm_validate_text, x->anchor, &x->slots[j]) < 0;
+		}
+		progress_tick(&pg, st.nrec);
 	}
+	if (cl && !fatal)
+		fatal = llm_drain(cl) < 0;
 	progress_done(&pg);
-	ndjson_close(r);
 	ndjson_finish();
-	if (nopos || noneg)
+	if (cl) {
+		llm_stats_print(cl);
+		if (fatal) {
+			char *msg = xstrdup(llm_error(cl));
+			cli_die("%s", msg);
+		}
+		llm_close(cl);
+	}
+	ndjson_close(r);
+	if (cl && (!lo.quiet || st.fell_back || st.missing || st.reported))
+		cli_msg("%ld candidates from the LLM, %ld from the rules after the LLM failed, "
+		        "%ld reported, %ld missing (the LLM failed and the rules could not make one)",
+		        st.from_llm, st.fell_back, st.reported, st.missing);
+	if (st.nopos || st.noneg)
 		cli_msg("%ld of %ld records without all %ld positive(s), %ld without all negative(s), "
-		        "%ld without any candidate", nopos, nrec, n, noneg, none);
+		        "%ld without any candidate", st.nopos, st.nrec, n, st.noneg, st.none);
 	if (stats)
-		for (int k = 0; k < KG_NKINDS; k++)
-			cli_msg("%s %ld", kg_kind_name(k), per_kind[k]);
+		print_stats(&st, cl != NULL);
+	for (int k = 0; k < KG_NKINDS; k++)
+		prompt_free(prompts[k]);
 	kg_synth_free(s);
 	kg_graph_free(g);
 	wn_free(wn);
+	if (st.reported) {
+		cli_msg("%ld candidates got no valid answer (--on-invalid report)", st.reported);
+		return EXIT_DATA;
+	}
 	return EXIT_OK;
 }

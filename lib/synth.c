@@ -1808,3 +1808,306 @@ int kg_synth_record(kg_synth *s, const char *text, size_t len, uint64_t seed, in
 	*out = s->cand;
 	return s->ncand;
 }
+
+/* ---- plans for the LLM path ---- */
+
+static const char *const rewrite_styles[] = {
+	"a news anchor", "casual speech", "formal writing", "a question", "a condensed note",
+	"a children's book", "a scientific report", "a friendly letter", "a travel guide",
+	"a school textbook", "a witness statement", "a diary entry",
+};
+static const char *const contradict_ways[] = {
+	"negate the main verb", "make the main action the opposite one", "turn the sentiment around",
+	"make the state the opposite", "say that it did not happen or is not so",
+	"use the opposite of a key word",
+};
+enum {
+	N_RS = (int)(sizeof rewrite_styles / sizeof *rewrite_styles),
+	N_CW = (int)(sizeof contradict_ways / sizeof *contradict_ways),
+	/* style index spaces: single styles first, then combinations */
+	N_RS_ALL = N_RS + N_RS * (N_RS - 1),
+	N_CW_ALL = N_CW + N_CW * N_RS + N_CW * N_RS * (N_RS - 1),
+};
+
+const char *kg_prompt_name(int kind)
+{
+	switch (kind) {
+	case KG_REWRITE: return "kgsynth-rewrite";
+	case KG_RELATED_SWAP: return "kgsynth-related";
+	case KG_CONTRADICTION: return "kgsynth-contradict";
+	case KG_ENTITY_SWAP: return "kgsynth-swap";
+	case KG_QUANTITY: return "kgsynth-quantity";
+	}
+	return NULL;
+}
+
+/* "A mixed with B" for the j-th ordered pair of distinct styles. */
+static void style_pair(int j, char *out, size_t cap)
+{
+	int x = j / (N_RS - 1), y = j % (N_RS - 1);
+	if (y >= x)
+		y++;
+	snprintf(out, cap, "%s mixed with %s", rewrite_styles[x], rewrite_styles[y]);
+}
+
+/* The text of style index idx (contra: the contradiction space). */
+static void style_text(int contra, int idx, char *out, size_t cap)
+{
+	if (!contra) {
+		if (idx < N_RS)
+			scopy(out, cap, rewrite_styles[idx]);
+		else
+			style_pair(idx - N_RS, out, cap);
+		return;
+	}
+	if (idx < N_CW) {
+		scopy(out, cap, contradict_ways[idx]);
+		return;
+	}
+	idx -= N_CW;
+	if (idx < N_CW * N_RS) {
+		snprintf(out, cap, "%s, in the style of %s", contradict_ways[idx / N_RS], rewrite_styles[idx % N_RS]);
+		return;
+	}
+	idx -= N_CW * N_RS;
+	char pair[112];
+	style_pair(idx % (N_RS * (N_RS - 1)), pair, sizeof pair);
+	snprintf(out, cap, "%s, in the style of %s", contradict_ways[idx / (N_RS * (N_RS - 1))], pair);
+}
+
+/* A style not used before in this record: uniformly among the unused ones
+ * of the first tier (single styles, then combinations) that has any. */
+static int pick_style(rng *r, int contra, unsigned char *used, char *out, size_t cap)
+{
+	int tiers[4] = {0, contra ? N_CW : N_RS, contra ? N_CW + N_CW * N_RS : N_RS_ALL, contra ? N_CW_ALL : N_RS_ALL};
+	for (int t = 0; t < 3; t++) {
+		int free_n = 0;
+		for (int i = tiers[t]; i < tiers[t + 1]; i++)
+			free_n += !used[i];
+		if (!free_n)
+			continue;
+		int k = (int)rng_below(r, (uint64_t)free_n);
+		for (int i = tiers[t]; i < tiers[t + 1]; i++)
+			if (!used[i] && k-- == 0) {
+				used[i] = 1;
+				style_text(contra, i, out, cap);
+				return 1;
+			}
+	}
+	return 0;
+}
+
+/* Copy a span of the text as one line; 0 if empty or too long. */
+static int span_line(const kg_analysis *a, int start, int end, char *out, size_t cap)
+{
+	char *c = clean_line(a->text + start, (size_t)(end - start));
+	size_t n = strlen(c);
+	int ok = n > 0 && n < cap;
+	if (ok)
+		memcpy(out, c, n + 1);
+	free(c);
+	return ok;
+}
+
+/* Was this (kind, old, new) already planned for the record? */
+static int swap_used(const kg_plan *prev, int nprev, int kind, const char *old, const char *rep)
+{
+	for (int i = 0; i < nprev; i++)
+		if (prev[i].kind == kind && !strcmp(prev[i].old, old) && !strcmp(prev[i].repl, rep))
+			return 1;
+	return 0;
+}
+
+static int set_swap(kg_plan *p, const kg_plan *prev, int nprev, int kind, const char *old, const char *rep)
+{
+	size_t n = strlen(rep);
+	if (!n || n >= sizeof p->repl || swap_used(prev, nprev, kind, old, rep))
+		return 0;
+	scopy(p->old, sizeof p->old, old);
+	memcpy(p->repl, rep, n + 1);
+	return 1;
+}
+
+static int plan_related(kg_synth *s, const kg_analysis *a, rng *r, kg_plan *p, const kg_plan *prev, int nprev)
+{
+	target tg[64];
+	int nt = targets(s, a, tg, 64, 1, 1);
+	shuffle_targets(tg, nt, r);
+	char node[512], old[KG_SPAN_MAX];
+	for (int i = 0; i < nt; i++) {
+		const target *t = &tg[i];
+		target_node(s, a, t, node, sizeof node);
+		if (!span_line(a, a->tok[t->t0].start, a->tok[t->tok].end, old, sizeof old))
+			continue;
+		const char *opt[32];
+		int no = 0;
+		if (s->g) {
+			int id = kg_graph_find(s->g, t->kind, t->group, node);
+			if (id >= 0) {
+				const kg_node *nd = kg_graph_node(s->g, id);
+				for (int j = 0; j < nd->nnb && no < 16; j++) {
+					const char *nt2 = kg_graph_node(s->g, nd->nb[j].node)->text;
+					int l = strcmp(nt2, node) ? usable(s, t, nt2) : -1;
+					/* a WordNet word as WordNet writes it ("help", not a
+					 * sentence-initial "Help" of the graph) */
+					const char *rt = l >= 0 ? wn_lemma_at(s->wn, l)->text : nt2;
+					if (l != -1 && strcmp(rt, node))
+						opt[no++] = rt;
+				}
+			}
+		}
+		if (!no && t->pos >= 0) {
+			int nb[32];
+			int m = wn_neighbours(s, a->tok[t->tok].lemma, t->pos, nb, 32);
+			for (int j = 0; j < m; j++)
+				opt[no++] = wn_lemma_at(s->wn, nb[j])->text;
+		}
+		for (int attempt = 0; no && attempt < 4; attempt++)
+			if (set_swap(p, prev, nprev, KG_RELATED_SWAP, old, opt[pick_k(r, no)]))
+				return 1;
+	}
+	return 0;
+}
+
+static int plan_swap(kg_synth *s, const kg_analysis *a, rng *r, kg_plan *p, const kg_plan *prev, int nprev)
+{
+	target tg[64];
+	int nt = targets(s, a, tg, 64, 0, 1);
+	const kg_parts *P = &a->parts;
+	if (P->action.present && nt < 64 && lexical_verb(s, &a->tok[P->action.head])) {
+		uint32_t sy;
+		const kg_token *h = &a->tok[P->action.head];
+		if (first_sense(s->wn, h->lemma, WN_VERB, &sy))
+			tg[nt++] = (target){P->action.head, P->action.head, WN_VERB, KG_PART, "action",
+			                    wn_synset_at(s->wn, sy)->lexfile};
+	}
+	shuffle_targets(tg, nt, r);
+	char node[512], old[KG_SPAN_MAX];
+	for (int i = 0; i < nt; i++) {
+		const target *t = &tg[i];
+		target_node(s, a, t, node, sizeof node);
+		if (!span_line(a, a->tok[t->t0].start, a->tok[t->tok].end, old, sizeof old))
+			continue;
+		int lemma = t->pos >= 0 ? a->tok[t->tok].lemma : -1;
+		uint32_t mine = 0;
+		int have_mine = t->pos >= 0 && first_sense(s->wn, lemma, t->pos, &mine);
+		for (int attempt = 0; attempt < 8; attempt++) {
+			const char *rep = NULL;
+			if (s->g) {
+				int gid = kg_graph_group(s->g, t->kind, t->group);
+				if (gid >= 0) {
+					const int *mem;
+					int n = kg_graph_members(s->g, gid, &mem);
+					if (n > 1)
+						rep = kg_graph_node(s->g, mem[rng_below(r, (uint64_t)n)])->text;
+				}
+			}
+			if (!rep && t->pos >= 0 && t->lexfile >= 0 && t->lexfile < 45) {
+				build_lex(s);
+				int n = s->nlexl[t->lexfile];
+				if (n > 1)
+					rep = wn_lemma_at(s->wn, s->lexl[t->lexfile][rng_below(r, (uint64_t)n)])->text;
+			}
+			if (!rep)
+				break;
+			if (!strcmp(rep, node))
+				continue;
+			int l = usable(s, t, rep);
+			if (l == -1)
+				continue;
+			if (l >= 0 && have_mine) {
+				uint32_t other;
+				if (first_sense(s->wn, l, t->pos, &other) &&
+				    (other == mine || wn_wup(s->wn, mine, other) >= 0.9))
+					continue;
+			}
+			const char *rt = l >= 0 ? wn_lemma_at(s->wn, l)->text : rep;
+			if (strcmp(rt, node) && set_swap(p, prev, nprev, KG_ENTITY_SWAP, old, rt))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int plan_quantity(kg_synth *s, const kg_analysis *a, rng *r, kg_plan *p, const kg_plan *prev, int nprev)
+{
+	(void)s;
+	const kg_parts *P = &a->parts;
+	if (!P->subject.present || P->subject.type == KG_TYPE_PRONOUN || P->subject.type == KG_TYPE_NAME ||
+	    P->coordinated)
+		return 0;
+	const kg_token *h = &a->tok[P->subject.head];
+	if (h->tag != KG_NOUN || h->lemma < 0)
+		return 0;
+	if (P->count_qty < 0 && !P->has_count && !P->plural)
+		return 0;          /* a bare singular: a mass noun ("inflation") */
+	/* the noun phrase up to its head ("A man", not "A man on skis") */
+	if (!span_line(a, P->subject.start, h->end, p->subject, sizeof p->subject))
+		return 0;
+	long old = P->has_count ? (long)P->count : -1;
+	for (int guard = 0; guard < 100; guard++) {
+		long nv = draw_count(r);
+		int used = nv == old;
+		for (int i = 0; i < nprev && !used; i++)
+			used = prev[i].kind == KG_QUANTITY && prev[i].count == nv;
+		if (!used) {
+			p->count = nv;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int kg_synth_plan(kg_synth *s, const char *text, size_t len, uint64_t seed, int n, kg_plan *out)
+{
+	kg_analyze(s->x, text, len, s->a);
+	const kg_analysis *a = s->a;
+	rng r;
+	/* a stream of its own: "plan" */
+	rng_seed(&r, rng_derive(rng_derive(seed, fnv64(text, len)), 0x706c616eULL));
+	unsigned char used_rw[N_RS_ALL], used_ct[N_CW_ALL];
+	memset(used_rw, 0, sizeof used_rw);
+	memset(used_ct, 0, sizeof used_ct);
+	int k = 0;
+	for (int role = KG_POSITIVE; role <= KG_NEGATIVE; role++)
+		for (int i = 0; i < n; i++, k++) {
+			kg_plan *p = &out[k];
+			memset(p, 0, sizeof *p);
+			p->role = role;
+			int chain[3], nchain;
+			double u = rng_uniform_double(&r);
+			if (role == KG_POSITIVE) {
+				if (u < 0.7)
+					chain[0] = KG_REWRITE, nchain = 1;
+				else
+					chain[0] = KG_RELATED_SWAP, chain[1] = KG_REWRITE, nchain = 2;
+			} else if (u < 0.7)
+				chain[0] = KG_CONTRADICTION, nchain = 1;
+			else if (u < 0.85)
+				chain[0] = KG_ENTITY_SWAP, chain[1] = KG_CONTRADICTION, nchain = 2;
+			else
+				chain[0] = KG_QUANTITY, chain[1] = KG_CONTRADICTION, chain[2] = KG_ENTITY_SWAP, nchain = 3;
+			p->planned = chain[0];
+			p->kind = -1;
+			for (int c = 0; c < nchain && p->kind < 0; c++) {
+				int ok = 0;
+				switch (chain[c]) {
+				case KG_REWRITE: ok = pick_style(&r, 0, used_rw, p->style, sizeof p->style); break;
+				case KG_CONTRADICTION: ok = pick_style(&r, 1, used_ct, p->style, sizeof p->style); break;
+				case KG_RELATED_SWAP: ok = plan_related(s, a, &r, p, out, k); break;
+				case KG_ENTITY_SWAP: ok = plan_swap(s, a, &r, p, out, k); break;
+				case KG_QUANTITY: ok = plan_quantity(s, a, &r, p, out, k); break;
+				}
+				if (ok)
+					p->kind = chain[c];
+			}
+			if (p->kind < 0) {
+				/* every style of the family used (n beyond the style space):
+				 * repeat one; the request is then merged with its twin */
+				p->kind = role == KG_POSITIVE ? KG_REWRITE : KG_CONTRADICTION;
+				style_text(role == KG_NEGATIVE, (int)rng_below(&r, role == KG_POSITIVE ? N_RS : N_CW),
+				           p->style, sizeof p->style);
+			}
+		}
+	return k;
+}

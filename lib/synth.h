@@ -73,4 +73,41 @@ int kg_synth_record(kg_synth *s, const char *text, size_t len, uint64_t seed, in
  * apply to this sentence. */
 int kg_synth_kind(kg_synth *s, const char *text, size_t len, int kind, rng *r, char **out,
                   const char **rule);
+
+/* ---- plans for the LLM path (kgsynth --llm) ----
+ * The same random choices as the rule path, made by the same procedures,
+ * but handed to a prompt instead of a rule: the family by the shares above,
+ * a style for rewrites and contradictions, the target and its replacement
+ * for swaps (related: the k-th usable graph neighbour, never the nearest
+ * when there are several, else a WordNet neighbour; entity swap: a random
+ * node of the same type, never a synonym), the new subject count for
+ * quantities (0-50 with p 0.4, else 51-10000, not the old count). A family
+ * that cannot apply falls back along the same chains as the rule path
+ * (related_swap -> rewrite; entity_swap -> contradiction; quantity ->
+ * contradiction -> entity_swap); rewrites and contradictions always apply.
+ * The requests of one record all differ (styles, targets and counts are not
+ * reused within a record), since identical requests would get one answer.
+ * The generator is seeded from (seed, text) on its own stream, so the plans
+ * depend only on the seed and the text. */
+enum { KG_STYLE_MAX = 192, KG_SPAN_MAX = 256 };
+
+typedef struct kg_plan {
+	int role;                   /* KG_POSITIVE or KG_NEGATIVE */
+	int kind;                   /* KG_REWRITE, KG_RELATED_SWAP, KG_CONTRADICTION,
+	                               KG_ENTITY_SWAP or KG_QUANTITY: the prompt to use */
+	int planned;                /* the kind drawn by the shares */
+	char style[KG_STYLE_MAX];   /* rewrite, contradiction: {{style}} */
+	char old[KG_SPAN_MAX];      /* swaps: {{old}}, the span as it appears */
+	char repl[KG_SPAN_MAX];     /* swaps: {{new}}, the node put in its place */
+	char subject[KG_SPAN_MAX];  /* quantity: {{subject}}, its noun phrase up to the head,
+	                               as it appears ("A man" of "A man on skis") */
+	long count;                 /* quantity: {{count}} */
+} kg_plan;
+
+/* The prompt file (without .txt) of a plan's kind: "kgsynth-rewrite",
+ * "kgsynth-related", "kgsynth-contradict", "kgsynth-swap",
+ * "kgsynth-quantity"; NULL for KG_SYNONYM and bad kinds. */
+const char *kg_prompt_name(int kind);
+/* n positive plans then n negative plans into out[0..2n). Returns 2n. */
+int kg_synth_plan(kg_synth *s, const char *text, size_t len, uint64_t seed, int n, kg_plan *out);
 #endif

@@ -1,0 +1,222 @@
+# tests/cli/kgllm.sh — kgextract --llm and kgsynth --llm against the fake
+# chat server tests/tools/fakellm.py on 127.0.0.1 (no network): the record
+# formats (golden), input order at --jobs 8, faults recovered, fallback to
+# the rules marked, --on-invalid report, the cache (a second run sends
+# nothing), the graph from LLM answers, the key never shown, a server that
+# is down. Every run is bounded by timeout(1); the server exits when idle.
+. tests/cli/lib.sh
+ROOT=${GCSE_ROOT:-$(pwd)}
+PY=${PYTHON:-python3}
+W="-w tests/data/wordnet"
+IN=tests/data/kg/sentences.ndjson
+if ! command -v jq >/dev/null || ! "$PY" -c 'import http.server' 2>/dev/null; then
+	t_skip kgllm "needs jq and python3"; exit 0
+fi
+export GCSE_PROMPTS=$ROOT/prompts
+export GCSE_LLM_API_KEY=kg-sekrit-77
+unset OPENAI_API_KEY http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+TO="timeout 60"
+
+PIDS=
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+NSERV=0
+# start_fake [fakellm options]: sets PORT and URL
+start_fake() {
+	NSERV=$((NSERV + 1))
+	"$PY" "$ROOT/tests/tools/fakellm.py" --idle 30 --max-life 150 \
+		--port-file "$T/port$NSERV" "$@" >/dev/null 2>"$T/fake$NSERV.err" &
+	PIDS="$PIDS $!"
+	i=0
+	while [ ! -s "$T/port$NSERV" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	PORT=$(cat "$T/port$NSERV" 2>/dev/null)
+	URL=http://127.0.0.1:$PORT
+	echo "$URL" >"$T/url"
+}
+# nreq: requests the current server has had; nreqs SUBSTRING: of those, whose sentence contains it
+stats() {
+	"$PY" -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/stats", timeout=5).read().decode())' "$URL"
+}
+nreq() { stats | jq .requests; }
+nreqs() { stats | jq --arg s "$1" '[.log[] | select(.sentence | contains($s))] | length'; }
+# the same for use inside t_ok commands: \$($NREQ)
+cat >"$T/nreq.py" <<'PY'
+import json, sys, urllib.request
+print(json.load(urllib.request.urlopen(open(sys.argv[1]).read().strip() + "/stats", timeout=5))["requests"])
+PY
+NREQ="$PY $T/nreq.py $T/url"
+# every stderr of the script goes to all.err, to look for the key at the end
+E=$T/all.err
+
+start_fake
+if [ -z "$PORT" ]; then t_skip kgllm "fake server did not start: $(cat "$T/fake1.err")"; exit 0; fi
+
+# ---- options
+for p in kgextract kgsynth; do
+	t_case "$p-llm-help" 0 - - "$p --help | grep -q -- '--on-invalid WHAT' && $p --help | grep -q GCSE_LLM_API_KEY"
+	t_case "$p-llm-option-needs-url" 2 empty '--jobs needs --llm URL' "$p $W --jobs 4 $IN"
+	t_case "$p-llm-bad-url" 2 empty "is not an http:// or https:// URL" "$p $W --llm ftp://x $IN"
+	t_case "$p-llm-bad-prompts" 1 empty "not a directory" "$p $W --llm $URL --prompts $T/none $IN"
+done
+mkdir "$T/badprompts" && cp prompts/*.txt "$T/badprompts" && echo 'Say {{nope}}.' >>"$T/badprompts/kgsynth-swap.txt"
+t_case kgsynth-llm-prompt-typo 1 empty 'unknown placeholder \{\{nope\}\}' "kgsynth $W --llm $URL --prompts $T/badprompts $IN"
+
+# ---- the record formats (the fake server answers deterministically)
+t_case kgextract-llm-basic 0 kgllm-extract.out - "$TO kgextract $W --llm $URL -q $IN 2>>$E"
+t_case kgsynth-llm-basic 0 kgllm-synth.out - "$TO kgsynth $W --llm $URL -q --seed 1 -n 2 $IN 2>>$E"
+t_ok kgextract-llm-marked "[ \$(jq -r .kg_source tests/golden/kgllm-extract.out | sort -u) = llm ]"
+# every span's offsets are bytes of the record's text that spell it
+cat >"$T/offsets.py" <<'PY'
+import json, sys
+bad = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    b = r["text"].encode()
+    p = r["parts"]
+    for s in r["entities"] + r["quantities"] + [p[k] for k in ("subject", "action", "state") if p[k]]:
+        if b[s["start"]:s["end"]].decode() != s["text"]:
+            print("bad span", s, file=sys.stderr)
+            bad += 1
+sys.exit(1 if bad else 0)
+PY
+t_ok kgextract-llm-offsets "$PY $T/offsets.py tests/golden/kgllm-extract.out"
+t_ok kgextract-llm-unlocated-listed \
+	"jq -se 'map(select(.kg_unlocated)) | length == 1 and .[0].kg_unlocated == [\"Zo s\"]' tests/golden/kgllm-extract.out >/dev/null"
+t_ok kgsynth-llm-all-from-llm \
+	"[ \$(jq -c '.candidates[] | select(.source == \"llm\" and (.prompt | startswith(\"kgsynth-\")))' tests/golden/kgllm-synth.out | wc -l) -eq 48 ]"
+t_ok kgsynth-llm-requests-differ \
+	"jq -e '[.candidates | map([.prompt, .style, .old, .new, .count]) | length == (unique | length)] | all' tests/golden/kgllm-synth.out >/dev/null"
+t_ok kgsynth-llm-kinds-and-fields \
+	"jq -e '[.candidates[] | (.kind | IN(\"rewrite\", \"related_swap\", \"contradiction\", \"entity_swap\", \"quantity\")) and
+	  (if .kind == \"rewrite\" or .kind == \"contradiction\" then (.style | length > 0)
+	   elif .kind == \"quantity\" then (.subject | length > 0) and (.count | type == \"number\")
+	   else (.old | length > 0) and (.new | length > 0) end)] | all' tests/golden/kgllm-synth.out >/dev/null"
+t_ok kgsynth-llm-seed-matters \
+	"$TO kgsynth $W --llm $URL -q --seed 2 -n 2 $IN 2>>$E | cmp -s - tests/golden/kgllm-synth.out; [ \$? -eq 1 ]"
+
+# ---- input order at --jobs 8: every 7th answer is slow, so answers arrive out of order
+i=1
+while [ $i -le 120 ]; do
+	if [ $((i % 7)) -eq 0 ]; then echo "{\"text\":\"the dog $i ran [fake:slow delay=0.15]\"}"
+	else echo "{\"text\":\"the dog $i ran\"}"; fi
+	i=$((i + 1))
+done >"$T/order.in"
+$TO kgextract $W --llm "$URL" --jobs 8 -q "$T/order.in" >"$T/order-x.out" 2>>"$E"
+t_ok kgextract-llm-order \
+	"jq -r '[.id, (.text | split(\" \")[2]), .kg_source] | @tsv' $T/order-x.out | awk -F'\t' '{ if (\$1 != NR || \$2 != NR || \$3 != \"llm\") exit 1 } END { if (NR != 120) exit 1 }'"
+$TO kgsynth $W --llm "$URL" --jobs 8 -q "$T/order.in" >"$T/order-s.out" 2>>"$E"
+t_ok kgsynth-llm-order \
+	"jq -r '[(.text | split(\" \")[2]), (.candidates | map(.text) | unique | length), .candidates[0].text == \"Rewritten: \" + .text] | @tsv' $T/order-s.out | awk -F'\t' '{ if (\$1 != NR || \$2 != 1 || \$3 != \"true\") exit 1 } END { if (NR != 120) exit 1 }'"
+
+# ---- transient faults are retried and recovered
+cat >"$T/faults.in" <<'IN'
+{"text":"The dog f500 ran. [fake:500 times=2]"}
+{"text":"The dog f503 ran. [fake:503 times=1 after=0]"}
+{"text":"The dog ftrunc ran. [fake:truncated times=1]"}
+{"text":"The dog freset ran. [fake:reset times=1]"}
+{"text":"The dog fmal ran. [fake:malformed times=1]"}
+{"text":"The dog fslow ran. [fake:slow times=1 delay=3]"}
+{"text":"The dog fence ran. [fake:fence]"}
+{"text":"The dog think ran. [fake:think]"}
+{"text":"The dog ok ran."}
+IN
+start_fake
+$TO kgextract $W --llm "$URL" --jobs 4 --timeout 0.5 --backoff 0.02 "$T/faults.in" >"$T/faults-x.out" 2>"$T/faults-x.err"
+cat "$T/faults-x.err" >>"$E"
+t_ok kgextract-llm-faults-recovered \
+	"[ \$(jq -r .kg_source $T/faults-x.out | grep -c '^llm\$') -eq 9 ] && [ $(nreqs f500) -eq 3 ] && [ $(nreqs fslow) -eq 2 ]"
+t_ok kgextract-llm-summary "grep -q 'kgextract: 9 records from the LLM, 0 from the rules' $T/faults-x.err"
+start_fake
+$TO kgsynth $W --llm "$URL" --jobs 4 --timeout 0.5 --backoff 0.02 "$T/faults.in" >"$T/faults-s.out" 2>"$T/faults-s.err"
+cat "$T/faults-s.err" >>"$E"
+t_ok kgsynth-llm-faults-recovered \
+	"[ \$(jq -r '.candidates[].source' $T/faults-s.out | grep -c '^llm\$') -eq 18 ] && [ $(nreqs f500) -eq 6 ]"
+t_ok kgsynth-llm-summary "grep -q 'kgsynth: 18 candidates from the LLM, 0 from the rules after the LLM failed' $T/faults-s.err"
+
+# ---- an answer that stays invalid: the rules stand in, marked
+printf '%s\n' '{"text":"The dog wrong ran. [fake:wrongshape]"}' '{"text":"The man fails. [fake:500]"}' '{"text":"The dog fine ran."}' >"$T/fb.in"
+start_fake
+$TO kgextract $W --llm "$URL" --invalid-retries 1 --retries 1 --backoff 0.02 "$T/fb.in" >"$T/fb-x.out" 2>"$T/fb-x.err"
+cat "$T/fb-x.err" >>"$E"
+kgextract $W "$T/fb.in" >"$T/fb-x.rules" 2>/dev/null
+t_ok kgextract-llm-fallback-marked "[ \"\$(jq -r .kg_source $T/fb-x.out | tr '\n' ' ')\" = 'rules rules llm ' ]"
+t_ok kgextract-llm-fallback-is-rules \
+	"head -2 $T/fb-x.out | jq -c 'del(.kg_source)' >$T/fb1 && head -2 $T/fb-x.rules | jq -c . | cmp -s - $T/fb1"
+t_ok kgextract-llm-fallback-counted \
+	"grep -q '1 records from the LLM, 2 from the rules after the LLM failed' $T/fb-x.err && [ $(nreqs wrong) -eq 2 ] && [ $(nreqs fails) -eq 2 ]"
+start_fake
+$TO kgsynth $W --llm "$URL" --invalid-retries 1 --retries 1 --backoff 0.02 --seed 4 "$T/fb.in" >"$T/fb-s.out" 2>"$T/fb-s.err"
+cat "$T/fb-s.err" >>"$E"
+kgsynth $W --seed 4 "$T/fb.in" >"$T/fb-s.rules" 2>/dev/null
+t_ok kgsynth-llm-fallback-marked \
+	"[ \"\$(jq -r '[.candidates[].source] | join(\",\")' $T/fb-s.out | tr '\n' ' ')\" = 'rules,rules rules,rules llm,llm ' ]"
+t_ok kgsynth-llm-fallback-is-rules \
+	"head -2 $T/fb-s.out | jq -c .candidates >$T/fb2 && head -2 $T/fb-s.rules | jq -c .candidates | cmp -s - $T/fb2"
+t_ok kgsynth-llm-fallback-counted "grep -q '2 candidates from the LLM, 4 from the rules after the LLM failed' $T/fb-s.err"
+
+# ---- --on-invalid report: the record stays, without the LLM's result; exit 1
+printf '%s\n' '{"text":"The dog r ran. [fake:wrongshape]"}' '{"text":"The dog ran."}' >"$T/rep.in"
+t_case kgextract-llm-report 1 - 'record 1: no valid answer.*reported' \
+	"$TO kgextract $W --llm $URL --invalid-retries 0 --on-invalid report $T/rep.in >$T/rep-x.out"
+cat "$T/.err" >>"$E"
+t_ok kgextract-llm-report-record \
+	"jq -se '.[0].kg_source == \"none\" and (.[0].llm_error | contains(\"wrong shape\")) and (.[0] | has(\"entities\") | not) and .[1].kg_source == \"llm\"' $T/rep-x.out >/dev/null"
+t_case kgsynth-llm-report 1 - '2 candidates got no valid answer \(--on-invalid report\)' \
+	"$TO kgsynth $W --llm $URL --invalid-retries 0 --on-invalid report $T/rep.in >$T/rep-s.out"
+cat "$T/.err" >>"$E"
+t_ok kgsynth-llm-report-record \
+	"jq -se '.[0].candidates == [] and (.[0].llm_errors | length == 2) and (.[0].llm_errors[0] | startswith(\"positive 1 (\")) and (.[1].candidates | length == 2)' $T/rep-s.out >/dev/null"
+
+# ---- blank texts ask nothing and keep their place
+printf '%s\n' '{"text":"  "}' '{"text":"The cat sat."}' '{"text":""}' >"$T/blank.in"
+start_fake
+t_ok kgextract-llm-blank \
+	"$TO kgextract $W --llm $URL -q $T/blank.in 2>>$E | jq -r '[.id, .kg_source] | @tsv' | tr '\n\t' ' :' | grep -qx '1:rules 2:llm 3:rules ' && [ \$($NREQ) -eq 1 ]"
+t_ok kgsynth-llm-blank \
+	"$TO kgsynth $W --llm $URL -q $T/blank.in 2>>$E | jq -r '.candidates | length' | tr '\n' ' ' | grep -qx '0 2 0 ' && [ \$($NREQ) -eq 3 ]"
+
+# ---- the graph from the LLM's answers (the fake types long words "thing")
+start_fake
+t_ok kgextract-llm-graph \
+	"$TO kgextract $W --llm $URL -q -g $T/g.ndjson $IN >/dev/null 2>>$E && jq -r 'select(.type == \"thing\") | .node' $T/g.ndjson | grep -qx dog && jq -r 'select(.role == \"subject\") | .node' $T/g.ndjson | grep -qx man"
+t_ok kgsynth-llm-with-graph \
+	"$TO kgsynth $W --llm $URL -q -g $T/g.ndjson --seed 1 -n 3 $IN 2>>$E | jq -se 'map(.candidates | length == 6) | all' >/dev/null"
+
+# ---- the cache: a second run sends no request and writes the same bytes
+start_fake
+$TO kgextract $W --llm "$URL" -q --cache "$T/cx" "$IN" >"$T/c1-x.out" 2>>"$E"
+N1=$(nreq)
+$TO kgextract $W --llm "$URL" --cache "$T/cx" "$IN" >"$T/c2-x.out" 2>"$T/c2-x.err"
+cat "$T/c2-x.err" >>"$E"
+t_ok kgextract-llm-cache-zero-requests "[ $N1 -eq 12 ] && [ \$($NREQ) -eq 12 ] && grep -q '12 from the cache' $T/c2-x.err"
+t_ok kgextract-llm-cache-same-output "cmp $T/c1-x.out $T/c2-x.out"
+start_fake
+$TO kgsynth $W --llm "$URL" -q --cache "$T/cs" -n 2 "$IN" >"$T/c1-s.out" 2>>"$E"
+N1=$(nreq)
+$TO kgsynth $W --llm "$URL" -q --cache "$T/cs" -n 2 "$IN" >"$T/c2-s.out" 2>>"$E"
+t_ok kgsynth-llm-cache-zero-requests "[ $N1 -eq 48 ] && [ \$($NREQ) -eq 48 ]"
+t_ok kgsynth-llm-cache-same-output "cmp $T/c1-s.out $T/c2-s.out"
+t_ok kgsynth-llm-cache-files "[ \$(find $T/cs -name '*.json' | wc -l) -eq 48 ]"
+
+# ---- the key: sent, never shown (not even when the server repeats it)
+start_fake --require-key kg-sekrit-77
+printf '%s\n' '{"text":"The dog k1 ran. [fake:echokey]"}' '{"text":"The dog ran."}' >"$T/k.in"
+$TO kgextract $W --llm "$URL" --cache "$T/ck" "$T/k.in" >"$T/k-x.out" 2>>"$E"
+$TO kgsynth $W --llm "$URL" --cache "$T/ck" "$T/k.in" >"$T/k-s.out" 2>>"$E"
+t_ok kgllm-key-sent "[ \"\$(jq -r .kg_source $T/k-x.out | tr '\n' ' ')\" = 'rules llm ' ] && stats | jq -e '[.log[].auth] | all' >/dev/null"
+t_ok kgllm-key-scrubbed "grep -q 'Authorization: Bearer \\[key\\]' $E"
+start_fake --require-key other-key
+t_case kgextract-llm-401 1 empty 'HTTP 401: invalid API key \(check GCSE_LLM_API_KEY\)' "$TO kgextract $W --llm $URL $IN"
+cat "$T/.err" >>"$E"
+t_case kgsynth-llm-401 1 empty 'HTTP 401: invalid API key' "$TO kgsynth $W --llm $URL $IN"
+cat "$T/.err" >>"$E"
+t_ok kgllm-key-never-printed "! grep -rq kg-sekrit-77 $T/*.out $E $T/cx $T/cs $T/ck"
+
+# ---- a server that is down: a clear error, exit 1, quickly
+FREE=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+for p in kgextract kgsynth; do
+	t_case "$p-llm-server-down" 1 empty \
+		"$p: cannot connect to http://127.0.0.1:$FREE/v1/chat/completions: .*\\(3 attempts\\)" \
+		"echo '{\"text\":\"The dog ran.\"}' | timeout 20 $p $W --llm http://127.0.0.1:$FREE --retries 2 --backoff 0.01"
+done
