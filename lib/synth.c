@@ -1123,13 +1123,19 @@ static int apply_swap(kg_synth *s, const kg_analysis *a, const target *t, const 
 {
 	const kg_token *h = &a->tok[t->tok];
 	if (t->pos < 0) {
-		/* a name run */
+		/* a name run: the name as it is */
 		if (!ed_add(es, a->tok[t->t0].start, h->end, text))
 			return 0;
 		return 1;
 	}
+	/* not a name: a WordNet word (usable() checked it). Graph nodes keep
+	 * the case of the sentence they were first seen in ("Help" for "help");
+	 * WordNet's lowercase form is used, and replace_tok capitalises it where
+	 * the word it replaces was capitalised (the start of a sentence). */
+	int l = wn_lookup(s->wn, text, strlen(text));
+	const char *base = l >= 0 ? wn_lemma_at(s->wn, l)->text : text;
 	char w[256];
-	inflect_like(s, h, t->pos, text, w, sizeof w);
+	inflect_like(s, h, t->pos, base, w, sizeof w);
 	return replace_tok(a, es, t->tok, w);
 }
 

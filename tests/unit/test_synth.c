@@ -314,6 +314,75 @@ static void test_graph(void)
 	kg_graph_free(g);
 }
 
+/* Does some seed in [0, n) make kind give exactly want, and none give bad
+ * (by rule, if given)? */
+static int makes_not(kg_synth *s, const char *text, int kind, const char *want, const char *bad,
+                     const char *rule, int n)
+{
+	int hit = 0;
+	for (int seed = 0; seed < n; seed++) {
+		rng r;
+		rng_seed(&r, (uint64_t)seed);
+		char *o;
+		const char *ru;
+		if (!kg_synth_kind(s, text, strlen(text), kind, &r, &o, &ru))
+			continue;
+		if (rule && strcmp(rule, ru)) {
+			free(o);
+			continue;
+		}
+		hit |= !strcmp(o, want);
+		int b = !strcmp(o, bad);
+		free(o);
+		if (b)
+			return 0;
+	}
+	return hit;
+}
+
+static kg_graph *case_graph(void)
+{
+	/* nodes first seen at the start of a sentence keep its capital (a
+	 * capitalised subject may even be tagged a name: role "subject") */
+	kg_graph *g = kg_graph_new();
+	static const char *const w[] = {"dog", "Puppy", "Wolf", "Cat", "Horse"};
+	for (int i = 0; i < 5; i++) {
+		int l = wn_lookup(wn, w[i], strlen(w[i]));
+		kg_graph_add(g, KG_ENTITY, "noun.animal", w[i], WN_NOUN, l, -1);
+		kg_graph_add(g, KG_PART, "subject", w[i], WN_NOUN, l, -1);
+	}
+	static const char *const nm[] = {"John", "Mary", "Alice"};
+	for (int i = 0; i < 3; i++)
+		kg_graph_add(g, KG_ENTITY, "name", nm[i], -1, -1, -1);
+	kg_scorer sc;
+	kg_wordnet_scorer_init(&sc, wn);
+	kg_graph_build(g, &sc, 10, 5);
+	kg_wordnet_scorer_free(&sc);
+	return g;
+}
+
+static void test_graph_case(void)
+{
+	kg_graph *g = case_graph();
+	kg_synth *s = kg_synth_new(wn, g);
+	/* mid-sentence: lowercase */
+	T_ASSERT(makes_not(s, "The dog barked.", KG_RELATED_SWAP, "The wolf barked.", "The Wolf barked.", "graph_neighbor", 60));
+	T_ASSERT(makes_not(s, "The dog barked.", KG_RELATED_SWAP, "The cat barked.", "The Cat barked.", "graph_neighbor", 60));
+	T_ASSERT(makes_not(s, "The dog barked.", KG_ENTITY_SWAP, "The horse barked.", "The Horse barked.", "graph_random", 60));
+	T_ASSERT(makes_not(s, "I saw two dogs.", KG_ENTITY_SWAP, "I saw two horses.", "I saw two Horses.", "graph_random", 60));
+	/* at the start of the sentence: capitalised like the word it replaces */
+	T_ASSERT(makes(s, "Dogs barked.", KG_RELATED_SWAP, "Wolves barked.", "graph_neighbor", 60));
+	T_ASSERT(makes(s, "Dogs barked.", KG_ENTITY_SWAP, "Horses barked.", "graph_random", 60));
+	/* a lowercase sentence stays lowercase */
+	T_ASSERT(makes_not(s, "dogs barked.", KG_ENTITY_SWAP, "horses barked.", "Horses barked.", "graph_random", 60));
+	/* names keep their capitals wherever they go */
+	T_ASSERT(makes_not(s, "Yesterday John met Mary.", KG_ENTITY_SWAP, "Yesterday Alice met Mary.",
+	                   "Yesterday alice met Mary.", "graph_random", 60));
+	T_ASSERT(makes(s, "John met Mary.", KG_ENTITY_SWAP, "Alice met Mary.", "graph_random", 60));
+	kg_synth_free(s);
+	kg_graph_free(g);
+}
+
 int main(void)
 {
 	char err[512];
@@ -333,6 +402,7 @@ int main(void)
 	T_RUN(test_shares);
 	T_RUN(test_fallback);
 	T_RUN(test_graph);
+	T_RUN(test_graph_case);
 	kg_synth_free(S);
 	wn_free(wn);
 	return t_done();
