@@ -333,6 +333,53 @@ void pool_max_forward(float *out, const float *h, const int *mask, int B, int T,
 	}
 }
 
+void pool_cls_backward(float *dh, const float *dout, int B, int T, int C)
+{
+	for (int b = 0; b < B; b++) {
+		float *d = dh + (size_t)b * T * C;
+		const float *g = dout + (size_t)b * C;
+		for (int c = 0; c < C; c++)
+			d[c] += g[c];
+	}
+}
+
+void pool_mean_backward(float *dh, const float *dout, const int *mask, int B, int T, int C)
+{
+	for (int b = 0; b < B; b++) {
+		int n = 0;
+		for (int t = 0; t < T; t++)
+			n += mask[(size_t)b * T + t] != 0;
+		float den = n > 0 ? (float)n : 1e-9f;
+		const float *g = dout + (size_t)b * C;
+		for (int t = 0; t < T; t++) {
+			if (!mask[(size_t)b * T + t])
+				continue;
+			float *d = dh + ((size_t)b * T + t) * C;
+			for (int c = 0; c < C; c++)
+				d[c] += g[c] / den;
+		}
+	}
+}
+
+void pool_max_backward(float *dh, const float *dout, const float *h, const int *mask, int B,
+                       int T, int C)
+{
+	for (int b = 0; b < B; b++)
+		for (int c = 0; c < C; c++) {
+			float best = -1e9f;
+			int arg = -1;
+			for (int t = 0; t < T; t++) {
+				float x = h[((size_t)b * T + t) * C + c];
+				if (mask[(size_t)b * T + t] && x > best) {
+					best = x;
+					arg = t;
+				}
+			}
+			if (arg >= 0)
+				dh[((size_t)b * T + arg) * C + c] += dout[(size_t)b * C + c];
+		}
+}
+
 void pooler_forward(float *out, const float *cls, const float *w, const float *b, int B, int C)
 {
 	matmul_forward(out, cls, w, b, 1, B, C, C);

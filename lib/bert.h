@@ -87,6 +87,15 @@ int bert_pool(bert_ctx *x, int pooling, int normalize, float *out, char *err, si
 void pool_cls_forward(float *out, const float *h, int B, int T, int C);
 void pool_mean_forward(float *out, const float *h, const int *mask, int B, int T, int C);
 void pool_max_forward(float *out, const float *h, const int *mask, int B, int T, int C);
+/* Their backwards: dh (B,T,C) += the gradient of out (B,C) = pool(h) for
+ * dout (B,C). cls: row 0 of each sequence; mean: dout / count over the real
+ * tokens (count clamped at 1e-9 as the forward); max: each channel to the
+ * first real token holding its maximum (none when no value beat the
+ * forward's -1e9 start). */
+void pool_cls_backward(float *dh, const float *dout, int B, int T, int C);
+void pool_mean_backward(float *dh, const float *dout, const int *mask, int B, int T, int C);
+void pool_max_backward(float *dh, const float *dout, const float *h, const int *mask, int B,
+                       int T, int C);
 /* out (B,C) = tanh(cls (B,C) W^T + b); W (C,C), b (C). */
 void pooler_forward(float *out, const float *cls, const float *w, const float *b, int B, int C);
 /* x (B,C) scaled in place to unit L2 norm (x / max(|x|, 1e-12)). */

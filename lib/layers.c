@@ -1,4 +1,4 @@
-/* layers.c — forward kernels of the BERT encoder (see layers.h).
+/* layers.c — forward and backward kernels of the BERT encoder (see layers.h).
  *
  * Determinism: every reduction has a fixed order that depends only on the
  * row's own data: LayerNorm sums over C in 32 fixed lanes (index mod 32),
@@ -13,6 +13,8 @@
  * attention works on small per-thread copies that stay in cache, and exp and
  * GELU are polynomial evaluations in AVX2 registers. */
 #include "layers.h"
+#include "dropout.h"
+#include "rng.h"
 
 #include <blis.h>
 #include <math.h>
@@ -210,6 +212,56 @@ static inline __m256 gelu8(__m256 x)
 }
 #endif
 
+/* ---- backward helpers ------------------------------------------------
+ * Backward kernels accumulate (+=) into their outputs, as in llm.c. Row
+ * reductions (bias, LayerNorm weight, embedding tables) give each output
+ * element to one thread, which adds the rows in row order; BLIS never
+ * splits the k dimension of a product: no result depends on the number of
+ * threads. */
+
+/* The scale of a kept element, exactly as dropout.c computes it. */
+static float keep_scale(float p)
+{
+	return p >= 1.0f ? 0.0f : (float)(1.0 / (1.0 - (double)p));
+}
+
+static inline int bit_at(const uint8_t *bits, size_t i)
+{
+	return bits[i / 8] >> (i % 8) & 1;
+}
+
+static inline float lanes8(const float acc[8])
+{
+	return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+/* This thread's share [*c0, *c1) of C columns (contiguous, 16-aligned):
+ * every column belongs to one thread, which adds the rows in order, so the
+ * bits do not depend on the team size; each thread reads long stretches of
+ * every row, which the hardware prefetches. Call inside a parallel region. */
+static void col_range(int C, int *c0, int *c1)
+{
+	int nt = omp_get_num_threads(), t = omp_get_thread_num();
+	int per = ((C + nt - 1) / nt + 15) / 16 * 16;
+	*c0 = t * per < C ? t * per : C;
+	*c1 = *c0 + per < C ? *c0 + per : C;
+}
+
+void colsum_add(float *acc, const float *x, int N, int C)
+{
+#pragma omp parallel if ((long)N * C >= 32768)
+	{
+		int c0, c1;
+		col_range(C, &c0, &c1);
+		for (long r = 0; r < N; r++) {
+			const float *xr = x + (size_t)r * C;
+#pragma omp simd
+			for (int c = c0; c < c1; c++)
+				acc[c] += xr[c];
+		}
+	}
+}
+
 /* ---- embeddings ------------------------------------------------------- */
 
 void embeddings_forward(float *out, const int *ids, const float *wte, const float *wpe,
@@ -224,6 +276,42 @@ void embeddings_forward(float *out, const int *ids, const float *wte, const floa
 #pragma omp simd
 		for (int c = 0; c < C; c++)
 			o[c] = (we[c] + wtt[c]) + pe[c];
+	}
+}
+
+void embeddings_backward(float *dwte, float *dwpe, float *dwtt, const float *dout,
+                         const int *ids, int B, int T, int C)
+{
+	long N = (long)B * T;
+#pragma omp parallel if (N * C >= 32768)
+	{
+		int c0, c1;
+		col_range(C, &c0, &c1);
+		for (long r = 0; r < N; r++) {
+			const float *d = dout + (size_t)r * C;
+			float *we = dwte + (size_t)ids[r] * C, *pe = dwpe + (size_t)(r % T) * C;
+#pragma omp simd
+			for (int c = c0; c < c1; c++) {
+				we[c] += d[c];
+				pe[c] += d[c];
+				dwtt[c] += d[c];
+			}
+		}
+	}
+}
+
+void embeddings_backward_naive(float *dwte, float *dwpe, float *dwtt, const float *dout,
+                               const int *ids, int B, int T, int C)
+{
+	for (int c = 0; c < C; c++) {
+		double st = 0;
+		for (long r = 0; r < (long)B * T; r++) {
+			float d = dout[(size_t)r * C + c];
+			dwte[(size_t)ids[r] * C + c] += d;
+			dwpe[(size_t)(r % T) * C + c] += d;
+			st += d;
+		}
+		dwtt[c] += (float)st;
 	}
 }
 
@@ -347,6 +435,89 @@ void layernorm_forward_naive(float *out, float *mean, float *rstd, const float *
 	}
 }
 
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int B, int T, int C)
+{
+	long N = (long)B * T;
+	if (dinp) {
+#pragma omp parallel for schedule(static)
+		for (long r = 0; r < N; r++) {
+			const float *x = inp + (size_t)r * C, *d = dout + (size_t)r * C;
+			float *dx = dinp + (size_t)r * C;
+			float m = mean[r], s = rstd[r];
+			float a1[8] = {0}, a2[8] = {0};
+			int c = 0;
+			for (; c + 8 <= C; c += 8)
+#pragma omp simd
+				for (int l = 0; l < 8; l++) {
+					float dn = weight[c + l] * d[c + l];
+					a1[l] += dn;
+					a2[l] = FMA(dn, (x[c + l] - m) * s, a2[l]);
+				}
+			for (; c < C; c++) {
+				float dn = weight[c] * d[c];
+				a1[c & 7] += dn;
+				a2[c & 7] = FMA(dn, (x[c] - m) * s, a2[c & 7]);
+			}
+			float dmean = lanes8(a1) / (float)C, dnmean = lanes8(a2) / (float)C;
+#pragma omp simd
+			for (c = 0; c < C; c++) {
+				float norm = (x[c] - m) * s;
+				float dn = weight[c] * d[c];
+				dx[c] += (dn - dmean - norm * dnmean) * s;
+			}
+		}
+	}
+#pragma omp parallel if (N * C >= 32768)
+	{
+		int c0, c1;
+		col_range(C, &c0, &c1);
+		for (long r = 0; r < N; r++) {
+			const float *x = inp + (size_t)r * C, *d = dout + (size_t)r * C;
+			float m = mean[r], s = rstd[r];
+#pragma omp simd
+			for (int c = c0; c < c1; c++) {
+				dweight[c] = FMA(d[c], (x[c] - m) * s, dweight[c]);
+				dbias[c] += d[c];
+			}
+		}
+	}
+}
+
+void layernorm_backward_naive(float *dinp, float *dweight, float *dbias, const float *dout,
+                              const float *inp, const float *weight, const float *mean,
+                              const float *rstd, int B, int T, int C)
+{
+	long N = (long)B * T;
+	for (long r = 0; r < N; r++) {
+		const float *x = inp + (size_t)r * C, *d = dout + (size_t)r * C;
+		double m = mean[r], s = rstd[r], dmean = 0, dnmean = 0;
+		for (int c = 0; c < C; c++) {
+			double norm = (x[c] - m) * s, dn = (double)weight[c] * d[c];
+			dmean += dn;
+			dnmean += dn * norm;
+		}
+		dmean /= C;
+		dnmean /= C;
+		for (int c = 0; c < C; c++) {
+			double norm = (x[c] - m) * s, dn = (double)weight[c] * d[c];
+			if (dinp)
+				dinp[(size_t)r * C + c] += (float)((dn - dmean - norm * dnmean) * s);
+		}
+	}
+	for (int c = 0; c < C; c++) {
+		double sw = 0, sb = 0;
+		for (long r = 0; r < N; r++) {
+			double d = dout[(size_t)r * C + c];
+			sw += d * (inp[(size_t)r * C + c] - (double)mean[r]) * rstd[r];
+			sb += d;
+		}
+		dweight[c] += (float)sw;
+		dbias[c] += (float)sb;
+	}
+}
+
 /* ---- matmul ----------------------------------------------------------- */
 
 void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
@@ -392,6 +563,69 @@ void matmul_forward_naive(float *out, const float *inp, const float *weight, con
 				v += inp[(size_t)r * C + c] * weight[(size_t)o * C + c];
 			out[(size_t)r * OC + o] = v;
 		}
+}
+
+/* C (m,n) += A B with strides; products under 2^21 multiply-adds run on one
+ * thread (waking a team costs more; BLIS never splits k, so the bits are the
+ * same either way). */
+static void sgemm_acc(dim_t m, dim_t n, dim_t k, const float *A, inc_t rsa, inc_t csa,
+                      const float *Bm, inc_t rsb, inc_t csb, float *Cm, inc_t rsc)
+{
+	float one = 1.0f;
+	rntm_t rntm = BLIS_RNTM_INITIALIZER;
+	rntm_t *rp = NULL;
+	if ((double)m * n * k < (double)(1 << 21)) {
+		bli_rntm_set_num_threads(1, &rntm);
+		rp = &rntm;
+	}
+	bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, (float *)A, rsa, csa,
+	             (float *)Bm, rsb, csb, &one, Cm, rsc, 1, NULL, rp);
+}
+
+void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, int B, int T, int C, int OC)
+{
+	long N = (long)B * T;
+	if (N == 0 || OC == 0 || C == 0) {
+		if (dbias && N > 0)
+			colsum_add(dbias, dout, (int)N, OC);
+		return;
+	}
+	/* dinp (N,C) += dout (N,OC) . W (OC,C) */
+	if (dinp)
+		sgemm_acc(N, C, OC, dout, OC, 1, weight, C, 1, dinp, C);
+	/* dW (OC,C) += dout^T (OC,N) . inp (N,C): dout read with swapped strides */
+	sgemm_acc(OC, C, N, dout, 1, OC, inp, C, 1, dweight, C);
+	if (dbias)
+		colsum_add(dbias, dout, (int)N, OC);
+}
+
+void matmul_backward_naive(float *dinp, float *dweight, float *dbias, const float *dout,
+                           const float *inp, const float *weight, int B, int T, int C, int OC)
+{
+	long N = (long)B * T;
+	if (dinp)
+		for (long r = 0; r < N; r++)
+			for (int c = 0; c < C; c++) {
+				double s = 0;
+				for (int o = 0; o < OC; o++)
+					s += (double)dout[(size_t)r * OC + o] * weight[(size_t)o * C + c];
+				dinp[(size_t)r * C + c] += (float)s;
+			}
+	for (int o = 0; o < OC; o++) {
+		for (int c = 0; c < C; c++) {
+			double s = 0;
+			for (long r = 0; r < N; r++)
+				s += (double)dout[(size_t)r * OC + o] * inp[(size_t)r * C + c];
+			dweight[(size_t)o * C + c] += (float)s;
+		}
+		if (dbias) {
+			double s = 0;
+			for (long r = 0; r < N; r++)
+				s += dout[(size_t)r * OC + o];
+			dbias[o] += (float)s;
+		}
+	}
 }
 
 /* ---- softmax ---------------------------------------------------------- */
@@ -503,6 +737,31 @@ void softmax_forward_naive(float *probs, const float *x, const int *mask, int n)
 	}
 	for (int j = 0; j < n; j++)
 		probs[j] = sum > 0 ? (float)(probs[j] / sum) : 0.0f;
+}
+
+void softmax_backward(float *dx, const float *dprobs, const float *probs, int n)
+{
+	float acc[8] = {0};
+	int j = 0;
+	for (; j + 8 <= n; j += 8)
+#pragma omp simd
+		for (int l = 0; l < 8; l++)
+			acc[l] = FMA(probs[j + l], dprobs[j + l], acc[l]);
+	for (; j < n; j++)
+		acc[j & 7] = FMA(probs[j], dprobs[j], acc[j & 7]);
+	float dot = lanes8(acc);
+#pragma omp simd
+	for (j = 0; j < n; j++)
+		dx[j] += probs[j] * (dprobs[j] - dot);
+}
+
+void softmax_backward_naive(float *dx, const float *dprobs, const float *probs, int n)
+{
+	double dot = 0;
+	for (int j = 0; j < n; j++)
+		dot += (double)probs[j] * dprobs[j];
+	for (int j = 0; j < n; j++)
+		dx[j] += (float)(probs[j] * (dprobs[j] - dot));
 }
 
 /* ---- attention -------------------------------------------------------- */
@@ -834,6 +1093,320 @@ void attention_forward_naive(float *out, float *att, const float *inp, const int
 			}
 }
 
+static int last_key(const int *mb, int T)
+{
+	int kend = T;
+	while (kend > 0 && !mb[kend - 1])
+		kend--;
+	return kend;
+}
+
+size_t attention_backward_scratch(int B, int T, int C, int NH)
+{
+	size_t hs = (size_t)(C / NH);
+	(void)NH;
+	return (size_t)B * T * (2 * (size_t)T + hs);
+}
+
+/* out[0..m) += sum_{k<n} w[k*ws] x[k*xs + 0..m): a row of a small matrix
+ * product, 32 (then 8, then 1) outputs at a time with the accumulators in
+ * registers (several independent FMA chains per k). Each output is summed
+ * in k order whatever path it takes. */
+static inline void rowprod_add(float *restrict out, const float *w, size_t ws, const float *x,
+                               size_t xs, int n, int m)
+{
+	int o = 0;
+#ifdef LAYERS_AVX2
+	for (; o + 32 <= m; o += 32) {
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+		for (int k = 0; k < n; k++) {
+			__m256 wk = _mm256_broadcast_ss(w + (size_t)k * ws);
+			const float *xk = x + (size_t)k * xs + o;
+			a0 = _mm256_fmadd_ps(wk, _mm256_loadu_ps(xk), a0);
+			a1 = _mm256_fmadd_ps(wk, _mm256_loadu_ps(xk + 8), a1);
+			a2 = _mm256_fmadd_ps(wk, _mm256_loadu_ps(xk + 16), a2);
+			a3 = _mm256_fmadd_ps(wk, _mm256_loadu_ps(xk + 24), a3);
+		}
+		_mm256_storeu_ps(out + o, _mm256_add_ps(_mm256_loadu_ps(out + o), a0));
+		_mm256_storeu_ps(out + o + 8, _mm256_add_ps(_mm256_loadu_ps(out + o + 8), a1));
+		_mm256_storeu_ps(out + o + 16, _mm256_add_ps(_mm256_loadu_ps(out + o + 16), a2));
+		_mm256_storeu_ps(out + o + 24, _mm256_add_ps(_mm256_loadu_ps(out + o + 24), a3));
+	}
+	for (; o + 8 <= m; o += 8) {
+		__m256 a0 = _mm256_setzero_ps();
+		for (int k = 0; k < n; k++)
+			a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)k * ws),
+			                     _mm256_loadu_ps(x + (size_t)k * xs + o), a0);
+		_mm256_storeu_ps(out + o, _mm256_add_ps(_mm256_loadu_ps(out + o), a0));
+	}
+#endif
+	for (; o < m; o++) {
+		float a = 0;
+		for (int k = 0; k < n; k++)
+			a = FMA(w[(size_t)k * ws], x[(size_t)k * xs + o], a);
+		out[o] += a;
+	}
+}
+
+/* Prefetch n floats at p into the cache (for writing when rw): a sequence's
+ * rows are strided per head, which hardware prefetchers do not follow. */
+static inline void prefetch_floats(const float *p, size_t n, int rw)
+{
+	for (size_t i = 0; i < n; i += 16) {
+		if (rw)
+			__builtin_prefetch(p + i, 1, 3);
+		else
+			__builtin_prefetch(p + i, 0, 3);
+	}
+}
+
+void attention_backward(float *dinp, float *scratch, const float *dout, const float *inp,
+                        const float *att, const uint8_t *drop, float p, const int *mask,
+                        int B, int T, int C, int NH)
+{
+	int hs = C / NH, C3 = 3 * C;
+	float rscale = (float)(1.0 / sqrt((double)hs));
+	int dropping = drop && p > 0.0f;
+	float ks = dropping ? keep_scale(p) : 1.0f;
+	size_t per = (size_t)T * (2 * (size_t)T + hs);
+	/* a sequence per iteration, its heads in turn: the sequence's rows
+	 * (T x 3C) are read once from memory and stay in cache for every head */
+#pragma omp parallel for schedule(static)
+	for (int b = 0; b < B; b++) {
+		/* the next sequence's rows while this one is worked on */
+		if (b + 1 < B) {
+			size_t rows = (size_t)(b + 1) * T;
+			prefetch_floats(inp + rows * C3, (size_t)T * C3, 0);
+			prefetch_floats(dout + rows * C, (size_t)T * C, 0);
+			prefetch_floats(att + (size_t)(b + 1) * NH * T * T, (size_t)NH * T * T, 0);
+		}
+		/* this sequence's gradient block, written in one sequential pass:
+		 * the heads then update it in cache */
+		memset(dinp + (size_t)b * T * C3, 0, (size_t)T * C3 * sizeof *dinp);
+		/* scratch: one slot per sequence, reused (and so cached) by its heads */
+		float *g = scratch + (size_t)b * per;
+		float *pd = g + (size_t)T * T, *vt = pd + (size_t)T * T;
+		for (int h = 0; h < NH; h++) {
+			int kend = last_key(mask + (size_t)b * T, T);
+			const float *xb = inp + (size_t)b * T * C3;
+			const float *q = xb + h * hs, *k = xb + C + h * hs, *v = xb + 2 * C + h * hs;
+			const float *dob = dout + (size_t)b * T * C + h * hs;
+			float *dxb = dinp + (size_t)b * T * C3;
+			float *dq = dxb + h * hs, *dk = dxb + C + h * hs, *dv = dxb + 2 * C + h * hs;
+			/* g (T,kend) the scores' gradient, pd (T,kend) the dropped
+			 * probabilities, vt (hs,kend) V transposed */
+			pack_keys(vt, v, NULL, kend, hs, C3, kend);
+			for (int i = 0; i < T; i++) {
+				size_t row = (((size_t)b * NH + h) * T + i) * T;
+				const float *a = att + row, *doi = dob + (size_t)i * C;
+				float *gi = g + (size_t)i * kend, *pdi = pd + (size_t)i * kend;
+				/* d(dropped probabilities) = dout_i V^T */
+				memset(gi, 0, (size_t)kend * sizeof *gi);
+				rowprod_add(gi, doi, 1, vt, (size_t)kend, hs, kend);
+				/* through the dropout, the softmax and the 1/sqrt(hs) scale */
+				float dot = 0;
+				for (int j = 0; j < kend; j++) {
+					float keep = dropping ? (bit_at(drop, row + j) ? ks : 0.0f) : 1.0f;
+					pdi[j] = a[j] * keep;
+					gi[j] *= keep;
+					dot = FMA(a[j], gi[j], dot);
+				}
+				for (int j = 0; j < kend; j++)
+					gi[j] = a[j] * (gi[j] - dot) * rscale;
+				/* dq_i += g_i K */
+				rowprod_add(dq + (size_t)i * C3, gi, 1, k, (size_t)C3, kend, hs);
+			}
+			/* dk_j += g[:,j]^T Q, dv_j += pd[:,j]^T dout */
+			for (int j = 0; j < kend; j++) {
+				rowprod_add(dk + (size_t)j * C3, g + j, (size_t)kend, q, (size_t)C3, T, hs);
+				rowprod_add(dv + (size_t)j * C3, pd + j, (size_t)kend, dob, (size_t)C, T, hs);
+			}
+		}
+	}
+}
+
+void attention_backward_naive(float *dinp, const float *dout, const float *inp,
+                              const float *att, const uint8_t *drop, float p, const int *mask,
+                              int B, int T, int C, int NH)
+{
+	int hs = C / NH, C3 = 3 * C;
+	double rscale = 1.0 / sqrt((double)hs);
+	int dropping = drop && p > 0.0f;
+	double ks = dropping ? keep_scale(p) : 1.0;
+	double *da = malloc((size_t)(T > 0 ? T : 1) * sizeof *da);
+	memset(dinp, 0, (size_t)B * T * C3 * sizeof *dinp);
+	for (int b = 0; b < B; b++)
+		for (int h = 0; h < NH; h++)
+			for (int i = 0; i < T; i++) {
+				size_t row = (((size_t)b * NH + h) * T + i) * T;
+				const float *a = att + row;
+				const float *dout_i = dout + ((size_t)b * T + i) * C + h * hs;
+				for (int j = 0; j < T; j++) {
+					const float *vj = inp + ((size_t)b * T + j) * C3 + 2 * C + h * hs;
+					float *dvj = dinp + ((size_t)b * T + j) * C3 + 2 * C + h * hs;
+					double keep = dropping ? (bit_at(drop, row + j) ? ks : 0.0) : 1.0;
+					double s = 0;
+					for (int d = 0; d < hs; d++) {
+						s += (double)dout_i[d] * vj[d];
+						dvj[d] += (float)(a[j] * keep * dout_i[d]);
+					}
+					da[j] = mask[(size_t)b * T + j] ? s * keep : 0.0;
+				}
+				double dot = 0;
+				for (int j = 0; j < T; j++)
+					dot += a[j] * da[j];
+				const float *qi = inp + ((size_t)b * T + i) * C3 + h * hs;
+				float *dqi = dinp + ((size_t)b * T + i) * C3 + h * hs;
+				for (int j = 0; j < T; j++) {
+					double g = a[j] * (da[j] - dot) * rscale;
+					const float *kj = inp + ((size_t)b * T + j) * C3 + C + h * hs;
+					float *dkj = dinp + ((size_t)b * T + j) * C3 + C + h * hs;
+					for (int d = 0; d < hs; d++) {
+						dqi[d] += (float)(g * kj[d]);
+						dkj[d] += (float)(g * qi[d]);
+					}
+				}
+			}
+	free(da);
+}
+
+void attention_cls_backward(float *dinp, const float *dout, const float *inp, const float *att,
+                            const uint8_t *drop, float p, const int *mask, int B, int T, int C,
+                            int NH)
+{
+	int hs = C / NH, C3 = 3 * C;
+	float rscale = (float)(1.0 / sqrt((double)hs));
+	int dropping = drop && p > 0.0f;
+	float ks = dropping ? keep_scale(p) : 1.0f;
+#pragma omp parallel for schedule(static)
+	for (int b = 0; b < B; b++) {
+		memset(dinp + (size_t)b * T * C3, 0, (size_t)T * C3 * sizeof *dinp);
+		for (int h = 0; h < NH; h++) {
+			int kend = last_key(mask + (size_t)b * T, T);
+			const float *xb = inp + (size_t)b * T * C3;
+			float *dxb = dinp + (size_t)b * T * C3;
+			size_t row = ((size_t)b * NH + h) * T;
+			const float *a = att + row;
+			const float *dout_b = dout + (size_t)b * C + h * hs;
+			float da[kend > 0 ? kend : 1];
+			float dot = 0;
+			for (int j = 0; j < kend; j++) {
+				const float *vj = xb + (size_t)j * C3 + 2 * C + h * hs;
+				float *dvj = dxb + (size_t)j * C3 + 2 * C + h * hs;
+				float keep = dropping ? (bit_at(drop, row + j) ? ks : 0.0f) : 1.0f;
+				float aj = a[j] * keep, s = 0;
+#pragma omp simd reduction(+:s)
+				for (int d = 0; d < hs; d++) {
+					s += dout_b[d] * vj[d];
+					dvj[d] = FMA(aj, dout_b[d], dvj[d]);
+				}
+				da[j] = s * keep;
+				dot = FMA(a[j], da[j], dot);
+			}
+			const float *q = xb + h * hs;
+			float *dq = dxb + h * hs;
+			for (int j = 0; j < kend; j++) {
+				float g = a[j] * (da[j] - dot) * rscale;
+				const float *kj = xb + (size_t)j * C3 + C + h * hs;
+				float *dkj = dxb + (size_t)j * C3 + C + h * hs;
+#pragma omp simd
+				for (int d = 0; d < hs; d++) {
+					dq[d] = FMA(g, kj[d], dq[d]);
+					dkj[d] = FMA(g, q[d], dkj[d]);
+				}
+			}
+		}
+	}
+}
+
+/* Context rows i0 .. i0+R-1 (R 4 or 1) of one head from probabilities p
+ * (row stride T) over kend keys: the blocking of attention_head. */
+static void context_rows(float *oi, const float *p, int T, const float *v, int ldv, int kend,
+                         int R, int hs, int C)
+{
+	int d = 0;
+	if (R == 4) {
+		for (; d + 16 <= hs; d += 16)
+			context_block(oi, C, p, T, v, ldv, kend, 4, d, 16);
+		for (; d + 8 <= hs; d += 8)
+			context_block(oi, C, p, T, v, ldv, kend, 4, d, 8);
+		for (; d < hs; d++)
+			context_block(oi, C, p, T, v, ldv, kend, 4, d, 1);
+	} else {
+		for (; d + 16 <= hs; d += 16)
+			context_block(oi, C, p, T, v, ldv, kend, 1, d, 16);
+		for (; d + 8 <= hs; d += 8)
+			context_block(oi, C, p, T, v, ldv, kend, 1, d, 8);
+		for (; d < hs; d++)
+			context_block(oi, C, p, T, v, ldv, kend, 1, d, 1);
+	}
+}
+
+void attention_dropout_forward(float *out, uint8_t *drop, float *attd, const float *att,
+                               const float *inp, const int *mask, float p, uint64_t key,
+                               int B, int T, int C, int NH)
+{
+	if (!(p > 0.0f))
+		return;
+	int hs = C / NH, C3 = 3 * C;
+	dropout_forward(attd, drop, att, (size_t)B * NH * T * T, p, key);
+#pragma omp parallel for collapse(2) schedule(static)
+	for (int b = 0; b < B; b++)
+		for (int h = 0; h < NH; h++) {
+			int kend = last_key(mask + (size_t)b * T, T);
+			const float *v = inp + (size_t)b * T * C3 + 2 * C + h * hs;
+			const float *ab = attd + ((size_t)b * NH + h) * T * T;
+			float *ob = out + (size_t)b * T * C + h * hs;
+			for (int i = 0; i < T;) {
+				int R = T - i >= 4 ? 4 : 1;
+				context_rows(ob + (size_t)i * C, ab + (size_t)i * T, T, v, C3, kend, R, hs, C);
+				i += R;
+			}
+		}
+}
+
+void attention_cls_forward(float *out, float *att, uint8_t *drop, float *attd, float *kt,
+                           const float *inp, const int *mask, float p, uint64_t key, int B, int T,
+                           int C, int NH)
+{
+	int hs = C / NH, C3 = 3 * C;
+	float inv_scale = 1.0f / (float)sqrt((double)hs);
+	size_t hsT = (size_t)hs * T;
+#pragma omp parallel for collapse(2) schedule(static)
+	for (int b = 0; b < B; b++)
+		for (int h = 0; h < NH; h++) {
+			/* the [CLS] row of attention_head: the same operations */
+			const int *mb = mask + (size_t)b * T;
+			int kend = last_key(mb, T), prefix = 1;
+			for (int j = 0; j < kend; j++)
+				prefix &= mb[j] != 0;
+			const float *xb = inp + (size_t)b * T * C3;
+			float *ktb = kt + ((size_t)b * NH + h) * hsT, *a = att + ((size_t)b * NH + h) * T;
+			pack_keys(ktb, xb + C + h * hs, NULL, kend, hs, C3, T);
+			int j = 0;
+			for (; j + 16 <= kend; j += 16)
+				score_block(a, xb + h * hs, C3, ktb, T, hs, 1, j, 16, inv_scale);
+			for (; j + 8 <= kend; j += 8)
+				score_block(a, xb + h * hs, C3, ktb, T, hs, 1, j, 8, inv_scale);
+			for (; j < kend; j++)
+				score_block(a, xb + h * hs, C3, ktb, T, hs, 1, j, 1, inv_scale);
+			softmax_rows(a, T, 1, prefix ? NULL : mb, kend);
+			memset(a + kend, 0, (size_t)(T - kend) * sizeof *a);
+		}
+	const float *probs = att;
+	if (p > 0.0f) {
+		dropout_forward(attd, drop, att, (size_t)B * NH * T, p, key);
+		probs = attd;
+	}
+#pragma omp parallel for collapse(2) schedule(static)
+	for (int b = 0; b < B; b++)
+		for (int h = 0; h < NH; h++) {
+			int kend = last_key(mask + (size_t)b * T, T);
+			context_rows(out + (size_t)b * C + h * hs, probs + ((size_t)b * NH + h) * T, T,
+			             inp + (size_t)b * T * C3 + 2 * C + h * hs, C3, kend, 1, hs, C);
+		}
+}
+
 /* ---- GELU and residuals ----------------------------------------------- */
 
 void gelu_forward(float *out, const float *inp, int N)
@@ -887,6 +1460,39 @@ void residual_forward(float *out, const float *inp1, const float *inp2, int N)
 		out[i] = inp1[i] + inp2[i];
 }
 
+void bias_dropout_residual_forward(float *out, uint8_t *bits, const float *y, const float *bias,
+                                   const float *res, float p, uint64_t key, int N, int C)
+{
+	if (!(p > 0.0f)) {
+		bias_residual_forward(out, res, y, bias, N, C);
+		return;
+	}
+	/* dropout.c's rule and blocks: 64 elements = 8 mask bytes = 32 draws */
+	const uint64_t thr = p >= 1.0f ? 1ULL << 32 : (uint64_t)((double)p * 4294967296.0 + 0.5);
+	const float scale = keep_scale(p);
+	const size_t n = (size_t)N * C;
+	const long nblocks = (long)((n + 63) / 64);
+#pragma omp parallel for schedule(static) if (n >= 65536)
+	for (long b = 0; b < nblocks; b++) {
+		size_t i0 = (size_t)b * 64, i1 = i0 + 64 < n ? i0 + 64 : n;
+		uint64_t kb = 0;
+		size_t c = i0 % (size_t)C;
+		for (size_t i = i0; i < i1; i += 2) {
+			uint64_t h = rng_at(key, i / 2);
+			for (size_t k = i; k < i + 2 && k < i1; k++) {
+				uint64_t keep = ((k & 1) ? h >> 32 : (uint64_t)(uint32_t)h) >= thr;
+				kb |= keep << (k - i0);
+				float v = y[k] + bias[c];
+				out[k] = (keep ? v * scale : 0.0f) + res[k];
+				c = c + 1 == (size_t)C ? 0 : c + 1;
+			}
+		}
+		size_t nbytes = (i1 - i0 + 7) / 8;
+		for (size_t j = 0; j < nbytes; j++)
+			bits[i0 / 8 + j] = (uint8_t)(kb >> (8 * j));
+	}
+}
+
 void bias_residual_forward(float *out, const float *res, const float *y, const float *bias, int N, int C)
 {
 #pragma omp parallel for schedule(static)
@@ -897,4 +1503,105 @@ void bias_residual_forward(float *out, const float *res, const float *y, const f
 		for (int c = 0; c < C; c++)
 			o[c] = (x[c] + bias[c]) + a[c];
 	}
+}
+
+/* gelu'(x) = Phi(x) + x phi(x) with a = |x| / sqrt 2, e = exp(-a^2):
+ * phi = e / sqrt(2 pi); erfc(a) = e r(t) as in gelu1 (0 from ERF_MAX on),
+ * Phi = 1 - erfc(a) / 2 for x >= 0, erfc(a) / 2 below (no cancellation in
+ * the tail). The AVX2 code and the scalar tail perform the same operations. */
+#define INV_SQRT_2PI 0.398942280f
+
+static inline float gelu_grad1(float x)
+{
+	float a = fabsf(x) * SQRT1_2;
+	float e = exp1(-(a * a));
+	float ac = a > ERF_MAX ? ERF_MAX : a;
+	float t = (ac - ERFCX_K) / (ac + ERFCX_K);
+	float r = R8;
+	r = FMA(r, t, R7);
+	r = FMA(r, t, R6);
+	r = FMA(r, t, R5);
+	r = FMA(r, t, R4);
+	r = FMA(r, t, R3);
+	r = FMA(r, t, R2);
+	r = FMA(r, t, R1);
+	r = FMA(r, t, R0);
+	float half_erfc = a < ERF_MAX ? 0.5f * (e * r) : 0.0f;
+	float cdf = x >= 0.0f ? 1.0f - half_erfc : half_erfc;
+	return FMA(x * INV_SQRT_2PI, e, cdf);
+}
+
+#ifdef LAYERS_AVX2
+static inline __m256 gelu_grad8(__m256 x)
+{
+	__m256 a = _mm256_mul_ps(_mm256_andnot_ps(SET1(-0.0f), x), SET1(SQRT1_2));
+	__m256 e = exp8(_mm256_xor_ps(_mm256_mul_ps(a, a), SET1(-0.0f)));
+	__m256 ac = _mm256_min_ps(a, SET1(ERF_MAX));
+	__m256 t = _mm256_div_ps(_mm256_sub_ps(ac, SET1(ERFCX_K)), _mm256_add_ps(ac, SET1(ERFCX_K)));
+	__m256 r = SET1(R8);
+	r = _mm256_fmadd_ps(r, t, SET1(R7));
+	r = _mm256_fmadd_ps(r, t, SET1(R6));
+	r = _mm256_fmadd_ps(r, t, SET1(R5));
+	r = _mm256_fmadd_ps(r, t, SET1(R4));
+	r = _mm256_fmadd_ps(r, t, SET1(R3));
+	r = _mm256_fmadd_ps(r, t, SET1(R2));
+	r = _mm256_fmadd_ps(r, t, SET1(R1));
+	r = _mm256_fmadd_ps(r, t, SET1(R0));
+	__m256 he = _mm256_mul_ps(SET1(0.5f), _mm256_mul_ps(e, r));
+	he = _mm256_and_ps(he, _mm256_cmp_ps(a, SET1(ERF_MAX), _CMP_LT_OQ));
+	__m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
+	__m256 cdf = _mm256_blendv_ps(he, _mm256_sub_ps(SET1(1.0f), he), pos);
+	return _mm256_fmadd_ps(_mm256_mul_ps(x, SET1(INV_SQRT_2PI)), e, cdf);
+}
+#endif
+
+void gelu_backward(float *dinp, const float *inp, const float *dout, long N)
+{
+	const long chunk = 4096;
+	long nchunks = (N + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (N >= 32768)
+	for (long ch = 0; ch < nchunks; ch++) {
+		long i = ch * chunk, end = i + chunk < N ? i + chunk : N;
+#ifdef LAYERS_AVX2
+		for (; i + 8 <= end; i += 8) {
+			__m256 g = gelu_grad8(_mm256_loadu_ps(inp + i));
+			_mm256_storeu_ps(dinp + i, _mm256_fmadd_ps(_mm256_loadu_ps(dout + i), g,
+			                                           _mm256_loadu_ps(dinp + i)));
+		}
+#endif
+		for (; i < end; i++)
+			dinp[i] = FMA(dout[i], gelu_grad1(inp[i]), dinp[i]);
+	}
+}
+
+void gelu_backward_naive(float *dinp, const float *inp, const float *dout, long N)
+{
+	for (long i = 0; i < N; i++) {
+		double x = inp[i];
+		double g = 0.5 * (1.0 + erf(x / sqrt(2.0))) + x * exp(-0.5 * x * x) / sqrt(2.0 * M_PI);
+		dinp[i] += (float)(dout[i] * g);
+	}
+}
+
+void residual_backward(float *dinp1, float *dinp2, const float *dout, long N)
+{
+#pragma omp parallel for simd schedule(static) if (N >= 32768)
+	for (long i = 0; i < N; i++) {
+		dinp1[i] += dout[i];
+		dinp2[i] += dout[i];
+	}
+}
+
+void bias_residual_backward(float *dres, float *dy, float *dbias, const float *dout,
+                            int N, int C)
+{
+	long n = (long)N * C;
+#pragma omp parallel for simd schedule(static) if (n >= 32768)
+	for (long i = 0; i < n; i++) {
+		if (dres)
+			dres[i] += dout[i];
+		if (dy)
+			dy[i] += dout[i];
+	}
+	colsum_add(dbias, dout, N, C);
 }

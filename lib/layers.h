@@ -1,13 +1,18 @@
-/* layers.h — forward kernels of the BERT encoder, in the style of llm.c.
+/* layers.h — forward and backward kernels of the BERT encoder, in the style of llm.c.
  *
  * Vocabulary: B batch, T tokens per sequence (padded), C channels, NH heads,
  * hs = C / NH head size, OC output channels, N rows (usually B*T). Tensors are
  * row-major float arrays; shapes are written as (B,T,C). Weights are stored
  * [out, in] as in PyTorch, so a linear layer is y = x W^T + b.
  *
- * Each fast kernel has a plain reference (..._naive) next to it; the tests
- * compare them. Fast kernels run on the OpenMP pool (BLIS for matmul) and
- * store what a backward pass needs (LayerNorm mean/rstd, attention
+ * Each forward kernel is followed by its backward (llm.c style): backward
+ * kernels ACCUMULATE (+=) into their outputs, the caller zeroes gradients
+ * once per step; row reductions (bias, LayerNorm weight, embedding tables)
+ * use no atomics and add rows in row order, so no result depends on the
+ * number of threads. Each fast kernel has a plain reference (..._naive)
+ * next to it; the tests (test_layers, test_backward) compare them. Fast
+ * kernels run on the OpenMP pool (BLIS for matmul) and store what a
+ * backward pass needs (LayerNorm mean/rstd, attention
  * probabilities, GELU input). A row's result depends only on that row's
  * inputs (and, for attention, on the keys of its own sequence), never on B,
  * on the padding length T or on the number of threads: a sentence gets the
@@ -15,6 +20,7 @@
 #ifndef GCSE_LAYERS_H
 #define GCSE_LAYERS_H
 #include <stddef.h>
+#include <stdint.h>
 
 /* embeddings_forward: out (B,T,C) = (wte[ids] + wtt[0]) + wpe[t].
  * ids (B,T) token ids (checked by the caller), wte (V,C) word embeddings,
@@ -22,6 +28,14 @@
  * embeddings: every token has type 0. */
 void embeddings_forward(float *out, const int *ids, const float *wte, const float *wpe,
                         const float *wtt, int B, int T, int C);
+/* embeddings_backward: dout (B,T,C); ids (B,T); dwte (V,C), dwpe (maxT,C),
+ * dwtt (TV,C) receive += (row ids[b,t] of dwte, row t of dwpe, row 0 of
+ * dwtt). Threads split the channels; each element sums its rows in order,
+ * so a repeated id is deterministic. */
+void embeddings_backward(float *dwte, float *dwpe, float *dwtt, const float *dout,
+                         const int *ids, int B, int T, int C);
+void embeddings_backward_naive(float *dwte, float *dwpe, float *dwtt, const float *dout,
+                               const int *ids, int B, int T, int C);
 
 /* layernorm_forward: out (B,T,C) = (inp - mean) * rstd * weight + bias over C,
  * rstd = 1 / sqrt(var + eps); mean, rstd (B,T) kept for backward;
@@ -30,6 +44,16 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, int B, int T, int C, float eps);
 void layernorm_forward_naive(float *out, float *mean, float *rstd, const float *inp,
                              const float *weight, const float *bias, int B, int T, int C, float eps);
+/* layernorm_backward: dout, inp (B,T,C); weight (C); mean, rstd (B,T) as
+ * layernorm_forward stored them. dinp (B,T,C), dweight, dbias (C) += .
+ * dinp may be NULL. Also the backward of residual_layernorm_forward (with
+ * inp = res), followed by the residual's. */
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int B, int T, int C);
+void layernorm_backward_naive(float *dinp, float *dweight, float *dbias, const float *dout,
+                              const float *inp, const float *weight, const float *mean,
+                              const float *rstd, int B, int T, int C);
 
 /* matmul_forward: out (B,T,OC) = inp (B,T,C) @ weight^T + bias; weight (OC,C),
  * bias (OC) or NULL, added after the product (the same bits as the fused
@@ -40,6 +64,13 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
                     int B, int T, int C, int OC);
 void matmul_forward_naive(float *out, const float *inp, const float *weight, const float *bias,
                           int B, int T, int C, int OC);
+/* matmul_backward: dinp (B,T,C) += dout W; dweight (OC,C) += dout^T inp;
+ * dbias (OC) += column sums of dout. dinp and dbias may be NULL. BLIS sgemm
+ * (one thread under 2^21 multiply-adds). */
+void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, int B, int T, int C, int OC);
+void matmul_backward_naive(float *dinp, float *dweight, float *dbias, const float *dout,
+                           const float *inp, const float *weight, int B, int T, int C, int OC);
 
 /* attention_forward: multi-head self-attention with a key padding mask.
  * inp (B,T,3C): per token Q | K | V, head h in columns h*hs .. h*hs+hs-1 of
@@ -62,21 +93,69 @@ void attention_forward_infer(float *out, float *scratch, const float *inp, const
 void attention_forward_naive(float *out, float *att, const float *inp, const int *mask,
                              int B, int T, int C, int NH);
 
+/* attention_dropout_forward: dropout on the attention probabilities (the
+ * training forward of Hugging Face BERT), after attention_forward: att
+ * (B,NH,T,T), inp (B,T,3C) and mask (B,T) as there; drop
+ * (dropout_mask_bytes(B*NH*T*T)) receives the keep bits (dropout.h, key);
+ * attd (B,NH,T,T) scratch receives the dropped probabilities; out (B,T,C) is
+ * recomputed from them. With p == 0 it does nothing (drop is not written). */
+void attention_dropout_forward(float *out, uint8_t *drop, float *attd, const float *att,
+                               const float *inp, const int *mask, float p, uint64_t key,
+                               int B, int T, int C, int NH);
+/* attention_backward: dout (B,T,C); inp (B,T,3C) Q|K|V; att (B,NH,T,T) the
+ * probabilities attention_forward stored; mask (B,T). drop/p: the dropout of
+ * attention_dropout_forward (drop NULL or p == 0: none). dinp (B,T,3C) is
+ * OVERWRITTEN with d inp (unlike the other backwards: it is written a
+ * sequence at a time, which keeps each sequence's block in cache while its
+ * heads update it); scratch of attention_backward_scratch(B,T,C,NH) floats
+ * (B*T*(2T + hs)). */
+size_t attention_backward_scratch(int B, int T, int C, int NH);
+void attention_backward(float *dinp, float *scratch, const float *dout, const float *inp,
+                        const float *att, const uint8_t *drop, float p, const int *mask,
+                        int B, int T, int C, int NH);
+void attention_backward_naive(float *dinp, const float *dout, const float *inp,
+                              const float *att, const uint8_t *drop, float p, const int *mask,
+                              int B, int T, int C, int NH);
+/* attention_cls_forward: the [CLS] query (position 0 of each sequence) only,
+ * what the last layer needs when only [CLS] is pooled: out (B,C) its context,
+ * att (B,NH,T) its probabilities, kt (B,NH,hs,T) scratch; inp, mask as
+ * attention_forward, whose [CLS] row it reproduces bit for bit (p == 0).
+ * p > 0: dropout on the probabilities, keep bits into drop
+ * (dropout_mask_bytes(B*NH*T)), attd (B,NH,T) scratch. */
+void attention_cls_forward(float *out, float *att, uint8_t *drop, float *attd, float *kt,
+                           const float *inp, const int *mask, float p, uint64_t key, int B, int T,
+                           int C, int NH);
+/* attention_cls_backward: dout (B,C); dinp (B,T,3C) overwritten as by
+ * attention_backward (Q of the [CLS] rows, K and V of every key; the rest 0). */
+void attention_cls_backward(float *dinp, const float *dout, const float *inp, const float *att,
+                            const uint8_t *drop, float p, const int *mask, int B, int T, int C,
+                            int NH);
+
 /* softmax_forward: one row, probs (n) = softmax(x (n)) over the entries whose
  * mask (n, or NULL: all) is nonzero; the others get 0. */
 void softmax_forward(float *probs, const float *x, const int *mask, int n);
 void softmax_forward_naive(float *probs, const float *x, const int *mask, int n);
+/* softmax_backward: one row, probs (n) as softmax_forward wrote them (0 on
+ * masked entries): dx (n) += probs * (dprobs - probs . dprobs). */
+void softmax_backward(float *dx, const float *dprobs, const float *probs, int n);
+void softmax_backward_naive(float *dx, const float *dprobs, const float *probs, int n);
 
 /* gelu_forward: out (N) = x * 0.5 * (1 + erf(x / sqrt(2))), the exact (erf)
  * GELU; out may equal inp. */
 void gelu_forward(float *out, const float *inp, int N);
 void gelu_forward_naive(float *out, const float *inp, int N);
+/* gelu_backward: dinp (N) += dout * gelu'(inp), gelu'(x) = Phi(x) + x phi(x)
+ * (absolute error about 3e-7). */
+void gelu_backward(float *dinp, const float *inp, const float *dout, long N);
+void gelu_backward_naive(float *dinp, const float *inp, const float *dout, long N);
 
 /* bias_gelu_forward: fused bias + GELU after a matmul without bias.
  * pre (N,OC): on entry x W^T, on return x W^T + bias (the GELU input, kept
  * for backward); out (N,OC) = gelu(pre). out may equal pre (inference: the
  * GELU input is then not kept). bias (OC). */
 void bias_gelu_forward(float *out, float *pre, const float *bias, int N, int OC);
+/* Its backward: gelu_backward on the kept pre, then matmul_backward with
+ * dbias (which sums the columns). */
 
 /* residual_layernorm_forward: the fused residual connection and LayerNorm
  * that end an attention or FFN block: res (B,T,C) = inp + (y + ybias) (kept:
@@ -88,9 +167,24 @@ void residual_layernorm_forward(float *out, float *res, float *mean, float *rstd
 
 /* residual_forward: out (N) = inp1 + inp2. */
 void residual_forward(float *out, const float *inp1, const float *inp2, int N);
+/* residual_backward: dinp1, dinp2 (N) += dout. */
+void residual_backward(float *dinp1, float *dinp2, const float *dout, long N);
 /* bias_residual_forward: out (N,C) = (y + bias) + res, i.e. a linear layer's
  * bias added after a matmul without bias, then the residual connection. */
 void bias_residual_forward(float *out, const float *res, const float *y, const float *bias, int N, int C);
+/* bias_dropout_residual_forward: the end of a training block before its
+ * LayerNorm, out (N,C) = dropout(y + bias) + res, in one pass: the mask and
+ * scaling of dropout_forward on y + bias (same key, same bits, written to
+ * bits, dropout_mask_bytes(N*C)); p == 0: bias_residual_forward (bits not
+ * written). Backward: dropout_backward, then bias_residual_backward's parts. */
+void bias_dropout_residual_forward(float *out, uint8_t *bits, const float *y, const float *bias,
+                                   const float *res, float p, uint64_t key, int N, int C);
+/* bias_residual_backward: dres, dy (N,C) += dout (either may be NULL);
+ * dbias (C) += column sums of dout. */
+void bias_residual_backward(float *dres, float *dy, float *dbias, const float *dout,
+                            int N, int C);
+/* colsum_add: acc (C) += column sums of x (N,C), rows in order per column. */
+void colsum_add(float *acc, const float *x, int N, int C);
 
 /* The vectorised exp and erf used above, one value at a time (for tests):
  * max relative error of layers_expf about 2 ulp, of layers_gelu about 1e-7

@@ -1,0 +1,102 @@
+# CLI tests of gcsetrain on a tiny model (2 layers, hidden 16, 45 tokens):
+# usage and input errors, the three losses, a fresh model from word vectors,
+# evaluation, determinism across thread counts, SIGKILL + resume giving the
+# same losses and bytes, a non-finite loss leaving the checkpoint intact.
+. tests/cli/lib.sh
+D=tests/data/train
+M=$D/tiny-model
+S=$D/sentences.ndjson
+X=$D/triples.ndjson
+# --threads 1: the suite shares 2 cores, and tiny steps do not gain from threads
+G="gcsetrain -q --threads 1 --init $M -b 8 --lr 1e-3 --warmup 0"
+NM="jq -c 'del(.examples_per_s)'"   # the metrics without the timing
+
+# ---- usage --------------------------------------------------------------------
+t_ok "help lists every option" "gcsetrain --help > $T/help &&
+  for o in init config vocab vocab-from-vectors vocab-size cased init-vectors vectors-rms resume \
+    loss temperature sigma gate frozen word-repeat out epochs batch-size lr max-length warmup \
+    max-steps weight-decay adamw grad-clip dropout hidden-dropout attention-dropout seed \
+    no-shuffle log-every eval eval-every save-every checkpoint-dir threads skip-bad quiet \
+    progress help version; do grep -q -- \"--\$o\" $T/help || { echo missing \$o; exit 1; }; done"
+t_case "no --out" 2 empty '^gcsetrain: --out DIR is required' "gcsetrain --init $M $S"
+t_case "no model" 2 empty 'give the model' "gcsetrain --out $T/x $S"
+t_case "config without vocabulary" 2 empty 'needs a vocabulary' "gcsetrain --config $D/tiny-config.json --out $T/x $S"
+t_case "bad loss name" 2 empty "^gcsetrain: --loss: expected simcse, contrastive or gcse, got 'x'" "$G --out $T/x --loss x $S"
+t_case "bad number" 2 empty 'gcsetrain: .*--lr' "$G --out $T/x --lr abc $S"
+t_case "frozen is for gcse" 2 empty 'frozen DIR is for --loss gcse' "$G --out $T/x --frozen $M $S"
+t_case "max-length over the model" 2 empty 'at most 16 tokens' "$G --out $T/x --max-length 17 $S"
+jq -c 'del(.neg_logit)' $X > "$T/nologit.ndjson"
+t_case "gcse without s' nor --frozen" 2 empty "needs the frozen model's similarity.*--frozen DIR" \
+  "$G --out $T/x --loss gcse $T/nologit.ndjson"
+
+# ---- bad input ------------------------------------------------------------------
+printf '%s\n' '{"text":"a cat"}' '{"txt":"a dog"}' '{"text":"the sun"}' '{"text":3}' > "$T/bad.ndjson"
+t_case "bad record: file, line, field" 1 empty "^gcsetrain: $T/bad.ndjson:2: field \"text\": missing\$" \
+  "$G --out $T/x $T/bad.ndjson"
+t_case "skip-bad skips and counts" 0 - 'skipped 2 bad lines' "$G --out $T/skip --skip-bad $T/bad.ndjson"
+t_case "triples need text1, text2, neg" 1 empty ':1: field "text1": missing' "$G --out $T/x --loss contrastive $S"
+printf '%s\n' '{"text1":"a","text2":"b","neg":"c","neg_logit":3}' '{"text1":"a","text2":"b","neg":"c"}' > "$T/half.ndjson"
+t_case "one record without s'" 1 empty ':2: field "neg_logit": missing' "$G --out $T/x --loss gcse $T/half.ndjson"
+t_case "no examples" 1 empty 'no training examples' "$G --out $T/x < /dev/null"
+
+# ---- training runs ------------------------------------------------------------
+t_case "simcse: one record per step, model written" 0 - empty \
+  "$G --out $T/s --epochs 2 $S > $T/s.out && [ \$(wc -l < $T/s.out) -eq 10 ] &&
+   jq -e 'has(\"step\") and has(\"epoch\") and has(\"loss\") and has(\"lr\") and has(\"examples_per_s\")' $T/s.out > /dev/null &&
+   jq -s -e '.[-1] | .step == 10 and .epoch == 2' $T/s.out > /dev/null &&
+   for f in config.json model.safetensors vocab.txt tokenizer_config.json mlp_head.safetensors; do
+     [ -s $T/s/\$f ] || exit 1; done && cmp $M/vocab.txt $T/s/vocab.txt"
+t_case "embed reads the written model" 0 - empty \
+  "head -3 $S | embed -q -m $T/s | jq -e '.embedding | length == 16' > /dev/null"
+t_case "the written model loads again (and stdin input)" 0 - empty \
+  "gcsetrain -q --threads 1 --init $T/s --out $T/s2 --max-steps 1 < $S > /dev/null"
+t_case "log-every averages" 0 - empty \
+  "$G --out $T/l --epochs 2 --log-every 4 $S | jq -c .step | tr '\n' ' ' | grep -qx '4 8 10 '"
+t_case "contrastive" 0 - empty "$G --out $T/c --loss contrastive $X | jq -e '.loss > 0' > /dev/null"
+t_case "gcse with stored logits: gate reported" 0 - empty \
+  "$G --out $T/g --loss gcse --word-repeat --gate symmetric $X | jq -e 'has(\"gate\")' > /dev/null"
+jq -c '.neg_cosine = .neg_logit * 0.05 | del(.neg_logit)' $X > "$T/cosine.ndjson"
+t_case "neg_cosine is neg_logit times tau" 0 - empty \
+  "$G --out $T/g1 --loss gcse $X | $NM > $T/g1.out && $G --out $T/g2 --loss gcse $T/cosine.ndjson | $NM > $T/g2.out && cmp $T/g1.out $T/g2.out"
+t_case "gcse with --frozen" 0 - empty "$G --out $T/f --loss gcse --frozen $M $T/nologit.ndjson | jq -e '.gate >= 0' > /dev/null"
+t_case "fresh model from word vectors" 0 - '12 of 61 token embeddings set from word vectors' \
+  "gcsetrain --threads 1 -q --config $D/tiny-config.json --vocab-from-vectors $D/tiny.glove.txt.gz \
+     --init-vectors $D/tiny.glove.txt.gz --out $T/v --max-steps 2 -b 4 $S > /dev/null &&
+   [ \$(jq .vocab_size $T/v/config.json) -eq \$(wc -l < $T/v/vocab.txt) ]"
+t_case "eval: spearman at eval steps, best kept" 0 - 'best eval Spearman' \
+  "gcsetrain --threads 1 --init $M -b 8 --lr 1e-3 --epochs 2 --eval $D/sts.ndjson --eval-every 4 --out $T/e $S > $T/e.out &&
+   jq -c 'has(\"eval_spearman\")' $T/e.out | tr '\n' ' ' | grep -qx 'false false false true false false false true false true '"
+
+# ---- determinism ----------------------------------------------------------------
+t_ok "same seed, same bytes; thread count does not matter" \
+  "$G --out $T/d1 --dropout 0.2 --word-repeat $S | $NM > $T/d1.out &&
+   gcsetrain -q --threads 2 --init $M -b 8 --lr 1e-3 --warmup 0 --out $T/d2 --dropout 0.2 --word-repeat $S | $NM > $T/d2.out &&
+   cmp $T/d1.out $T/d2.out && cmp $T/d1/model.safetensors $T/d2/model.safetensors &&
+   $G --out $T/d3 --dropout 0.2 --word-repeat --seed 7 $S | $NM > $T/d3.out && ! cmp -s $T/d1.out $T/d3.out"
+
+# ---- SIGKILL and resume ---------------------------------------------------------
+R="$G -b 4 --epochs 50 --save-every 7 --word-repeat $S"
+$R --out "$T/ra" > "$T/ra.out" 2>/dev/null
+$R --out "$T/rb" > "$T/rb1.out" 2>/dev/null &
+pid=$!
+while kill -0 $pid 2>/dev/null && [ ! -f "$T/rb/checkpoint/train.safetensors" ]; do sleep 0.01; done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+if [ -f "$T/rb/model.safetensors" ]; then
+  t_skip "killed run resumes exactly" "the run finished before the kill"
+else
+  t_case "killed run resumes exactly" 0 - 'resuming at step [0-9]+ of 500' \
+    "$R --out $T/rb --resume $T/rb/checkpoint > $T/rb2.out &&
+     s=\$(head -1 $T/rb2.out | jq .step) && [ \$s -gt 7 ] &&
+     $NM $T/ra.out | tail -n +\$s > $T/ra.cmp && $NM $T/rb2.out > $T/rb.cmp && cmp $T/ra.cmp $T/rb.cmp &&
+     cmp $T/ra/model.safetensors $T/rb/model.safetensors && cmp $T/ra/mlp_head.safetensors $T/rb/mlp_head.safetensors"
+fi
+t_case "resume refuses other settings" 2 empty 'other settings: lr: 0.001 \(checkpoint\) vs 0.002 \(now\)' \
+  "$R --out $T/rb --resume $T/ra/checkpoint --lr 2e-3"
+
+# ---- a non-finite loss ----------------------------------------------------------
+N="$G --lr 1e30 --save-every 1 --out $T/n $S"
+t_case "non-finite loss stops, names the step" 1 - 'step 2: the loss is not finite.*checkpoint.*step 1\), is intact' "$N"
+t_ok "the checkpoint before it still loads" \
+  "$N --resume $T/n/checkpoint 2> $T/n.err; [ \$? -eq 1 ] && grep -q 'resuming at step 1 of 5' $T/n.err &&
+   grep -q 'step 2: the loss is not finite' $T/n.err"
