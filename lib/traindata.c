@@ -214,10 +214,8 @@ int train_data_frozen_sprime(train_data *d, const char *dir, int max_len, int ba
 		return -1;
 	}
 	int rc = -1;
-	if (m->pooling < 0) {
-		seterr(err, errlen, "%s: %s", dir, m->pooling_note);
-		goto out;
-	}
+	/* s' is the frozen model's [CLS] cosine, as kgfilter computes it
+	 * (METHOD.md 4-5), whatever pooling the directory prefers. */
 	if (max_len > m->cfg.max_position_embeddings)
 		max_len = m->cfg.max_position_embeddings;
 	bert_ctx *x = bert_ctx_new(m, 0);
@@ -227,8 +225,8 @@ int train_data_frozen_sprime(train_data *d, const char *dir, int max_len, int ba
 	float *ea = xmalloc((n ? n : 1) * C * sizeof *ea), *en = xmalloc((n ? n : 1) * C * sizeof *en);
 	if (!d->sprime)
 		d->sprime = xmalloc((n ? n : 1) * sizeof *d->sprime);
-	if (encode_texts(x, tk, m->pooling, d->texts, 3, n, max_len, batch, ids, mask, ea, e2, sizeof e2) ||
-	    encode_texts(x, tk, m->pooling, d->texts + 2, 3, n, max_len, batch, ids, mask, en, e2, sizeof e2))
+	if (encode_texts(x, tk, BERT_POOL_CLS, d->texts, 3, n, max_len, batch, ids, mask, ea, e2, sizeof e2) ||
+	    encode_texts(x, tk, BERT_POOL_CLS, d->texts + 2, 3, n, max_len, batch, ids, mask, en, e2, sizeof e2))
 		seterr(err, errlen, "%s: %s", dir, e2);
 	else {
 		for (size_t i = 0; i < n; i++)
@@ -240,7 +238,6 @@ int train_data_frozen_sprime(train_data *d, const char *dir, int max_len, int ba
 	free(ea);
 	free(en);
 	bert_ctx_free(x);
-out:
 	tokenizer_free(tk);
 	model_free(m);
 	return rc;
