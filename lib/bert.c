@@ -1,5 +1,6 @@
 /* bert.c — BERT encoder forward pass and pooling (see bert.h). */
 #include "bert.h"
+#include "err.h"
 #include "layers.h"
 
 #include <math.h>
@@ -9,16 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 enum { NACTS = 21 };
 

@@ -1,5 +1,6 @@
 /* kggraph.c — knowledge graph nodes, neighbours, file I/O; see kggraph.h. */
 #include "kggraph.h"
+#include "err.h"
 #include "cli.h"
 #include "ndjson.h"
 #include "strmap.h"
@@ -306,16 +307,6 @@ int kg_graph_write(kg_graph *g, FILE *f)
 	if (fflush(f) != 0 || ferror(f))
 		ok = 0;
 	return ok;
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /* One line from a gz stream into a growing buffer; 0 at EOF. */

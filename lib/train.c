@@ -1,5 +1,6 @@
 /* train.c — training forward / backward of BERT + MLP head (see train.h). */
 #include "train.h"
+#include "err.h"
 #include "dropout.h"
 #include "layers.h"
 #include "rng.h"
@@ -9,16 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static size_t round16(size_t n)     /* floats: 64-byte aligned tensors */
 {

@@ -1,6 +1,7 @@
 /* traindata.c — training records, batches, word repetition, frozen s',
  * STS evaluation (see traindata.h). */
 #include "traindata.h"
+#include "err.h"
 #include "bert.h"
 #include "cli.h"
 #include "model.h"
@@ -13,16 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* growable token store */
 typedef struct toks {
