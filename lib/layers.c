@@ -917,6 +917,29 @@ static inline __attribute__((always_inline)) void context_block(float *o, int ld
  * values and each block of query rows are copied there with bias (rows in
  * cache, contiguous) and the probabilities of the current 4 rows live there
  * too; without it (att given, no bias) they are read in place. */
+/* Context rows i0 .. i0+R-1 (R 4 or 1) of one head from probabilities p
+ * (row stride T) over kend keys: the blocking of attention_head. */
+static void context_rows(float *oi, const float *p, int T, const float *v, int ldv, int kend,
+                         int R, int hs, int C)
+{
+	int d = 0;
+	if (R == 4) {
+		for (; d + 16 <= hs; d += 16)
+			context_block(oi, C, p, T, v, ldv, kend, 4, d, 16);
+		for (; d + 8 <= hs; d += 8)
+			context_block(oi, C, p, T, v, ldv, kend, 4, d, 8);
+		for (; d < hs; d++)
+			context_block(oi, C, p, T, v, ldv, kend, 4, d, 1);
+	} else {
+		for (; d + 16 <= hs; d += 16)
+			context_block(oi, C, p, T, v, ldv, kend, 1, d, 16);
+		for (; d + 8 <= hs; d += 8)
+			context_block(oi, C, p, T, v, ldv, kend, 1, d, 8);
+		for (; d < hs; d++)
+			context_block(oi, C, p, T, v, ldv, kend, 1, d, 1);
+	}
+}
+
 static void attention_head(float *ob, float *ab, float *ktb, float *scr, const float *xb,
                            const float *bias, const int *mb, int h, int T, int C, int NH)
 {
@@ -979,22 +1002,7 @@ static void attention_head(float *ob, float *ab, float *ktb, float *scr, const f
 		if (ab)
 			for (int r = 0; r < R; r++)
 				memset(a + (size_t)r * T + kend, 0, (size_t)(T - kend) * sizeof *a);
-		int d = 0;
-		if (R == 4) {
-			for (; d + 16 <= hs; d += 16)
-				context_block(oi, C, a, T, v, ldv, kend, 4, d, 16);
-			for (; d + 8 <= hs; d += 8)
-				context_block(oi, C, a, T, v, ldv, kend, 4, d, 8);
-			for (; d < hs; d++)
-				context_block(oi, C, a, T, v, ldv, kend, 4, d, 1);
-		} else {
-			for (; d + 16 <= hs; d += 16)
-				context_block(oi, C, a, T, v, ldv, kend, 1, d, 16);
-			for (; d + 8 <= hs; d += 8)
-				context_block(oi, C, a, T, v, ldv, kend, 1, d, 8);
-			for (; d < hs; d++)
-				context_block(oi, C, a, T, v, ldv, kend, 1, d, 1);
-		}
+		context_rows(oi, a, T, v, ldv, kend, R, hs, C);
 		i += R;
 	}
 }
@@ -1316,29 +1324,6 @@ void attention_cls_backward(float *dinp, const float *dout, const float *inp, co
 				}
 			}
 		}
-	}
-}
-
-/* Context rows i0 .. i0+R-1 (R 4 or 1) of one head from probabilities p
- * (row stride T) over kend keys: the blocking of attention_head. */
-static void context_rows(float *oi, const float *p, int T, const float *v, int ldv, int kend,
-                         int R, int hs, int C)
-{
-	int d = 0;
-	if (R == 4) {
-		for (; d + 16 <= hs; d += 16)
-			context_block(oi, C, p, T, v, ldv, kend, 4, d, 16);
-		for (; d + 8 <= hs; d += 8)
-			context_block(oi, C, p, T, v, ldv, kend, 4, d, 8);
-		for (; d < hs; d++)
-			context_block(oi, C, p, T, v, ldv, kend, 4, d, 1);
-	} else {
-		for (; d + 16 <= hs; d += 16)
-			context_block(oi, C, p, T, v, ldv, kend, 1, d, 16);
-		for (; d + 8 <= hs; d += 8)
-			context_block(oi, C, p, T, v, ldv, kend, 1, d, 8);
-		for (; d < hs; d++)
-			context_block(oi, C, p, T, v, ldv, kend, 1, d, 1);
 	}
 }
 
