@@ -54,7 +54,7 @@ $(BUILD)/bin/%: bin/%.c $(LIBGCSE) lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBGCSE) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(LIBGCSE) lib/*.h
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(LIBGCSE) lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(LIBGCSE) $(LDFLAGS) $(LDLIBS)
 

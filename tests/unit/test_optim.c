@@ -3,37 +3,10 @@
 #include "optim.h"
 #include "rng.h"
 #include "safetensors.h"
+#include "fixture.h"
 #include "t.h"
 
 #include <omp.h>
-
-static char ferr[512];
-
-static st_file *fixture(const char *name)
-{
-	const char *root = getenv("GCSE_ROOT");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/tests/data/train/%s", root && *root ? root : ".", name);
-	st_file *f = st_open(path, ferr, sizeof ferr);
-	if (!f)
-		printf("#   %s: %s\n", path, ferr);
-	return f;
-}
-
-static float *fx(st_file *f, const char *name, size_t *n)
-{
-	const st_tensor *t = st_find(f, name);
-	if (!t)
-		return NULL;
-	float *x = calloc(t->numel ? t->numel : 1, sizeof *x);
-	if (!st_to_f32(f, t, x, ferr, sizeof ferr)) {
-		free(x);
-		return NULL;
-	}
-	if (n)
-		*n = t->numel;
-	return x;
-}
 
 /* F64 vector (exact), n values into out; 0 if absent or of another size */
 static int fx_f64(st_file *f, const char *name, double *out, size_t n)
