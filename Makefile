@@ -62,6 +62,45 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(LIBGCSE) lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBGCSE) $(LDFLAGS) $(LDLIBS)
 
+# ---- MPI (issue 8) ---------------------------------------------------------
+# gcsetrain alone links MPI: lib/dist.c is compiled a second time with
+# -DGCSE_MPI into $(BUILD)/mpi/dist.o, which the gcsetrain link puts ahead of
+# libgcse.a, so the archive's serial dist.o is not pulled. Every other program
+# and libgcse.a stay MPI-free.
+#   MPI=auto (default): on when $(MPICC) is found;  MPI=1: required;  MPI=0: off.
+# The flags come from Open MPI's `mpicc --showme`; for another MPI set
+# MPI_CFLAGS and MPI_LIBS (e.g. from MPICH's `mpicc -show`).
+MPI     ?= auto
+MPICC   ?= mpicc
+MPI_FOUND := $(if $(shell command -v $(MPICC) 2>/dev/null),1,0)
+ifeq ($(MPI),auto)
+MPI_ON  := $(MPI_FOUND)
+else ifeq ($(MPI),1)
+MPI_ON  := 1
+ifeq ($(MPI_FOUND)$(origin MPI_LIBS),0undefined)
+$(error MPI=1 but $(MPICC) is not found: install libopenmpi-dev openmpi-bin, or set MPI_CFLAGS and MPI_LIBS)
+endif
+else
+MPI_ON  := 0
+endif
+ifeq ($(MPI_ON),1)
+ifeq ($(origin MPI_CFLAGS),undefined)
+MPI_CFLAGS := $(shell $(MPICC) --showme:compile)
+endif
+ifeq ($(origin MPI_LIBS),undefined)
+MPI_LIBS   := $(shell $(MPICC) --showme:link)
+endif
+
+$(BUILD)/mpi/dist.o: lib/dist.c lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DGCSE_MPI $(MPI_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/bin/gcsetrain: bin/gcsetrain.c $(BUILD)/mpi/dist.o $(LIBGCSE) lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/mpi/dist.o $(LIBGCSE) $(LDFLAGS) $(MPI_LIBS) $(LDLIBS)
+endif
+# ---- end of MPI -------------------------------------------------------------
+
 check: $(BINS) $(UNITS) $(TOOLS)
 	@BUILD=$(BUILD) sh tests/run
 

@@ -1,10 +1,12 @@
 /* gcsetrain — train a BERT sentence encoder with the SimCSE, contrastive or
  * GCSE loss (METHOD.md §5) on NDJSON records; metrics as NDJSON on stdout;
- * checkpoints that a SIGKILLed run resumes from exactly. */
+ * checkpoints that a SIGKILLed run resumes from exactly; data-parallel over
+ * MPI ranks (lib/dist.h) when started by mpirun. */
 #include "bert.h"
 #include "bertconfig.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "dist.h"
 #include "loss.h"
 #include "model.h"
 #include "ndjson.h"
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 static const char help[] =
 "usage: gcsetrain --out DIR (--init DIR | --config FILE VOCAB | --resume DIR) [options] [file ...]\n"
@@ -108,7 +111,12 @@ static const char help[] =
 "  -q, --quiet               no progress line\n"
 "      --progress            progress line on stderr even when not a terminal\n"
 "  -h, --help                this help\n"
-"  -V, --version             version\n"
+"  -V, --version             version, and whether MPI is built in\n"
+"\n"
+"Under mpirun -np N (a build with MPI) N ranks train one model data-parallel:\n"
+"--batch-size is the global batch, each rank encodes its share, the pooled\n"
+"vectors are gathered so in-batch negatives span the whole batch, gradients\n"
+"are summed before the step. Rank 0 alone reads the input and writes.\n"
 "\n"
 "Exit status: 0 ok, 1 bad input, runtime error or a non-finite loss, 2 usage error.\n";
 
@@ -274,7 +282,8 @@ static bert_model *start_model(const opts *o, tokenizer **tkp)
 		                            sizeof err))
 			cli_die("%s: %s", o->init_vec, err);
 		free(tokens);
-		cli_msg("%s: %d of %d token embeddings set from word vectors", o->init_vec, nset, V);
+		if (dist_rank() == 0)
+			cli_msg("%s: %d of %d token embeddings set from word vectors", o->init_vec, nset, V);
 	}
 	if (have_wv)
 		wordvecs_free(&wv);
@@ -356,6 +365,44 @@ static double meta_num(jv m, const char *k, double dflt)
 	double r = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : dflt;
 	jv_free(v);
 	return r;
+}
+
+/* ---- MPI ranks (lib/dist.h) ----------------------------------------------- */
+
+/* Rank 0 read the data (standard input reaches rank 0 alone under mpirun,
+ * and s' from --frozen is computed once): send the token ids, offsets, s'
+ * and CRC to the other ranks. The texts are not sent (rank 0 alone needs
+ * them, for --frozen). */
+static void share_data(train_data *d, int has_sprime)
+{
+	uint64_t hdr[3] = {d->n, d->n ? d->off[d->n * (size_t)d->k] : 0, d->crc};
+	if (dist_bcast(hdr, sizeof hdr, 0, err, sizeof err))
+		cli_die("%s", err);
+	if (dist_rank() != 0) {
+		d->n = (size_t)hdr[0];
+		d->crc = (uint32_t)hdr[2];
+		d->tok = xmalloc((hdr[1] ? (size_t)hdr[1] : 1) * sizeof *d->tok);
+		d->off = xmalloc((d->n * (size_t)d->k + 1) * sizeof *d->off);
+		d->sprime = has_sprime ? xmalloc((d->n ? d->n : 1) * sizeof *d->sprime) : NULL;
+	}
+	if (dist_bcast(d->tok, (size_t)hdr[1] * sizeof *d->tok, 0, err, sizeof err) ||
+	    dist_bcast(d->off, (d->n * (size_t)d->k + 1) * sizeof *d->off, 0, err, sizeof err) ||
+	    (has_sprime && dist_bcast(d->sprime, d->n * sizeof *d->sprime, 0, err, sizeof err)))
+		cli_die("%s", err);
+}
+
+/* Every rank must hold the same parameters (the same summed gradients and
+ * the same Adam step keep them so); checked where rank 0 saves them. */
+static void check_in_sync(const trainer *t)
+{
+	if (dist_size() == 1)
+		return;
+	uint32_t c = (uint32_t)crc32_z(0L, (const Bytef *)t->params, t->nparams * sizeof *t->params);
+	int same = dist_same_u32(c, err, sizeof err);
+	if (same < 0)
+		cli_die("%s", err);
+	if (!same)
+		cli_die("the ranks' parameters differ: the MPI reduction is not the same on every rank");
 }
 
 /* ---- main ----------------------------------------------------------------- */
@@ -482,7 +529,13 @@ static void parse(opts *o, int argc, char **argv)
 		case 'q': o->prog_mode = -1; break;
 		case O_PROGRESS: o->prog_mode = 1; break;
 		case 'h': cli_help();
-		case 'V': cli_version();
+		case 'V':
+			printf("gcsetrain (gcse) %s\n", GCSE_VERSION);
+			if (dist_built_with_mpi())
+				printf("built with MPI: %s\n", dist_library());
+			else
+				printf("built without MPI\n");
+			exit(fflush(stdout) ? EXIT_DATA : EXIT_OK);
 		default: cli_usage_error(NULL);
 		}
 	}
@@ -513,6 +566,15 @@ int main(int argc, char **argv)
 	parse(&o, argc, argv);
 	char **files = argv + optind;
 	int nfiles = argc - optind;
+	if (dist_init(&argc, &argv, err, sizeof err))
+		cli_die("MPI: %s", err);
+	int rank = dist_rank(), nrank = dist_size(), lead = rank == 0;
+	char rankname[32];
+	if (!lead) {   /* other ranks: messages labelled, no progress line */
+		snprintf(rankname, sizeof rankname, "gcsetrain[%d]", rank);
+		cli_prog = rankname;
+		o.prog_mode = -1;
+	}
 
 	/* model and tokenizer */
 	bert_model *m;
@@ -546,14 +608,17 @@ int main(int argc, char **argv)
 	lc.sigma = o.sigma;
 	lc.symmetric = o.symmetric;
 	int k = o.loss == LOSS_SIMCSE ? 1 : 3, gcse = o.loss == LOSS_GCSE;
-	train_data d;
-	train_data_read(&d, files, nfiles, k, gcse && !o.frozen, gcse && o.frozen, o.skip_bad, tk,
-	                maxT, o.tau);
-	if (d.n == 0)
-		cli_die("no training examples in the input");
-	if (d.ntrunc)
-		cli_msg("%zu texts cut at --max-length %d", d.ntrunc, maxT);
-	if (gcse && o.frozen) {
+	train_data d = {0};
+	d.k = k;
+	if (lead) {
+		train_data_read(&d, files, nfiles, k, gcse && !o.frozen, gcse && o.frozen, o.skip_bad, tk,
+		                maxT, o.tau);
+		if (d.n == 0)
+			cli_die("no training examples in the input");
+		if (d.ntrunc)
+			cli_msg("%zu texts cut at --max-length %d", d.ntrunc, maxT);
+	}
+	if (lead && gcse && o.frozen) {
 		if (train_data_frozen_sprime(&d, o.frozen, maxT, (int)(o.batch < 256 ? o.batch : 256),
 		                             o.tau, err, sizeof err))
 			cli_die("%s", err);
@@ -564,14 +629,17 @@ int main(int argc, char **argv)
 			d.crc = d.crc * 31u + b;
 		}
 	}
+	if (nrank > 1)
+		share_data(&d, gcse);
 	sts_set ev = {0};
-	if (o.eval)
+	if (o.eval && lead)
 		sts_read(&ev, o.eval, tk, maxT, o.skip_bad);
 
-	/* trainer, optimizer, loss */
+	/* trainer, optimizer, loss; the loss sees the global batch of B
+	 * examples, the trainer a rank's share of at most Bl */
 	int B = (int)(o.batch < (long)d.n ? o.batch : (long)d.n);
-	int rows = (k == 1 ? 2 : 3) * B;
-	trainer *t = trainer_new(m, rows, maxT, rng_derive(o.seed, 1), err, sizeof err);
+	int kk = k == 1 ? 2 : 3, rows = kk * B, Bl = (B + nrank - 1) / nrank;
+	trainer *t = trainer_new(m, kk * Bl, maxT, rng_derive(o.seed, 1), err, sizeof err);
 	if (!t)
 		cli_die("%s", err);
 	if (o.hdrop >= 0)
@@ -637,15 +705,16 @@ int main(int argc, char **argv)
 			cli_die("%s: bad random state", o.resume);
 		last_ckpt = step;
 		last_ckdir = o.resume;
-		cli_msg("resuming at step %lld of %lld (epoch %lld)", (long long)step, (long long)total,
-		        (long long)epoch);
+		if (lead)
+			cli_msg("resuming at step %lld of %lld (epoch %lld)", (long long)step,
+			        (long long)total, (long long)epoch);
 	} else {
 		for (size_t i = 0; i < d.n; i++)
 			order[i] = (int64_t)i;
 		if (o.shuffle)
 			rng_shuffle(&r, order, d.n, sizeof *order);
 	}
-	if (o.save_every) {
+	if (o.save_every && lead) {
 		mkdir_p(ckdir);
 		char *p = join(ckdir, "config.json");
 		if (!bert_config_save(cfg, p, err, sizeof err))
@@ -659,7 +728,19 @@ int main(int argc, char **argv)
 	int *mask = xmalloc((size_t)rows * maxT * sizeof *mask);
 	float *dh = xmalloc((size_t)rows * C * sizeof *dh);
 	float *sp = gcse ? xmalloc((size_t)B * sizeof *sp) : NULL;
-	bert_ctx *evx = o.eval ? bert_ctx_new(m, 0) : NULL;
+	/* more than one rank: this rank's rows (lids, lmask, ldh) and the
+	 * gathered head outputs of the global batch (hg); share[r] examples of
+	 * rank r in this step */
+	int *lids = NULL, *lmask = NULL;
+	float *ldh = NULL, *hg = NULL;
+	size_t *share = xmalloc((size_t)nrank * sizeof *share);
+	if (nrank > 1) {
+		lids = xmalloc((size_t)kk * (Bl ? Bl : 1) * maxT * sizeof *lids);
+		lmask = xmalloc((size_t)kk * (Bl ? Bl : 1) * maxT * sizeof *lmask);
+		ldh = xmalloc((size_t)kk * (Bl ? Bl : 1) * C * sizeof *ldh);
+		hg = xmalloc((size_t)rows * C * sizeof *hg);
+	}
+	bert_ctx *evx = o.eval && lead ? bert_ctx_new(m, 0) : NULL;
 	int pad = tokenizer_pad_id(tk);
 	progress pg;
 	progress_init(&pg, o.prog_mode, "steps");
@@ -667,23 +748,67 @@ int main(int argc, char **argv)
 
 	while (step < total) {
 		int nb = (int)((int64_t)d.n - pos < B ? (int64_t)d.n - pos : B);
+		/* every rank builds the whole batch (the same draws of r), then
+		 * takes rows [lo, hi) of each block: its anchors, positives,
+		 * negatives */
 		int T = train_batch(&d, order + pos, nb, pad, o.word_repeat ? &wr : NULL, &r, maxT, ids, mask);
-		int nrows = (k == 1 ? 2 : 3) * nb;
+		int nrows = kk * nb;
+		for (int q = 0; q < nrank; q++) {
+			size_t a, b;
+			dist_share((size_t)nb, q, nrank, &a, &b);
+			share[q] = b - a;
+		}
+		size_t lo, hi;
+		dist_share((size_t)nb, rank, nrank, &lo, &hi);
+		int nl = (int)(hi - lo);
+		const int *fids = ids, *fmask = mask;
+		if (nrank > 1) {
+			for (int j = 0; j < kk; j++) {
+				size_t src = ((size_t)j * nb + lo) * T, dst = (size_t)j * nl * T, n = (size_t)nl * T;
+				memcpy(lids + dst, ids + src, n * sizeof *ids);
+				memcpy(lmask + dst, mask + src, n * sizeof *mask);
+			}
+			fids = lids;
+			fmask = lmask;
+		}
+		/* dropout: masks are a function of (key, index in the rank's rows),
+		 * so each rank other than 0 takes its own key, else rank r's rows
+		 * would repeat rank 0's masks */
+		uint64_t key = rng_derive(o.seed, (uint64_t)step + 2);
+		if (rank > 0)
+			key = rng_derive(key, 0x52414e4b00000000ULL + (uint64_t)rank);
 		trainer_zero_grad(t);
-		if (!train_forward(t, ids, mask, nrows, T, 1, rng_derive(o.seed, (uint64_t)step + 2), err,
-		                   sizeof err))
+		if (nl > 0 && !train_forward(t, fids, fmask, kk * nl, T, 1, key, err, sizeof err))
 			cli_die("step %lld: %s", (long long)step + 1, err);
 		if (gcse)
 			for (int i = 0; i < nb; i++)
 				sp[i] = d.sprime[order[pos + i]];
 		const float *h = t->h;
+		if (nrank > 1) {   /* h of the global batch, block after block */
+			for (int j = 0; j < kk; j++)
+				if (dist_allgather_rows(t->h + (size_t)j * nl * C, share, (size_t)C,
+				                        hg + (size_t)j * nb * C, err, sizeof err))
+					cli_die("step %lld: %s", (long long)step + 1, err);
+			h = hg;
+		}
 		double L = loss_forward(&lw, &lc, h, h + (size_t)nb * C, k == 3 ? h + (size_t)2 * nb * C : NULL,
 		                        sp, nb);
 		double norm = NAN;
 		if (isfinite(L)) {
 			memset(dh, 0, (size_t)nrows * C * sizeof *dh);
 			loss_backward(&lw, dh, dh + (size_t)nb * C, k == 3 ? dh + (size_t)2 * nb * C : NULL, 1.0f);
-			train_backward(t, dh);
+			const float *mydh = dh;
+			if (nrank > 1) {   /* this rank's rows of d loss / d h */
+				for (int j = 0; j < kk; j++)
+					memcpy(ldh + (size_t)j * nl * C, dh + ((size_t)j * nb + lo) * C,
+					       (size_t)nl * C * sizeof *dh);
+				mydh = ldh;
+			}
+			if (nl > 0)
+				train_backward(t, mydh);
+			/* the sum over ranks: the gradient of the global batch */
+			if (dist_allreduce_sum_float(t->grads, t->nparams, err, sizeof err))
+				cli_die("step %lld: %s", (long long)step + 1, err);
 			norm = grad_clip_norm(t->grads, t->nparams, o.clip);
 		}
 		if (!isfinite(L) || !isfinite(norm)) {
@@ -724,7 +849,7 @@ int main(int argc, char **argv)
 		}
 		progress_tick(&pg, (long)step);
 
-		int do_eval = o.eval && (step % o.eval_every == 0 || step == total);
+		int do_eval = lead && o.eval && (step % o.eval_every == 0 || step == total);
 		double sp_eval = NAN;
 		if (do_eval) {
 			sp_eval = sts_spearman(&ev, evx, m->pooling >= 0 ? m->pooling : BERT_POOL_CLS,
@@ -740,7 +865,7 @@ int main(int argc, char **argv)
 				ps.saved_out = 1;
 			}
 		}
-		if (do_eval || step % o.log_every == 0 || step == total) {
+		if (lead && (do_eval || step % o.log_every == 0 || step == total)) {
 			double tn = now_seconds();
 			jv rec = jv_object();
 			rec = jv_object_set(rec, jv_string("step"), jv_number((double)step));
@@ -762,27 +887,32 @@ int main(int argc, char **argv)
 			tw = tn;
 		}
 		if (o.save_every && step % o.save_every == 0) {
-			ck.step = step;
-			ck.epoch = epoch;
-			ck.pos = pos;
-			ck.adam_t = opt.t;
-			memcpy(ck.rng, r.s, sizeof ck.rng);
-			char *meta = meta_text(hyper, &ps);
-			if (train_ckpt_save(ckpath, &ck, meta, err, sizeof err))
-				cli_die("checkpoint: %s", err);
-			free(meta);
+			check_in_sync(t);
+			if (lead) {
+				ck.step = step;
+				ck.epoch = epoch;
+				ck.pos = pos;
+				ck.adam_t = opt.t;
+				memcpy(ck.rng, r.s, sizeof ck.rng);
+				char *meta = meta_text(hyper, &ps);
+				if (train_ckpt_save(ckpath, &ck, meta, err, sizeof err))
+					cli_die("checkpoint: %s", err);
+				free(meta);
+			}
 			last_ckpt = step;
 			last_ckdir = ckdir;
 		}
 	}
 	progress_done(&pg);
-	if (!o.eval || !ps.saved_out)
+	check_in_sync(t);
+	if (lead && (!o.eval || !ps.saved_out))
 		save_out(o.out, t, tk);
-	if (o.eval)
+	if (lead && o.eval)
 		cli_msg("best eval Spearman %.2f at step %ld, kept in %s", ps.best_eval, ps.best_step, o.out);
 
 	jv_free(hyper);
 	free(ids); free(mask); free(dh); free(sp); free(order); free(ckpath); free(ckdir); free(ts);
+	free(lids); free(lmask); free(ldh); free(hg); free(share);
 	bert_ctx_free(evx);
 	sts_free(&ev);
 	word_repeat_free(&wr);
@@ -793,5 +923,6 @@ int main(int argc, char **argv)
 	tokenizer_free(tk);
 	train_data_free(&d);
 	ndjson_finish();
+	dist_finalize();
 	return 0;
 }
