@@ -3,6 +3,7 @@
 #include "encoder.h"
 #include "model.h"
 #include "ndjson.h"
+#include "wordavg.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -10,15 +11,24 @@
 
 static const char help[] =
 "usage: embed -m DIR [options] [file ...]\n"
+"       embed --vectors FILE [--sif | --sif-a A] [options] [file ...]\n"
 "\n"
 "Read records as NDJSON (files, gzip files, or standard input when none or\n"
 "'-'), embed the text of each record with the BERT model in DIR (a Hugging\n"
 "Face directory: config.json, model.safetensors, vocab.txt or\n"
-"tokenizer.json) and write each record back, in input order, with the\n"
-"vector added. Other fields pass through unchanged.\n"
+"tokenizer.json), or as the average of its word vectors, and write each\n"
+"record back, in input order, with the vector added. Other fields pass\n"
+"through unchanged.\n"
 "\n"
 "options:\n"
 "  -m, --model DIR         model directory (default: $GCSE_MODEL)\n"
+"      --vectors FILE      instead of a model: average the vectors of the\n"
+"                          text's words (uncased BERT basic tokenizer words)\n"
+"                          from FILE (GloVe or word2vec text, gzip ok);\n"
+"                          texts with no known word get zeros (counted)\n"
+"      --sif               with --vectors: SIF weights a/(a+p(w)), p(w) from\n"
+"                          the word's rank in FILE by Zipf's law, a = 1e-3\n"
+"      --sif-a A           --sif with this a (0 < A <= 1)\n"
 "  -f, --field FIELD       text field to embed (default text); repeat for\n"
 "                          several fields, each then gets FIELD_embedding\n"
 "  -o, --output FIELD      name of the vector field when one field is\n"
@@ -44,6 +54,7 @@ static const char help[] =
 "  -V, --version           version\n"
 "\n"
 "Truncation is never silent: the number of texts cut is printed on stderr.\n"
+"--pooling, --max-length, --batch-size and --mark-truncated need a model.\n"
 "The output does not depend on --batch-size, --window or --threads.\n"
 "Exit status: 0 ok, 1 bad input or runtime error, 2 usage error.\n";
 
@@ -51,16 +62,21 @@ static const char help[] =
 
 int main(int argc, char **argv)
 {
-	const char *model_dir = getenv("GCSE_MODEL");
+	const char *model_dir = NULL, *vectors = NULL;
+	double sif_a = 0;
+	int model_only = 0;  /* a model-only option was given */
 	const char *fields[MAXF];
 	int nfields = 0;
 	const char *output = NULL, *suffix = "_embedding", *mark = NULL;
 	int pooling = -1, normalize = -1, max_length = 0, batch = 64, window = 2048;
 	int skip_bad = 0, prog_mode = 0;
 	enum { O_SUFFIX = 256, O_POOL, O_NORM, O_NONORM, O_MAXLEN, O_BATCH, O_WINDOW,
-	       O_MARK, O_THREADS, O_SKIP, O_PROGRESS };
+	       O_MARK, O_THREADS, O_SKIP, O_PROGRESS, O_VECTORS, O_SIF, O_SIF_A };
 	static const struct option opts[] = {
 		{"model", required_argument, 0, 'm'},
+		{"vectors", required_argument, 0, O_VECTORS},
+		{"sif", no_argument, 0, O_SIF},
+		{"sif-a", required_argument, 0, O_SIF_A},
 		{"field", required_argument, 0, 'f'},
 		{"output", required_argument, 0, 'o'},
 		{"suffix", required_argument, 0, O_SUFFIX},
@@ -85,6 +101,9 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "m:f:o:qhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': model_dir = optarg; break;
+		case O_VECTORS: vectors = optarg; break;
+		case O_SIF: sif_a = WORDAVG_SIF_A; break;
+		case O_SIF_A: sif_a = cli_double("--sif-a", optarg, 1e-12, 1); break;
 		case 'f':
 			if (nfields == MAXF)
 				cli_usage_error("at most %d --field options", MAXF);
@@ -95,13 +114,20 @@ int main(int argc, char **argv)
 		case O_POOL:
 			if ((pooling = bert_pooling_parse(optarg)) < 0)
 				cli_usage_error("--pooling: '%s' is not cls, pooler, mean or max", optarg);
+			model_only = 1;
 			break;
 		case O_NORM: normalize = 1; break;
 		case O_NONORM: normalize = 0; break;
-		case O_MAXLEN: max_length = (int)cli_long("--max-length", optarg, 2, 1 << 20); break;
-		case O_BATCH: batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16); break;
+		case O_MAXLEN:
+			max_length = (int)cli_long("--max-length", optarg, 2, 1 << 20);
+			model_only = 1;
+			break;
+		case O_BATCH:
+			batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16);
+			model_only = 1;
+			break;
 		case O_WINDOW: window = (int)cli_long("--window", optarg, 1, 1 << 24); break;
-		case O_MARK: mark = optarg ? optarg : "truncated"; break;
+		case O_MARK: mark = optarg ? optarg : "truncated"; model_only = 1; break;
 		case O_THREADS: cli_threads(optarg); break;
 		case O_SKIP: skip_bad = 1; break;
 		case 'q': prog_mode = -1; break;
@@ -111,8 +137,16 @@ int main(int argc, char **argv)
 		default: cli_usage_error(NULL);
 		}
 	}
-	if (!model_dir || !*model_dir)
-		cli_usage_error("no model: give -m DIR or set GCSE_MODEL");
+	if (vectors && model_dir)
+		cli_usage_error("--model and --vectors exclude each other");
+	if (sif_a > 0 && !vectors)
+		cli_usage_error("--sif and --sif-a need --vectors");
+	if (vectors && model_only)
+		cli_usage_error("--pooling, --max-length, --batch-size and --mark-truncated need a model, not --vectors");
+	if (!vectors && !model_dir)
+		model_dir = getenv("GCSE_MODEL");
+	if (!vectors && (!model_dir || !*model_dir))
+		cli_usage_error("no model: give -m DIR or --vectors FILE, or set GCSE_MODEL");
 	if (nfields == 0)
 		fields[nfields++] = "text";
 	if (output && nfields > 1)
@@ -132,17 +166,25 @@ int main(int argc, char **argv)
 		}
 	}
 
-	encoder_opts eo;
-	encoder_opts_init(&eo);
-	eo.pooling = pooling;
-	eo.normalize = normalize;
-	eo.max_length = max_length;
-	eo.batch_size = batch;
 	char err[512];
-	encoder *e = encoder_open(model_dir, &eo, err, sizeof err);
-	if (!e)
-		cli_die("%s: %s", model_dir, err);
-	int dim = encoder_dim(e);
+	encoder *e = NULL;
+	wordavg *wa = NULL;
+	int dim;
+	if (vectors) {
+		if (!(wa = wordavg_open(vectors, sif_a, err, sizeof err)))
+			cli_die("%s", err);
+		dim = wordavg_dim(wa);
+	} else {
+		encoder_opts eo;
+		encoder_opts_init(&eo);
+		eo.pooling = pooling;
+		eo.normalize = normalize;
+		eo.max_length = max_length;
+		eo.batch_size = batch;
+		if (!(e = encoder_open(model_dir, &eo, err, sizeof err)))
+			cli_die("%s: %s", model_dir, err);
+		dim = encoder_dim(e);
+	}
 
 	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
 	jv *recs = xmalloc((size_t)window * sizeof *recs);
@@ -153,7 +195,7 @@ int main(int argc, char **argv)
 	float *vecs = xmalloc((size_t)window * nfields * dim * sizeof *vecs);
 	progress pg;
 	progress_init(&pg, prog_mode, "records");
-	long nrec = 0, ntexts = 0, ntrunc = 0;
+	long nrec = 0, ntexts = 0, ntrunc = 0, nempty = 0;
 	int done = 0;
 	while (!done) {
 		int n = 0;
@@ -182,9 +224,16 @@ int main(int argc, char **argv)
 		if (n == 0)
 			break;
 		int nt = 0;
-		if (!encoder_embed(e, texts, lens, n * nfields, vecs, &nt, trunc, err, sizeof err))
-			cli_die("%s", err);
-		ntrunc += nt;
+		if (wa) {
+			if (wordavg_embed_many(wa, texts, lens, n * nfields, vecs, normalize == 1, &nt))
+				cli_die("out of memory");
+			nempty += nt;
+			memset(trunc, 0, (size_t)n * nfields);
+		} else {
+			if (!encoder_embed(e, texts, lens, n * nfields, vecs, &nt, trunc, err, sizeof err))
+				cli_die("%s", err);
+			ntrunc += nt;
+		}
 		ntexts += (long)n * nfields;
 		for (int i = 0; i < n; i++) {
 			const float *v[MAXF];
@@ -205,7 +254,11 @@ int main(int argc, char **argv)
 	ndjson_finish();
 	if (ntrunc)
 		cli_msg("truncated %ld of %ld texts to %d tokens", ntrunc, ntexts, encoder_max_length(e));
-	encoder_free(e);
+	if (nempty)
+		cli_msg("%ld of %ld texts have no word in %s (zero vector)", nempty, ntexts, vectors);
+	if (e)
+		encoder_free(e);
+	wordavg_free(wa);
 	for (int i = 0; i < nfields; i++)
 		free(keys[i]);
 	free(recs);

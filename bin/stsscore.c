@@ -4,6 +4,7 @@
 #include "encoder.h"
 #include "ndjson.h"
 #include "stats.h"
+#include "wordavg.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -28,12 +29,21 @@ static const char help[] =
 "  -m, --model DIR       embed sentence1 and sentence2 with this model (a\n"
 "                        Hugging Face BERT directory; see embed(1)) instead\n"
 "                        of reading embeddings\n"
+"      --vectors FILE    embed sentence1 and sentence2 as the average of their\n"
+"                        word vectors from FILE (GloVe or word2vec text, gzip\n"
+"                        ok; see embed(1)) instead of reading embeddings\n"
+"      --sif             with --vectors: SIF weights a/(a+p(w)), p(w) from\n"
+"                        the word's rank in FILE by Zipf's law, a = 1e-3\n"
+"      --sif-a A         --sif with this a (0 < A <= 1)\n"
 "      --pooling P       with --model: cls, pooler, mean or max (default:\n"
 "                        the model directory's, else cls)\n"
 "      --batch-size N    with --model: sentences per forward pass (default 64)\n"
-"      --threads N       with --model: threads (default: all cores)\n"
-"      --text1 FIELD     with --model: first sentence field (default sentence1)\n"
-"      --text2 FIELD     with --model: second sentence field (default sentence2)\n"
+"      --threads N       with --model or --vectors: threads (default: all\n"
+"                        cores)\n"
+"      --text1 FIELD     with --model or --vectors: first sentence field\n"
+"                        (default sentence1)\n"
+"      --text2 FIELD     with --model or --vectors: second sentence field\n"
+"                        (default sentence2)\n"
 "      --score FIELD     gold score field (default score)\n"
 "      --task FIELD      task field (default task)\n"
 "  -p, --pairs           pass every record through with the similarity added\n"
@@ -44,6 +54,8 @@ static const char help[] =
 "  -h, --help            this help\n"
 "  -V, --version         version\n"
 "\n"
+"With --vectors, the number of sentences with no known word (scored with a\n"
+"zero vector: cosine 0) is printed on stderr.\n"
 "Exit status: 0 ok, 1 bad input or runtime error, 2 usage error.\n";
 
 typedef struct task {
@@ -105,13 +117,19 @@ int main(int argc, char **argv)
 	const char *simf = NULL, *scoref = "score", *taskf = "task";
 	int pairs = 0, skip_bad = 0, prog_mode = 0;
 	const char *model_dir = NULL, *text1 = "sentence1", *text2 = "sentence2";
-	int pooling = -1, batch = 64;
-	enum { O_SCORE = 256, O_TASK, O_SKIP, O_PROGRESS, O_POOL, O_BATCH, O_THREADS, O_T1, O_T2 };
+	const char *vectors = NULL;
+	double sif_a = 0;
+	int pooling = -1, batch = 64, model_only = 0;
+	enum { O_SCORE = 256, O_TASK, O_SKIP, O_PROGRESS, O_POOL, O_BATCH, O_THREADS, O_T1, O_T2,
+	       O_VECTORS, O_SIF, O_SIF_A };
 	static const struct option opts[] = {
 		{"emb1", required_argument, 0, '1'},
 		{"emb2", required_argument, 0, '2'},
 		{"sim", required_argument, 0, 's'},
 		{"model", required_argument, 0, 'm'},
+		{"vectors", required_argument, 0, O_VECTORS},
+		{"sif", no_argument, 0, O_SIF},
+		{"sif-a", required_argument, 0, O_SIF_A},
 		{"pooling", required_argument, 0, O_POOL},
 		{"batch-size", required_argument, 0, O_BATCH},
 		{"threads", required_argument, 0, O_THREADS},
@@ -133,11 +151,18 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "1:2:s:m:pqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': model_dir = optarg; break;
+		case O_VECTORS: vectors = optarg; break;
+		case O_SIF: sif_a = WORDAVG_SIF_A; break;
+		case O_SIF_A: sif_a = cli_double("--sif-a", optarg, 1e-12, 1); break;
 		case O_POOL:
 			if ((pooling = bert_pooling_parse(optarg)) < 0)
 				cli_usage_error("--pooling: '%s' is not cls, pooler, mean or max", optarg);
+			model_only = 1;
 			break;
-		case O_BATCH: batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16); break;
+		case O_BATCH:
+			batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16);
+			model_only = 1;
+			break;
 		case O_THREADS: cli_threads(optarg); break;
 		case O_T1: text1 = optarg; break;
 		case O_T2: text2 = optarg; break;
@@ -157,10 +182,23 @@ int main(int argc, char **argv)
 	}
 	if (model_dir && simf)
 		cli_usage_error("--model and --sim exclude each other");
+	if (vectors && model_dir)
+		cli_usage_error("--model and --vectors exclude each other");
+	if (vectors && simf)
+		cli_usage_error("--vectors and --sim exclude each other");
+	if (sif_a > 0 && !vectors)
+		cli_usage_error("--sif and --sif-a need --vectors");
+	if (vectors && model_only)
+		cli_usage_error("--pooling and --batch-size need --model, not --vectors");
 	encoder *enc = NULL;
+	wordavg *wa = NULL;
 	int dim = 0;
 	char err[512];
-	if (model_dir) {
+	if (vectors) {
+		if (!(wa = wordavg_open(vectors, sif_a, err, sizeof err)))
+			cli_die("%s", err);
+		dim = wordavg_dim(wa);
+	} else if (model_dir) {
 		encoder_opts eo;
 		encoder_opts_init(&eo);
 		eo.pooling = pooling;
@@ -169,7 +207,8 @@ int main(int argc, char **argv)
 			cli_die("%s: %s", model_dir, err);
 		dim = encoder_dim(enc);
 	}
-	long ntrunc = 0;
+	long ntrunc = 0, nempty = 0;
+	int embeds = enc || wa;   /* sentences are embedded here */
 	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
 	progress pg;
 	progress_init(&pg, prog_mode, "records");
@@ -177,10 +216,11 @@ int main(int argc, char **argv)
 	jv rec;
 	/* Validated records wait in a window; with --model the window's sentences
 	 * are embedded together (sorted by length inside the encoder). */
-	int cap = enc ? 512 : 1, n = 0, eof = 0;
+	int cap = embeds ? 512 : 1, n = 0, eof = 0;
 	pending *win = xcalloc((size_t)cap, sizeof *win);
-	const char **tx = enc ? xmalloc(2 * (size_t)cap * sizeof *tx) : NULL;
-	float *vv = enc ? xmalloc(2 * (size_t)cap * dim * sizeof *vv) : NULL;
+	const char **tx = embeds ? xmalloc(2 * (size_t)cap * sizeof *tx) : NULL;
+	size_t *tl = embeds ? xmalloc(2 * (size_t)cap * sizeof *tl) : NULL;
+	float *vv = embeds ? xmalloc(2 * (size_t)cap * dim * sizeof *vv) : NULL;
 	while (!eof) {
 		if (!ndjson_next(r, &rec)) {
 			eof = 1;
@@ -200,7 +240,7 @@ int main(int argc, char **argv)
 			if (simf) {
 				if (!ndjson_get_number(r, rec, simf, &p->sim))
 					goto bad;
-			} else if (enc) {
+			} else if (embeds) {
 				if (!ndjson_get_string(r, rec, text1, &p->s1))
 					goto bad;
 				if (!ndjson_get_string(r, rec, text2, &p->s2))
@@ -229,15 +269,23 @@ int main(int argc, char **argv)
 			continue;
 		}
 	flush:
-		if (enc && n) {
+		if (embeds && n) {
 			for (int i = 0; i < n; i++) {
 				tx[2 * i] = jv_string_value(win[i].s1);
 				tx[2 * i + 1] = jv_string_value(win[i].s2);
+				tl[2 * i] = (size_t)jv_string_length_bytes(jv_copy(win[i].s1));
+				tl[2 * i + 1] = (size_t)jv_string_length_bytes(jv_copy(win[i].s2));
 			}
 			int nt = 0;
-			if (!encoder_embed(enc, tx, NULL, 2 * n, vv, &nt, NULL, err, sizeof err))
-				cli_die("%s", err);
-			ntrunc += nt;
+			if (wa) {
+				if (wordavg_embed_many(wa, tx, tl, 2 * n, vv, 0, &nt))
+					cli_die("out of memory");
+				nempty += nt;
+			} else {
+				if (!encoder_embed(enc, tx, tl, 2 * n, vv, &nt, NULL, err, sizeof err))
+					cli_die("%s", err);
+				ntrunc += nt;
+			}
 			for (int i = 0; i < n; i++)
 				win[i].sim = cosine_sim(vv + (size_t)(2 * i) * dim,
 				                        vv + (size_t)(2 * i + 1) * dim, dim);
@@ -257,6 +305,7 @@ int main(int argc, char **argv)
 	}
 	free(win);
 	free(tx);
+	free(tl);
 	free(vv);
 	progress_done(&pg);
 	ndjson_close(r);
@@ -264,6 +313,12 @@ int main(int argc, char **argv)
 		if (ntrunc)
 			cli_msg("truncated %ld sentences to %d tokens", ntrunc, encoder_max_length(enc));
 		encoder_free(enc);
+	}
+	if (wa) {
+		if (nempty)
+			cli_msg("%ld of %ld sentences have no word in %s (zero vector)", nempty, 2 * nrec,
+			        vectors);
+		wordavg_free(wa);
 	}
 	if (!pairs) {
 		double ssum = 0, psum = 0;

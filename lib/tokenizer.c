@@ -319,6 +319,7 @@ typedef struct sink {
 	int *ids;
 	int n, cap, limit, grow;
 	int truncated, stop, oom;
+	int norm;              /* callback gets the normalised word, not the source */
 	tokenizer_word_fn fn;
 	void *ctx;
 	const char *text;
@@ -434,6 +435,36 @@ static void wordpiece(const tokenizer *t, scratch *s, sink *k, const struct ent 
 		emit(k, pid[i]);
 }
 
+/* The callback with the normalised basic token (entries e[a..b), or ASCII
+ * word characters w[a..b) lowercased when uncased) and the byte offset of its
+ * first source character. */
+static void emit_norm(const tokenizer *t, scratch *s, sink *k, const struct ent *e, int a, int b)
+{
+	const int32_t *w = s->w.p;
+	const size_t *off = s->woff.p;
+	uint32_t lo = e ? e[a].org : (uint32_t)a;
+	vec buf;
+	char st[256];
+	size_t n = 0;
+	vec_init(&buf, st, sizeof st, 1);
+	if (vec_need(&buf, 4 * (size_t)(b - a) + 1)) {
+		k->stop = k->oom = 1;
+		return;
+	}
+	for (int i = a; i < b; i++) {
+		int32_t c = e ? e[i].cp : w[i];
+		if (e && e[i].org < lo)
+			lo = e[i].org;
+		if (!e && t->lower && c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		n += (size_t)utf8_put((char *)buf.p + n, c);
+	}
+	((char *)buf.p)[n] = 0;
+	k->fn(buf.p, n, off[lo], k->ctx);
+	k->n++;
+	vec_free(&buf);
+}
+
 /* Hand one basic token (entries e[a..b) of the transformed word, or word
  * characters w[a..b) on the ASCII path) to WordPiece or to the callback. */
 static void piece(const tokenizer *t, scratch *s, sink *k, const struct ent *e, int a, int b)
@@ -441,6 +472,10 @@ static void piece(const tokenizer *t, scratch *s, sink *k, const struct ent *e, 
 	const int32_t *w = s->w.p;
 	if (!k->fn) {
 		wordpiece(t, s, k, e ? e + a : NULL, e ? NULL : w + a, b - a);
+		return;
+	}
+	if (k->norm) {
+		emit_norm(t, s, k, e, a, b);
 		return;
 	}
 	/* Callback: the source characters the piece came from, original case. */
@@ -613,6 +648,21 @@ static inline int match_special(const tokenizer *t, const char *text, size_t len
 	return -1;
 }
 
+/* ASCII character classes from t->clean. */
+static void set_aclass(tokenizer *t)
+{
+	for (int c = 0; c < 128; c++) {
+		unsigned char a = AC_OTHER;
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			a = AC_SPACE;
+		else if (c < 32 || c == 127)
+			a = !t->clean ? (c == 0x0b || c == 0x0c ? AC_SPACE : AC_OTHER) : AC_DROP;
+		else if (is_punct(c))
+			a = AC_PUNCT;
+		t->aclass[c] = a;
+	}
+}
+
 /* The whole pipeline over text, into k. */
 static void run(const tokenizer *t, const char *text, size_t len, sink *k)
 {
@@ -727,6 +777,25 @@ int tokenizer_words(const tokenizer *t, const char *text, size_t len, tokenizer_
 	k.fn = fn;
 	k.ctx = ctx;
 	run(t, text, len, &k);
+	return k.oom ? -1 : k.n;
+}
+
+int tokenizer_basic_words(const char *text, size_t len, int lowercase, tokenizer_word_fn fn, void *ctx)
+{
+	tokenizer t;
+	sink k = {0};
+	if (len > INT_MAX)
+		return -1;
+	memset(&t, 0, sizeof t);
+	t.lower = t.strip = !!lowercase;
+	t.chinese = t.clean = 1;
+	t.max_chars = 100;
+	set_aclass(&t);
+	k.limit = INT_MAX;
+	k.fn = fn;
+	k.ctx = ctx;
+	k.norm = 1;
+	run(&t, text, len, &k);
 	return k.oom ? -1 : k.n;
 }
 
@@ -938,16 +1007,7 @@ static tokenizer *build(const char *const *tokens, int n, opts *o, char *err, si
 			goto oom;
 	if (t->nsp > 1)
 		qsort(t->sp, (size_t)t->nsp, sizeof *t->sp, cmp_special);
-	for (int c = 0; c < 128; c++) {
-		unsigned char a = AC_OTHER;
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
-			a = AC_SPACE;
-		else if (c < 32 || c == 127)
-			a = !t->clean ? (c == 0x0b || c == 0x0c ? AC_SPACE : AC_OTHER) : AC_DROP;
-		else if (is_punct(c))
-			a = AC_PUNCT;
-		t->aclass[c] = a;
-	}
+	set_aclass(t);
 	return t;
 oom:
 	tokenizer_free(t);

@@ -82,4 +82,17 @@ int tokenizer_encode(const tokenizer *t, const char *text, size_t len, int *ids,
  * tokens are one token). Returns the number of tokens, -1 if out of memory. */
 typedef void (*tokenizer_word_fn)(const char *word, size_t len, size_t offset, void *ctx);
 int tokenizer_words(const tokenizer *t, const char *text, size_t len, tokenizer_word_fn fn, void *ctx);
+
+/* Basic tokenization without a vocabulary: the words BERT's BasicTokenizer
+ * hands to WordPiece under the default options (clean_text,
+ * tokenize_chinese_chars, strip_accents following lowercase; no special
+ * tokens), NORMALISED: with lowercase, Python's str.lower() then accents
+ * stripped (steps 2-5 above). fn gets each word's normalised UTF-8 text
+ * (NUL-terminated, len bytes, valid only during the call) and the byte
+ * offset of its first source character. A whitespace token that normalises
+ * to nothing (a lone combining mark, uncased) is no word. Each word, given
+ * to vocab_normalize_word (vectors.h) with the same lowercase, comes back
+ * unchanged, kept as one token when at most 100 characters.
+ * Thread-safe. Returns the number of words, -1 if out of memory. */
+int tokenizer_basic_words(const char *text, size_t len, int lowercase, tokenizer_word_fn fn, void *ctx);
 #endif
