@@ -54,6 +54,8 @@ static const char help[] =
 "      --vocab-from-vectors FILE  build the vocabulary from a word-vector file:\n"
 "                            its most frequent words as whole-word tokens, every\n"
 "                            character seen (alone and as ##c), the specials\n"
+"      --vocab-from-words FILE  the same from a word list, most frequent first,\n"
+"                            one word per line (more fields ignored; gzip ok)\n"
 "      --vocab-size N        whole words to take (default 30000)\n"
 "      --cased               a cased vocabulary (default: lowercase, uncased)\n"
 "      --init-vectors FILE   initialise the embeddings of whole-word tokens from\n"
@@ -72,6 +74,10 @@ static const char help[] =
 "      --gate MODE           gcse: one-sided (default: decay only when the model\n"
 "                            rates the negative at most as close as the frozen\n"
 "                            model does) or symmetric (both signs)\n"
+"      --gate-on SPACE       gcse: where d = s - s' is read: head (default: s is\n"
+"                            the training logit of h = MLP(CLS), as METHOD.md)\n"
+"                            or cls (s from the [CLS] cosine, the space in which\n"
+"                            s' is measured; the logit itself stays h's)\n"
 "      --frozen DIR          gcse: compute s' with this frozen model (its\n"
 "                            tokenizer, [CLS] cosine as kgfilter, no dropout)\n"
 "                            instead\n"
@@ -123,11 +129,11 @@ static const char help[] =
 /* ---- options -------------------------------------------------------------- */
 
 typedef struct opts {
-	const char *init, *config, *vocab, *vocab_vec, *init_vec, *resume, *frozen, *out;
+	const char *init, *config, *vocab, *vocab_vec, *vocab_words, *init_vec, *resume, *frozen, *out;
 	const char *ckdir, *eval;
 	int vocab_size, cased;
 	double vectors_rms;
-	int loss, symmetric, word_repeat;
+	int loss, symmetric, gate_cls, word_repeat;
 	double tau, sigma;
 	long epochs, batch, max_len, warmup, max_steps, log_every, eval_every, save_every;
 	double lr, wd, clip, hdrop, adrop;
@@ -213,6 +219,44 @@ static void save_out(const char *dir, const trainer *t, const tokenizer *tk)
 
 /* ---- the model at the start ----------------------------------------------- */
 
+/* The first field of every non-empty line of a word list (gzip allowed),
+ * in file order (vocab_build skips words that are not one basic token).
+ * Dies naming FILE:LINE on a line too long to be a word list. */
+static char **read_word_list(const char *path, int *n)
+{
+	gzFile f = gzopen(path, "rb");
+	if (!f)
+		cli_die("%s: %s", path, strerror(errno));
+	char line[4096];
+	char **w = NULL;
+	int nw = 0, cap = 0;
+	long ln = 0;
+	while (gzgets(f, line, sizeof line)) {
+		ln++;
+		size_t len = strlen(line);
+		if (len == sizeof line - 1 && line[len - 1] != '\n')
+			cli_die("%s:%ld: line longer than %zu bytes", path, ln, sizeof line - 2);
+		char *p = line + strspn(line, " \t\r\n");
+		size_t k = strcspn(p, " \t\r\n");
+		if (k == 0)
+			continue;
+		if (nw == cap)
+			w = xrealloc(w, (size_t)(cap = cap ? 2 * cap : 1024) * sizeof *w);
+		w[nw] = xmalloc(k + 1);
+		memcpy(w[nw], p, k);
+		w[nw++][k] = 0;
+	}
+	int e = 0;
+	const char *msg = gzerror(f, &e);
+	if (e != Z_OK && e != Z_STREAM_END)
+		cli_die("%s: %s", path, msg);
+	gzclose(f);
+	if (nw == 0)
+		cli_die("%s: no words", path);
+	*n = nw;
+	return w;
+}
+
 static tokenizer *fresh_vocab(const opts *o, wordvecs *wv)
 {
 	int lower = !o->cased;
@@ -222,15 +266,25 @@ static tokenizer *fresh_vocab(const opts *o, wordvecs *wv)
 			cli_die("%s", err);
 		return tk;
 	}
+	const char *src = o->vocab_words ? o->vocab_words : o->vocab_vec;
+	int nw = wv->n;
+	char **words = wv->words;
+	if (o->vocab_words)
+		words = read_word_list(o->vocab_words, &nw);
 	int nt = 0;
-	char **toks = vocab_build((const char *const *)wv->words, wv->n, o->vocab_size, lower, &nt,
+	char **toks = vocab_build((const char *const *)words, nw, o->vocab_size, lower, &nt,
 	                          err, sizeof err);
 	if (!toks)
-		cli_die("%s: %s", o->vocab_vec, err);
+		cli_die("%s: %s", src, err);
 	tokenizer *tk = tokenizer_from_tokens((const char *const *)toks, nt, lower, err, sizeof err);
 	if (!tk)
-		cli_die("%s: %s", o->vocab_vec, err);
+		cli_die("%s: %s", src, err);
 	vocab_free(toks, nt);
+	if (o->vocab_words) {
+		for (int i = 0; i < nw; i++)
+			free(words[i]);
+		free(words);
+	}
 	return tk;
 }
 
@@ -317,6 +371,8 @@ static jv hyper_json(const opts *o, const train_data *d, const trainer *t, int64
 	SETN("temperature", o->tau);
 	SETN("sigma", o->sigma);
 	SETS("gate", o->symmetric ? "symmetric" : "one-sided");
+	if (o->gate_cls)   /* only when set: older checkpoints keep their meta */
+		SETS("gate_on", "cls");
 	SETN("word_repeat", o->word_repeat);
 	SETN("epochs", o->epochs);
 	SETN("batch_size", o->batch);
@@ -408,8 +464,8 @@ static void check_in_sync(const trainer *t)
 /* ---- main ----------------------------------------------------------------- */
 
 enum {
-	O_INIT = 256, O_CONFIG, O_VOCAB, O_VOCABVEC, O_VOCABSIZE, O_CASED, O_INITVEC, O_VECRMS,
-	O_RESUME, O_LOSS, O_TAU, O_SIGMA, O_GATE, O_FROZEN, O_WREP, O_EPOCHS, O_LR, O_MAXLEN,
+	O_INIT = 256, O_CONFIG, O_VOCAB, O_VOCABVEC, O_VOCABWORDS, O_VOCABSIZE, O_CASED, O_INITVEC, O_VECRMS,
+	O_RESUME, O_LOSS, O_TAU, O_SIGMA, O_GATE, O_GATEON, O_FROZEN, O_WREP, O_EPOCHS, O_LR, O_MAXLEN,
 	O_WARMUP, O_MAXSTEPS, O_WD, O_ADAMW, O_CLIP, O_DROP, O_HDROP, O_ADROP, O_SEED, O_NOSHUF,
 	O_LOGEVERY, O_EVAL, O_EVALEVERY, O_SAVEEVERY, O_CKDIR, O_THREADS, O_SKIP, O_PROGRESS,
 };
@@ -421,6 +477,7 @@ static void parse(opts *o, int argc, char **argv)
 		{"config", required_argument, 0, O_CONFIG},
 		{"vocab", required_argument, 0, O_VOCAB},
 		{"vocab-from-vectors", required_argument, 0, O_VOCABVEC},
+		{"vocab-from-words", required_argument, 0, O_VOCABWORDS},
 		{"vocab-size", required_argument, 0, O_VOCABSIZE},
 		{"cased", no_argument, 0, O_CASED},
 		{"init-vectors", required_argument, 0, O_INITVEC},
@@ -430,6 +487,7 @@ static void parse(opts *o, int argc, char **argv)
 		{"temperature", required_argument, 0, O_TAU},
 		{"sigma", required_argument, 0, O_SIGMA},
 		{"gate", required_argument, 0, O_GATE},
+		{"gate-on", required_argument, 0, O_GATEON},
 		{"frozen", required_argument, 0, O_FROZEN},
 		{"word-repeat", no_argument, 0, O_WREP},
 		{"out", required_argument, 0, 'o'},
@@ -479,6 +537,7 @@ static void parse(opts *o, int argc, char **argv)
 		case O_CONFIG: o->config = optarg; break;
 		case O_VOCAB: o->vocab = optarg; break;
 		case O_VOCABVEC: o->vocab_vec = optarg; break;
+		case O_VOCABWORDS: o->vocab_words = optarg; break;
 		case O_VOCABSIZE: o->vocab_size = (int)cli_long("--vocab-size", optarg, 1, 10000000); break;
 		case O_CASED: o->cased = 1; break;
 		case O_INITVEC: o->init_vec = optarg; break;
@@ -491,6 +550,14 @@ static void parse(opts *o, int argc, char **argv)
 			break;
 		case O_TAU: o->tau = cli_double("--temperature", optarg, 1e-4, 100); break;
 		case O_SIGMA: o->sigma = cli_double("--sigma", optarg, 1e-6, 1e6); break;
+		case O_GATEON:
+			if (!strcmp(optarg, "head"))
+				o->gate_cls = 0;
+			else if (!strcmp(optarg, "cls"))
+				o->gate_cls = 1;
+			else
+				cli_usage_error("--gate-on: expected head or cls, got '%s'", optarg);
+			break;
 		case O_GATE:
 			if (!strcmp(optarg, "one-sided"))
 				o->symmetric = 0;
@@ -550,13 +617,16 @@ static void parse(opts *o, int argc, char **argv)
 	if (!o->resume) {
 		if (!!o->init + !!o->config != 1)
 			cli_usage_error("give the model: --init DIR or --config FILE (or --resume DIR)");
-		if (o->config && !!o->vocab + !!o->vocab_vec != 1)
-			cli_usage_error("--config needs a vocabulary: --vocab FILE or --vocab-from-vectors FILE");
-		if (o->init && (o->vocab || o->vocab_vec))
-			cli_usage_error("--init DIR brings its own vocabulary: drop --vocab/--vocab-from-vectors");
+		if (o->config && !!o->vocab + !!o->vocab_vec + !!o->vocab_words != 1)
+			cli_usage_error("--config needs one vocabulary: --vocab FILE, --vocab-from-vectors FILE "
+			                "or --vocab-from-words FILE");
+		if (o->init && (o->vocab || o->vocab_vec || o->vocab_words))
+			cli_usage_error("--init DIR brings its own vocabulary: drop --vocab/--vocab-from-*");
 	}
 	if (o->frozen && o->loss != LOSS_GCSE)
 		cli_usage_error("--frozen DIR is for --loss gcse");
+	if (o->gate_cls && o->loss != LOSS_GCSE)
+		cli_usage_error("--gate-on is for --loss gcse");
 }
 
 int main(int argc, char **argv)
@@ -728,6 +798,11 @@ int main(int argc, char **argv)
 	int *mask = xmalloc((size_t)rows * maxT * sizeof *mask);
 	float *dh = xmalloc((size_t)rows * C * sizeof *dh);
 	float *sp = gcse ? xmalloc((size_t)B * sizeof *sp) : NULL;
+	/* --gate-on cls: per own row, (head cosine - [CLS] cosine) / tau of the
+	 * anchor and its negative (gshift), gathered over ranks (gshift_all) */
+	float *gcos = o.gate_cls ? xmalloc((size_t)2 * B * sizeof *gcos) : NULL;
+	float *gshift = o.gate_cls ? xmalloc((size_t)B * sizeof *gshift) : NULL;
+	float *gshift_all = o.gate_cls ? xmalloc((size_t)B * sizeof *gshift_all) : NULL;
 	/* more than one rank: this rank's rows (lids, lmask, ldh) and the
 	 * gathered head outputs of the global batch (hg); share[r] examples of
 	 * rank r in this step */
@@ -783,6 +858,25 @@ int main(int argc, char **argv)
 		if (gcse)
 			for (int i = 0; i < nb; i++)
 				sp[i] = d.sprime[order[pos + i]];
+		if (o.gate_cls) {
+			/* The loss reads d = s - s' with s the head logit. Shifting s' by
+			 * (s_head - s_cls) makes it read d = s_cls - s': the model's own
+			 * [CLS] cosine (with dropout) against E''s [CLS] cosine. The
+			 * shift is a constant of the step, so gradients do not change. */
+			const float *cls = t->cls, *hh = t->h;
+			cosine_forward(gcos, hh, hh + (size_t)2 * nl * C, nl, C);
+			cosine_forward(gcos + nl, cls, cls + (size_t)2 * nl * C, nl, C);
+			for (int i = 0; i < nl; i++)
+				gshift[i] = (float)(((double)gcos[i] - gcos[nl + i]) / o.tau);
+			const float *gs = gshift;
+			if (nrank > 1) {
+				if (dist_allgather_rows(gshift, share, 1, gshift_all, err, sizeof err))
+					cli_die("step %lld: %s", (long long)step + 1, err);
+				gs = gshift_all;
+			}
+			for (int i = 0; i < nb; i++)
+				sp[i] += gs[i];
+		}
 		const float *h = t->h;
 		if (nrank > 1) {   /* h of the global batch, block after block */
 			for (int j = 0; j < kk; j++)
@@ -911,7 +1005,7 @@ int main(int argc, char **argv)
 		cli_msg("best eval Spearman %.2f at step %ld, kept in %s", ps.best_eval, ps.best_step, o.out);
 
 	jv_free(hyper);
-	free(ids); free(mask); free(dh); free(sp); free(order); free(ckpath); free(ckdir); free(ts);
+	free(ids); free(mask); free(dh); free(sp); free(gcos); free(gshift); free(gshift_all); free(order); free(ckpath); free(ckdir); free(ts);
 	free(lids); free(lmask); free(ldh); free(hg); free(share);
 	bert_ctx_free(evx);
 	sts_free(&ev);

@@ -13,14 +13,14 @@ NM="jq -c 'del(.examples_per_s)'"   # the metrics without the timing
 
 # ---- usage --------------------------------------------------------------------
 t_ok "help lists every option" "gcsetrain --help > $T/help &&
-  for o in init config vocab vocab-from-vectors vocab-size cased init-vectors vectors-rms resume \
-    loss temperature sigma gate frozen word-repeat out epochs batch-size lr max-length warmup \
+  for o in init config vocab vocab-from-vectors vocab-from-words vocab-size cased init-vectors vectors-rms resume \
+    loss temperature sigma gate gate-on frozen word-repeat out epochs batch-size lr max-length warmup \
     max-steps weight-decay adamw grad-clip dropout hidden-dropout attention-dropout seed \
     no-shuffle log-every eval eval-every save-every checkpoint-dir threads skip-bad quiet \
     progress help version; do grep -q -- \"--\$o\" $T/help || { echo missing \$o; exit 1; }; done"
 t_case "no --out" 2 empty '^gcsetrain: --out DIR is required' "gcsetrain --init $M $S"
 t_case "no model" 2 empty 'give the model' "gcsetrain --out $T/x $S"
-t_case "config without vocabulary" 2 empty 'needs a vocabulary' "gcsetrain --config $D/tiny-config.json --out $T/x $S"
+t_case "config without vocabulary" 2 empty 'needs one vocabulary' "gcsetrain --config $D/tiny-config.json --out $T/x $S"
 t_case "bad loss name" 2 empty "^gcsetrain: --loss: expected simcse, contrastive or gcse, got 'x'" "$G --out $T/x --loss x $S"
 t_case "bad number" 2 empty 'gcsetrain: .*--lr' "$G --out $T/x --lr abc $S"
 t_case "frozen is for gcse" 2 empty 'frozen DIR is for --loss gcse' "$G --out $T/x --frozen $M $S"
@@ -58,11 +58,31 @@ t_case "gcse with stored logits: gate reported" 0 - empty \
 jq -c '.neg_cosine = .neg_logit * 0.05 | del(.neg_logit)' $X > "$T/cosine.ndjson"
 t_case "neg_cosine is neg_logit times tau" 0 - empty \
   "$G --out $T/g1 --loss gcse $X | $NM > $T/g1.out && $G --out $T/g2 --loss gcse $T/cosine.ndjson | $NM > $T/g2.out && cmp $T/g1.out $T/g2.out"
+# --gate-on cls compares the model's [CLS] cosine with E''s: a model that
+# is its own E' (no dropout) has d = 0 and every gate open; through the fresh
+# head (the default) it does not.
+t_case "gate-on cls: the model as its own E' opens every gate" 0 - empty \
+  "$G --out $T/gc --loss gcse --frozen $M --dropout 0 --gate symmetric --gate-on cls --max-steps 1 $T/nologit.ndjson |
+   jq -e '.gate > 0.999999' > /dev/null &&
+   $G --out $T/gh --loss gcse --frozen $M --dropout 0 --gate symmetric --max-steps 1 $T/nologit.ndjson |
+   jq -e '.gate < 0.5' > /dev/null"
+t_case "gate-on needs gcse" 2 empty 'gate-on is for --loss gcse' "gcsetrain --init $M --gate-on cls --out $T/x $S"
+t_case "gate-on: bad space" 2 empty "expected head or cls, got 'mlp'" "gcsetrain --init $M --loss gcse --gate-on mlp --out $T/x $S"
 t_case "gcse with --frozen" 0 - empty "$G --out $T/f --loss gcse --frozen $M $T/nologit.ndjson | jq -e '.gate >= 0' > /dev/null"
 t_case "fresh model from word vectors" 0 - '12 of 61 token embeddings set from word vectors' \
   "gcsetrain --threads 1 -q --config $D/tiny-config.json --vocab-from-vectors $D/tiny.glove.txt.gz \
      --init-vectors $D/tiny.glove.txt.gz --out $T/v --max-steps 2 -b 4 $S > /dev/null &&
    [ \$(jq .vocab_size $T/v/config.json) -eq \$(wc -l < $T/v/vocab.txt) ]"
+printf 'the 3\ncat\t2\n\n  sat 1\nrunning\n' > "$T/words.txt"
+t_case "fresh model from a word list" 0 - - \
+  "gcsetrain --threads 1 -q --config $D/tiny-config.json --vocab-from-words $T/words.txt \
+     --out $T/w --max-steps 2 -b 4 $S > /dev/null &&
+   sed -n '6,9p' $T/w/vocab.txt | tr '\n' ' ' | grep -qx 'the cat sat running ' &&
+   grep -qx '##g' $T/w/vocab.txt && [ \$(jq .vocab_size $T/w/config.json) -eq \$(wc -l < $T/w/vocab.txt) ]"
+t_case "word list: one vocabulary source only" 2 empty 'needs one vocabulary' \
+  "gcsetrain --config $D/tiny-config.json --vocab-from-words $T/words.txt --vocab $D/tiny-model/vocab.txt --out $T/w2 $S"
+t_case "word list: missing file" 1 - 'nowords.txt: No such file' \
+  "gcsetrain --config $D/tiny-config.json --vocab-from-words $T/nowords.txt --out $T/w3 $S"
 t_case "eval: spearman at eval steps, best kept" 0 - 'best eval Spearman' \
   "gcsetrain --threads 1 --init $M -b 8 --lr 1e-3 --epochs 2 --eval $D/sts.ndjson --eval-every 4 --out $T/e $S > $T/e.out &&
    jq -c 'has(\"eval_spearman\")' $T/e.out | tr '\n' ' ' | grep -qx 'false false false true false false false true false true '"
