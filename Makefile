@@ -120,12 +120,26 @@ clean:
 .PHONY: all check deps install clean
 .SECONDARY:
 
-# The offline demo (issue 7): every program exists; the pipeline that chains
-# them with measured settings does not yet.
+# The offline demo: the pipeline of examples/Makefile (WordNet sentences ->
+# SimCSE from scratch -> kgextract | kgsynth | kgfilter -> GCSE -> evaluation)
+# into DEMO_OUT; a rerun redoes only what is missing. VECTORS=FILE adds
+# word-vector initialisation, STS=FILE (default: ../shared's STS-B dev when
+# present) / STS_DIR=DIR (a SentEval folder) STS scores.
+DEMO_OUT ?= $(CURDIR)/demo
+STS ?= $(wildcard ../shared/data/sts/stsb-dev.ndjson)
 demo: all
-	@echo "gcse demo: not runnable yet. It will: take WordNet's sentences" >&2
-	@echo "  (examples/wordnet-sentences), build a small model from scratch, train it" >&2
-	@echo "  with SimCSE (gcsetrain), synthesise and filter triples (kgextract | kgsynth |" >&2
-	@echo "  kgfilter), train it with GCSE, and score both models (stsscore)." >&2
-	@exit 1
+	$(MAKE) -C examples BIN=$(abspath $(BUILD))/bin OUT=$(DEMO_OUT) \
+	  $(if $(VECTORS),VECTORS=$(abspath $(VECTORS))) $(if $(STS),STS=$(abspath $(STS))) \
+	  $(if $(STS_DIR),STS_DIR=$(abspath $(STS_DIR)))
 .PHONY: demo
+
+# The STS table of METHOD.md §6 for a model directory: STS12-16 ('all': the
+# subsets of a year pooled), STS-B test, SICK-R test and their average,
+# Spearman x100, from a SentEval data folder (scripts/get-senteval fetches it).
+sts-table:
+	@[ -n "$(MODEL)" ] && [ -n "$(STS_DIR)" ] || \
+	  { echo "usage: make sts-table MODEL=DIR STS_DIR=SENTEVAL_DIR" >&2; exit 2; }
+	@[ -x $(BUILD)/bin/stsscore ] || { echo "sts-table: no $(BUILD)/bin/stsscore: run make" >&2; exit 2; }
+	@scripts/senteval2ndjson $(STS_DIR) | $(BUILD)/bin/stsscore -q -m $(MODEL) | \
+	  jq -r '[.task, .n, (.spearman | if . == null then "undefined" else . * 100 | round / 100 end)] | @tsv'
+.PHONY: sts-table

@@ -1,0 +1,33 @@
+# The demo pipeline (examples/Makefile) in miniature: every stage runs on the
+# real programs, the report has every section, and a rerun does nothing.
+. tests/cli/lib.sh
+if [ ! -r /usr/share/wordnet/data.noun ]; then
+	t_skip "demo pipeline" "no WordNet in /usr/share/wordnet (Debian: wordnet-base)"
+	return 0 2>/dev/null || exit 0
+fi
+D="make -s --no-print-directory -C examples BIN=$GCSE_BUILD/bin OUT=$T/demo LIMIT=480 Q=-q"
+D="$D CONFIG=tiny-bert-config.json SEED=3"
+D="$D S1_OPTS='--loss simcse -b 16 --lr 1e-3 --max-steps 4 --max-length 16 --threads 1'"
+D="$D S2_OPTS='-b 16 --lr 1e-3 --max-steps 3 --max-length 16 --threads 1'"
+t_case "demo: the whole pipeline runs" 0 - - "$D > $T/demo.out 2> $T/demo.err"
+t_ok "demo: the report has every stage" "
+  grep -q '^== 1 sentences: 480 WordNet example sentences' $T/demo.out &&
+  grep -q '^== 4 triples' $T/demo.out && grep -q '^== 5 stage 2: GCSE from E1 on 470 triples' $T/demo.out &&
+  grep -Eq '^E1  \{\"n\":[0-9]+,\"correct\":[0-9]+,\"accuracy\":[0-9.]+\}' $T/demo/report.txt &&
+  grep -Eq '^E2  \{\"n\":[0-9]+' $T/demo/report.txt && grep -q '^== 7 sample' $T/demo/report.txt &&
+  [ \$(sed -n '/^== 7/,/^== wall/p' $T/demo/report.txt | grep -c '	') -eq 6 ] &&
+  [ \$(wc -l < $T/demo/E1.metrics.ndjson) -eq 1 ] && jq -e '.step == 4' $T/demo/E1.metrics.ndjson > /dev/null &&
+  jq -e '.step == 3 and .gate >= 0' $T/demo/E2.metrics.ndjson > /dev/null"
+t_ok "demo: held-out sentences are not trained on" "
+  [ \$(wc -l < $T/demo/heldout.ndjson) -eq 10 ] && [ \$(wc -l < $T/demo/train.ndjson) -eq 470 ] &&
+  jq -r .text1 $T/demo/triples.ndjson > $T/anchors.txt &&
+  ! jq -r .text $T/demo/heldout.ndjson | grep -Fxf - $T/anchors.txt > /dev/null"
+t_ok "demo: a rerun has nothing to do" "$D -q $T/demo/report.txt"
+t_ok "demo: the word list vocabulary came from the sentences" "
+  jq -e '.vocab_size > 100' $T/demo/E1/config.json > /dev/null && grep -qx 'the' $T/demo/E1/vocab.txt"
+# Training checkpoints every SAVE_EVERY steps; when the model is missing but a
+# checkpoint is there (a killed run), the rule resumes instead of restarting.
+t_case "demo: training resumes from its checkpoint" 0 - 'resuming E1' "
+  rm -rf $T/demo/E1 && $D SAVE_EVERY=2 $T/demo/E1/model.safetensors > /dev/null 2>&1 &&
+  [ -f $T/demo/E1/checkpoint/train.safetensors ] && rm $T/demo/E1/model.safetensors &&
+  $D SAVE_EVERY=2 $T/demo/E1/model.safetensors > /dev/null && [ -f $T/demo/E1/model.safetensors ]"
