@@ -193,6 +193,8 @@ int main(int argc, char **argv)
 	size_t *lens = xmalloc((size_t)window * nfields * sizeof *lens);
 	unsigned char *trunc = xmalloc((size_t)window * nfields);
 	float *vecs = xmalloc((size_t)window * nfields * dim * sizeof *vecs);
+	char *vtext = xmalloc((size_t)window * nfields * NDJSON_FLOATS_MAX(dim));
+	size_t *vlen = xmalloc((size_t)window * nfields * sizeof *vlen);
 	progress pg;
 	progress_init(&pg, prog_mode, "records");
 	long nrec = 0, ntexts = 0, ntrunc = 0, nempty = 0;
@@ -235,17 +237,25 @@ int main(int argc, char **argv)
 			ntrunc += nt;
 		}
 		ntexts += (long)n * nfields;
+		/* The vectors' JSON text, formatted by all threads at once (shortest
+		 * round-trip printing is the costly part of the output), then
+		 * written in input order. */
+		size_t vmax = NDJSON_FLOATS_MAX(dim);
+#pragma omp parallel for schedule(dynamic, 16)
+		for (int j = 0; j < n * nfields; j++)
+			vlen[j] = ndjson_format_floats(vtext + (size_t)j * vmax, vecs + (size_t)j * dim, dim);
 		for (int i = 0; i < n; i++) {
-			const float *v[MAXF];
+			const char *v[MAXF];
 			int cut = 0;
 			for (int k = 0; k < nfields; k++) {
-				v[k] = vecs + (size_t)(i * nfields + k) * dim;
+				v[k] = vtext + (size_t)(i * nfields + k) * vmax;
 				cut |= trunc[i * nfields + k];
 				jv_free(strs[i * nfields + k]);
 			}
 			if (mark)
 				recs[i] = jv_object_set(recs[i], jv_string(mark), cut ? jv_true() : jv_false());
-			ndjson_write_vectors(recs[i], nfields, (const char *const *)keys, v, dim);
+			ndjson_write_vector_texts(recs[i], nfields, (const char *const *)keys, v,
+			                          vlen + (size_t)i * nfields);
 			progress_tick(&pg, ++nrec);
 		}
 	}
@@ -267,5 +277,7 @@ int main(int argc, char **argv)
 	free(lens);
 	free(trunc);
 	free(vecs);
+	free(vtext);
+	free(vlen);
 	return EXIT_OK;
 }

@@ -538,8 +538,26 @@ void ndjson_write(jv rec)
 	write_out();
 }
 
-void ndjson_write_vectors(jv rec, int nvec, const char *const *keys,
-                          const float *const *vecs, int dim)
+size_t ndjson_format_floats(char *buf, const float *v, int n)
+{
+	/* fmt_float writes at most 15 bytes for a float ("-1.17549435e-38"),
+	 * so a number and its comma fit in the 17 bytes per number reserved. */
+	char num[32];
+	size_t len = 0;
+	buf[len++] = '[';
+	for (int j = 0; j < n; j++) {
+		if (j)
+			buf[len++] = ',';
+		int k = fmt_float(num, v[j]);
+		memcpy(buf + len, num, (size_t)k);
+		len += (size_t)k;
+	}
+	buf[len++] = ']';
+	return len;
+}
+
+void ndjson_write_vector_texts(jv rec, int nvec, const char *const *keys,
+                               const char *const *texts, const size_t *lens)
 {
 	for (int i = 0; i < nvec; i++)
 		rec = jv_object_delete(rec, jv_string(keys[i]));
@@ -548,22 +566,33 @@ void ndjson_write_vectors(jv rec, int nvec, const char *const *keys,
 	jv_free(rec);
 	outbuf.len--;                   /* drop the closing brace */
 	int empty = outbuf.len == 1;    /* just "{" */
-	char num[32];
 	for (int i = 0; i < nvec; i++) {
 		if (!empty || i)
 			sb_putc(&outbuf, ',');
 		sb_json_string(&outbuf, keys[i], strlen(keys[i]));
-		sb_puts(&outbuf, ":[", 2);
-		for (int j = 0; j < dim; j++) {
-			if (j)
-				sb_putc(&outbuf, ',');
-			int n = fmt_float(num, vecs[i][j]);
-			sb_puts(&outbuf, num, (size_t)n);
-		}
-		sb_putc(&outbuf, ']');
+		sb_putc(&outbuf, ':');
+		sb_puts(&outbuf, texts[i], lens[i]);
 	}
 	sb_putc(&outbuf, '}');
 	write_out();
+}
+
+void ndjson_write_vectors(jv rec, int nvec, const char *const *keys,
+                          const float *const *vecs, int dim)
+{
+	size_t n = nvec > 0 ? (size_t)nvec : 1;
+	char *buf = xmalloc(n * NDJSON_FLOATS_MAX(dim));
+	const char **texts = xmalloc(n * sizeof *texts);
+	size_t *lens = xmalloc(n * sizeof *lens);
+	for (int i = 0; i < nvec; i++) {
+		char *b = buf + (size_t)i * NDJSON_FLOATS_MAX(dim);
+		lens[i] = ndjson_format_floats(b, vecs[i], dim);
+		texts[i] = b;
+	}
+	ndjson_write_vector_texts(rec, nvec, keys, texts, lens);
+	free(buf);
+	free(texts);
+	free(lens);
 }
 
 void ndjson_finish(void)

@@ -63,6 +63,16 @@ void ndjson_write(jv rec);
  * gets vecs[i][0..dim-1]. An existing field of the same name is replaced. */
 void ndjson_write_vectors(jv rec, int nvec, const char *const *keys,
                           const float *const *vecs, int dim);
+/* The same with the arrays formatted beforehand (ndjson_format_floats):
+ * keys[i] gets the JSON text texts[i] of lens[i] bytes. Lets a program
+ * format many records' vectors in parallel and write them in order. */
+void ndjson_write_vector_texts(jv rec, int nvec, const char *const *keys,
+                               const char *const *texts, const size_t *lens);
+/* "[v0,v1,...]" with fmt_float numbers into buf, which must hold
+ * NDJSON_FLOATS_MAX(n) bytes; returns the length (no NUL). Uses no shared
+ * state: safe to call from several threads at once. */
+#define NDJSON_FLOATS_MAX(n) ((size_t)(n) * 17 + 2)
+size_t ndjson_format_floats(char *buf, const float *v, int n);
 /* Format into a growing buffer (exposed for tests and other writers). */
 typedef struct strbuf { char *s; size_t len, cap; } strbuf;
 void sb_putc(strbuf *b, char c);

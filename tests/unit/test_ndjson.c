@@ -215,6 +215,33 @@ static void test_writer_format(void)
 	free(b.s);
 }
 
+/* ndjson_format_floats: the fmt_float numbers in brackets, and the
+ * longest floats fit the NDJSON_FLOATS_MAX bound. */
+static void test_format_floats(void)
+{
+	const float v[] = {-1.17549435e-38f, -3.40282347e+38f, -1.40129846e-45f, 0.1f, -0.0f, 1.0f / 3,
+	                   -1.23456791e-20f, 16777216.0f};
+	int n = (int)(sizeof v / sizeof v[0]);
+	char buf[NDJSON_FLOATS_MAX(8) + 1], want[NDJSON_FLOATS_MAX(8) + 1], num[32];
+	size_t len = ndjson_format_floats(buf, v, n), wl = 0, maxnum = 0;
+	want[wl++] = '[';
+	for (int i = 0; i < n; i++) {
+		int k = fmt_float(num, v[i]);
+		if ((size_t)k > maxnum)
+			maxnum = (size_t)k;
+		if (i)
+			want[wl++] = ',';
+		memcpy(want + wl, num, (size_t)k);
+		wl += (size_t)k;
+	}
+	want[wl++] = ']';
+	buf[len] = want[wl] = 0;
+	T_EQ_STR(buf, want);
+	T_ASSERT(len <= NDJSON_FLOATS_MAX(n));
+	T_ASSERT(maxnum <= 16);   /* a number and its comma in 17 bytes */
+	T_EQ_INT((int)ndjson_format_floats(buf, v, 0), 2);
+}
+
 int main(void)
 {
 	cli_init("test_ndjson", "");
@@ -228,6 +255,7 @@ int main(void)
 	T_RUN(test_fmt_double_roundtrip);
 	T_RUN(test_fmt_float_roundtrip);
 	T_RUN(test_writer_format);
+	T_RUN(test_format_floats);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd))
