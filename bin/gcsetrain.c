@@ -18,6 +18,7 @@
 #include "vectors.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 static const char help[] =
@@ -629,11 +631,42 @@ static void parse(opts *o, int argc, char **argv)
 		cli_usage_error("--gate-on is for --loss gcse");
 }
 
+/* The rank a launcher (mpirun, srun) gave this process, from its
+ * environment; 0 when there is none. Known before MPI starts. */
+static long launcher_rank(void)
+{
+	static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", NULL};
+	for (int i = 0; vars[i]; i++) {
+		const char *v = getenv(vars[i]);
+		if (v)
+			return atol(v);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	cli_init("gcsetrain", help);
 	opts o = {0};
+	/* Options are parsed before MPI starts, so a usage error ends every rank
+	 * alike; ranks other than 0 parse with standard error on /dev/null, so
+	 * that the message is printed once, not interleaved N times. */
+	int saved_err = -1;
+	if (launcher_rank() > 0) {
+		fflush(stderr);
+		int dn = open("/dev/null", O_WRONLY);
+		if (dn >= 0) {
+			saved_err = dup(2);
+			dup2(dn, 2);
+			close(dn);
+		}
+	}
 	parse(&o, argc, argv);
+	if (saved_err >= 0) {
+		fflush(stderr);
+		dup2(saved_err, 2);
+		close(saved_err);
+	}
 	char **files = argv + optind;
 	int nfiles = argc - optind;
 	if (dist_init(&argc, &argv, err, sizeof err))

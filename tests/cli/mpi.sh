@@ -72,6 +72,8 @@ printf '%s\n' '{"text":"a cat"}' '{"txt":"a dog"}' > "$T/bad.ndjson"
 t_case "a bad record ends every rank" 1 - "^gcsetrain: $T/bad.ndjson:2: field \"text\": missing\$" \
   "$MPI $G --out $T/x $T/bad.ndjson"
 t_case "usage error under mpirun" 2 - "^gcsetrain: --lr: 'x' is not a number" "$MPI $G --lr x --out $T/x $S"
+t_ok "usage error under mpirun: printed once, by rank 0" \
+  "! $MPI $G --lr x --out $T/x $S 2> $T/usage.err && [ \$(grep -c 'is not a number' $T/usage.err) -eq 1 ]"
 
 # ---- resume ------------------------------------------------------------------------
 t_case "a 2-rank checkpoint resumes with 1 rank" 0 - 'resuming at step 12 of 15' \
