@@ -631,19 +631,6 @@ static void parse(opts *o, int argc, char **argv)
 		cli_usage_error("--gate-on is for --loss gcse");
 }
 
-/* The rank a launcher (mpirun, srun) gave this process, from its
- * environment; 0 when there is none. Known before MPI starts. */
-static long launcher_rank(void)
-{
-	static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", NULL};
-	for (int i = 0; vars[i]; i++) {
-		const char *v = getenv(vars[i]);
-		if (v)
-			return atol(v);
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	cli_init("gcsetrain", help);
@@ -652,7 +639,7 @@ int main(int argc, char **argv)
 	 * alike; ranks other than 0 parse with standard error on /dev/null, so
 	 * that the message is printed once, not interleaved N times. */
 	int saved_err = -1;
-	if (launcher_rank() > 0) {
+	if (dist_launcher_rank() > 0) {
 		fflush(stderr);
 		int dn = open("/dev/null", O_WRONLY);
 		if (dn >= 0) {

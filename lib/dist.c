@@ -10,6 +10,17 @@
 /* Largest piece of one MPI call, in elements: well inside an int. */
 #define DIST_PIECE ((size_t)1 << 30)
 
+long dist_launcher_rank(void)
+{
+	static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", NULL};
+	for (int i = 0; vars[i]; i++) {
+		const char *v = getenv(vars[i]);
+		if (v)
+			return atol(v);
+	}
+	return 0;
+}
+
 #ifdef GCSE_MPI
 #include <mpi.h>
 

@@ -29,6 +29,10 @@
  * it as one of several ranks (OMPI_COMM_WORLD_SIZE or PMI_SIZE above 1):
  * independent copies would overwrite each other's output. */
 int dist_init(int *argc, char ***argv, char *err, size_t errlen);
+/* The rank a launcher (mpirun, srun) gave this process, read from its
+ * environment (OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK); 0 when there is
+ * none. Usable before dist_init, in either build. */
+long dist_launcher_rank(void);
 /* End MPI (MPI_Finalize) if it was started; a no-op otherwise. */
 void dist_finalize(void);
 int dist_rank(void);          /* 0 .. size-1 */

@@ -577,24 +577,6 @@ void ndjson_write_vector_texts(jv rec, int nvec, const char *const *keys,
 	write_out();
 }
 
-void ndjson_write_vectors(jv rec, int nvec, const char *const *keys,
-                          const float *const *vecs, int dim)
-{
-	size_t n = nvec > 0 ? (size_t)nvec : 1;
-	char *buf = xmalloc(n * NDJSON_FLOATS_MAX(dim));
-	const char **texts = xmalloc(n * sizeof *texts);
-	size_t *lens = xmalloc(n * sizeof *lens);
-	for (int i = 0; i < nvec; i++) {
-		char *b = buf + (size_t)i * NDJSON_FLOATS_MAX(dim);
-		lens[i] = ndjson_format_floats(b, vecs[i], dim);
-		texts[i] = b;
-	}
-	ndjson_write_vector_texts(rec, nvec, keys, texts, lens);
-	free(buf);
-	free(texts);
-	free(lens);
-}
-
 void ndjson_finish(void)
 {
 	if (fflush(stdout) || ferror(stdout)) {

@@ -59,13 +59,11 @@ const char *ndjson_kind_name(jv v);
 /* ---- output ---- */
 /* Write one record (consumed) as one line on stdout. */
 void ndjson_write(jv rec);
-/* Write a record (consumed) with float vectors appended as fields: keys[i]
- * gets vecs[i][0..dim-1]. An existing field of the same name is replaced. */
-void ndjson_write_vectors(jv rec, int nvec, const char *const *keys,
-                          const float *const *vecs, int dim);
-/* The same with the arrays formatted beforehand (ndjson_format_floats):
- * keys[i] gets the JSON text texts[i] of lens[i] bytes. Lets a program
- * format many records' vectors in parallel and write them in order. */
+/* Write a record (consumed) with float vectors appended as fields, their
+ * arrays formatted beforehand by ndjson_format_floats: keys[i] gets the JSON
+ * text texts[i] of lens[i] bytes; an existing field of the same name is
+ * replaced. Formatting apart lets a program format many records' vectors in
+ * parallel and write them in order. */
 void ndjson_write_vector_texts(jv rec, int nvec, const char *const *keys,
                                const char *const *texts, const size_t *lens);
 /* "[v0,v1,...]" with fmt_float numbers into buf, which must hold

@@ -54,6 +54,21 @@ static void test_serial_collectives(void)
 
 /* Shares are contiguous, in rank order, cover [0, n) once, and differ by at
  * most one row; n smaller than the ranks leaves some ranks empty. */
+/* The launcher's rank comes from its environment, before MPI starts. */
+static void test_launcher_rank(void)
+{
+	unsetenv("OMPI_COMM_WORLD_RANK");
+	unsetenv("PMIX_RANK");
+	unsetenv("PMI_RANK");
+	T_EQ_INT((int)dist_launcher_rank(), 0);
+	setenv("PMI_RANK", "3", 1);
+	T_EQ_INT((int)dist_launcher_rank(), 3);
+	setenv("OMPI_COMM_WORLD_RANK", "1", 1);   /* Open MPI's name comes first */
+	T_EQ_INT((int)dist_launcher_rank(), 1);
+	unsetenv("OMPI_COMM_WORLD_RANK");
+	unsetenv("PMI_RANK");
+}
+
 static void test_share_partitions(void)
 {
 	for (int size = 1; size <= 7; size++)
@@ -84,5 +99,6 @@ int main(void)
 	T_RUN(test_serial_refuses_several_ranks);
 	T_RUN(test_serial_collectives);
 	T_RUN(test_share_partitions);
+	T_RUN(test_launcher_rank);
 	return t_done();
 }
