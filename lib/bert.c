@@ -87,6 +87,10 @@ static size_t infer_layout(bert_acts *a, float *base, const bert_config *c, size
 	float *X = take(base, &n, BT * C, &i), *BIG = take(base, &n, big, &i), *A = take(base, &n, BT * C, &i);
 	float *R = take(base, &n, BT * C, &i), *st = take(base, &n, 6 * BT, &i);
 	float *cls = take(base, &n, B * C, &i), *pooled = take(base, &n, B * C, &i);
+	/* the [CLS]-only last layer (bert_encode) */
+	float *cin = take(base, &n, B * C, &i), *cA = take(base, &n, B * C, &i), *cR = take(base, &n, B * C, &i);
+	float *cF = take(base, &n, B * FF, &i), *catt = take(base, &n, B * c->num_attention_heads * T, &i);
+	float *cst = take(base, &n, 4 * B, &i), *cout = take(base, &n, B * C, &i);
 	if (base) {
 		memset(a, 0, sizeof *a);
 		a->emb = R;
@@ -106,6 +110,13 @@ static size_t infer_layout(bert_acts *a, float *base, const bert_config *c, size
 		a->ln2_rstd = st + 5 * BT;
 		a->cls = cls;
 		a->pooled = pooled;
+		a->cls_in = cin;
+		a->cls_a = cA;
+		a->cls_r = cR;
+		a->cls_fch = cF;
+		a->cls_att = catt;
+		a->cls_stats = cst;
+		a->cls_out = cout;
 	}
 	return n;
 }
@@ -192,7 +203,37 @@ void bert_acts_layer(const bert_ctx *x, int l, bert_acts *o)
 	o->ln2_rstd += s * BT;
 }
 
-int bert_forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, char *err, size_t errlen)
+/* The last layer for the [CLS] rows only: Q|K|V (with bias) of every
+ * token, then attention from the [CLS] query, the output projection,
+ * LayerNorm and FFN on B rows. attention_cls_forward reproduces the [CLS]
+ * row of the full attention bit for bit, and a row of a product does not
+ * depend on the other rows (matmul_forward), so out (B,C) holds the same
+ * bits as the [CLS] rows of the full layer. in (B,T,C) the layer input. */
+static void last_layer_cls(bert_ctx *x, const float *in, int B, int T)
+{
+	const bert_config *c = &x->m->cfg;
+	const bert_params *p = &x->m->params;
+	const bert_acts *a = &x->a;
+	int C = c->hidden_size, NH = c->num_attention_heads, FF = c->intermediate_size;
+	size_t L = (size_t)c->num_hidden_layers - 1;
+	float eps = c->layer_norm_eps, *st = a->cls_stats;
+
+	matmul_forward(a->qkv, in, p->qkvw + L * 3 * C * C, p->qkvb + L * 3 * C, B, T, C, 3 * C);
+	/* kt (B,NH,hs,T) in the residual buffer, free in the last layer */
+	attention_cls_forward(a->cls_a, a->cls_att, NULL, NULL, a->res1, a->qkv, x->mask, 0.0f, 0, B, T, C, NH);
+	pool_cls_forward(a->cls_in, in, B, T, C);
+	matmul_forward(a->cls_r, a->cls_a, p->attprojw + L * C * C, NULL, 1, B, C, C);
+	residual_layernorm_forward(a->cls_a, a->cls_r, st, st + B, a->cls_in, a->cls_r, p->attprojb + L * C,
+	                           p->ln1w + L * C, p->ln1b + L * C, 1, B, C, eps);
+	matmul_forward(a->cls_fch, a->cls_a, p->fcw + L * FF * C, NULL, 1, B, C, FF);
+	bias_gelu_forward(a->cls_fch, a->cls_fch, p->fcb + L * FF, B, FF);
+	matmul_forward(a->cls_r, a->cls_fch, p->fcprojw + L * C * FF, NULL, 1, B, FF, C);
+	residual_layernorm_forward(a->cls_out, a->cls_r, st + 2 * B, st + 3 * B, a->cls_a, a->cls_r,
+	                           p->fcprojb + L * C, p->ln2w + L * C, p->ln2b + L * C, 1, B, C, eps);
+}
+
+static int forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, int cls_only, char *err,
+                   size_t errlen)
 {
 	const bert_config *c = &x->m->cfg;
 	const bert_params *p = &x->m->params;
@@ -249,8 +290,15 @@ int bert_forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, cha
 	embeddings_forward(a->emb, ids, p->wte, p->wpe, p->wtt, B, T, C);
 	layernorm_forward(a->x0, a->emb_mean, a->emb_rstd, a->emb, p->emb_lnw, p->emb_lnb, B, T, C, eps);
 	const float *in = a->x0;
+	x->hidden = x->cls_hidden = NULL;
+	cls_only = cls_only && !x->keep_all;
 	for (int l = 0; l < c->num_hidden_layers; l++) {
 		size_t L = (size_t)l;
+		if (cls_only && l == c->num_hidden_layers - 1) {
+			last_layer_cls(x, in, B, T);
+			x->cls_hidden = a->cls_out;
+			return 1;
+		}
 		bert_acts s;
 		bert_acts_layer(x, l, &s);
 		if (x->keep_all) {
@@ -273,6 +321,18 @@ int bert_forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, cha
 	}
 	x->hidden = (float *)in;
 	return 1;
+}
+
+int bert_forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, char *err, size_t errlen)
+{
+	return forward(x, ids, mask, B, T, 0, err, errlen);
+}
+
+int bert_encode(bert_ctx *x, const int *ids, const int *mask, int B, int T, int pooling, int normalize,
+                float *out, char *err, size_t errlen)
+{
+	int cls_only = pooling == BERT_POOL_CLS || pooling == BERT_POOL_POOLER;
+	return forward(x, ids, mask, B, T, cls_only, err, errlen) && bert_pool(x, pooling, normalize, out, err, errlen);
 }
 
 /* ---- pooling ---------------------------------------------------------- */
@@ -402,21 +462,31 @@ int bert_pool(bert_ctx *x, int pooling, int normalize, float *out, char *err, si
 {
 	const bert_config *c = &x->m->cfg;
 	int B = x->B, T = x->T, C = c->hidden_size;
-	if (!x->hidden) {
+	if (!x->hidden && !x->cls_hidden) {
 		seterr(err, errlen, "no forward pass to pool");
 		return 0;
 	}
+	if (!x->hidden && (pooling == BERT_POOL_MEAN || pooling == BERT_POOL_MAX)) {
+		seterr(err, errlen, "pooling \"%s\": the last forward kept the [CLS] rows only",
+		       bert_pooling_name(pooling));
+		return 0;
+	}
+	/* (B,C) [CLS] hidden states */
+	const float *cls = x->cls_hidden;
+	if (!cls && (pooling == BERT_POOL_CLS || pooling == BERT_POOL_POOLER)) {
+		pool_cls_forward(x->a.cls, x->hidden, B, T, C);
+		cls = x->a.cls;
+	}
 	switch (pooling) {
 	case BERT_POOL_CLS:
-		pool_cls_forward(out, x->hidden, B, T, C);
+		memcpy(out, cls, (size_t)B * C * sizeof *out);
 		break;
 	case BERT_POOL_POOLER:
 		if (!x->m->has_pooler) {
 			seterr(err, errlen, "pooling \"pooler\": the model has no pooler weights");
 			return 0;
 		}
-		pool_cls_forward(x->a.cls, x->hidden, B, T, C);
-		pooler_forward(x->a.pooled, x->a.cls, x->m->params.poolw, x->m->params.poolb, B, C);
+		pooler_forward(x->a.pooled, cls, x->m->params.poolw, x->m->params.poolb, B, C);
 		memcpy(out, x->a.pooled, (size_t)B * C * sizeof *out);
 		break;
 	case BERT_POOL_MEAN:

@@ -141,8 +141,7 @@ static int run(encoder *e, seq *s, int n, float *out, char *err, size_t errlen)
 				mrow[t] = t < q->len;
 			}
 		}
-		if (!bert_forward(e->ctx, e->ids, e->mask, B, T, err, errlen) ||
-		    !bert_pool(e->ctx, e->pooling, e->normalize, e->vecs, err, errlen))
+		if (!bert_encode(e->ctx, e->ids, e->mask, B, T, e->pooling, e->normalize, e->vecs, err, errlen))
 			return 0;
 		for (int b = 0; b < B; b++)
 			memcpy(out + (size_t)s[i + b].index * C, e->vecs + (size_t)b * C, (size_t)C * sizeof *out);

@@ -324,6 +324,46 @@ static void test_keep_all(void)
 	close_fixture(&x);
 }
 
+/* bert_encode: with cls or pooler pooling its [CLS]-only last layer gives
+ * the bits of the full forward + bert_pool; other poolings run the full
+ * forward. After a [CLS]-only forward, mean and max pooling refuse. */
+static void test_encode(void)
+{
+	for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+		fixture x;
+		if (!open_fixture(&x, names[k]))
+			T_FAIL("%s: %s", names[k], err);
+		size_t n = (size_t)x.B * x.C;
+		float *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
+		bert_ctx *full = bert_ctx_new(x.m, 0), *enc = bert_ctx_new(x.m, 0), *kept = bert_ctx_new(x.m, 1);
+		T_ASSERT(bert_forward(full, x.ids, x.mask, x.B, x.T, err, sizeof err));
+		for (int p = 0; p < 4; p++)
+			for (int norm = 0; norm < 2; norm++) {
+				if (p == BERT_POOL_POOLER && !x.m->has_pooler) {
+					T_ASSERT(!bert_encode(enc, x.ids, x.mask, x.B, x.T, p, norm, got, err, sizeof err));
+					T_ASSERT(strstr(err, "no pooler"));
+					continue;
+				}
+				T_ASSERT(bert_pool(full, p, norm, want, err, sizeof err));
+				T_ASSERT(bert_encode(enc, x.ids, x.mask, x.B, x.T, p, norm, got, err, sizeof err));
+				if (memcmp(got, want, n * sizeof *got))
+					T_FAIL("%s: bert_encode %s differs from forward + pool", names[k], bert_pooling_name(p));
+				int cls_only = p == BERT_POOL_CLS || p == BERT_POOL_POOLER;
+				T_ASSERT(cls_only ? !enc->hidden && enc->cls_hidden : enc->hidden && !enc->cls_hidden);
+				if (cls_only) {
+					T_ASSERT(!bert_pool(enc, BERT_POOL_MEAN, 0, got, err, sizeof err));
+					T_ASSERT(strstr(err, "[CLS] rows only"));
+				}
+				/* a training context keeps every row */
+				T_ASSERT(bert_encode(kept, x.ids, x.mask, x.B, x.T, p, norm, got, err, sizeof err));
+				T_ASSERT(kept->hidden && !memcmp(got, want, n * sizeof *got));
+			}
+		free(want), free(got);
+		bert_ctx_free(full), bert_ctx_free(enc), bert_ctx_free(kept);
+		close_fixture(&x);
+	}
+}
+
 static void test_forward_errors(void)
 {
 	fixture x;
@@ -362,6 +402,7 @@ int main(void)
 	T_RUN(test_batch_independence);
 	T_RUN(test_batch_independence_large);
 	T_RUN(test_keep_all);
+	T_RUN(test_encode);
 	T_RUN(test_forward_errors);
 	return t_done();
 }
