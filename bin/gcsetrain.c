@@ -818,11 +818,10 @@ int main(int argc, char **argv)
 	int *mask = xmalloc((size_t)rows * maxT * sizeof *mask);
 	float *dh = xmalloc((size_t)rows * C * sizeof *dh);
 	float *sp = gcse ? xmalloc((size_t)B * sizeof *sp) : NULL;
-	/* --gate-on cls: per own row, (head cosine - [CLS] cosine) / tau of the
-	 * anchor and its negative (gshift), gathered over ranks (gshift_all) */
-	float *gcos = o.gate_cls ? xmalloc((size_t)2 * B * sizeof *gcos) : NULL;
-	float *gshift = o.gate_cls ? xmalloc((size_t)B * sizeof *gshift) : NULL;
-	float *gshift_all = o.gate_cls ? xmalloc((size_t)B * sizeof *gshift_all) : NULL;
+	/* --gate-on cls: per own row, the [CLS] cosine / tau of the anchor and
+	 * its negative (gcls), gathered over ranks (gcls_all): the loss's gate */
+	float *gcls = o.gate_cls ? xmalloc((size_t)B * sizeof *gcls) : NULL;
+	float *gcls_all = o.gate_cls && nrank > 1 ? xmalloc((size_t)B * sizeof *gcls_all) : NULL;
 	/* more than one rank: this rank's rows (lids, lmask, ldh) and the
 	 * gathered head outputs of the global batch (hg); share[r] examples of
 	 * rank r in this step */
@@ -878,24 +877,20 @@ int main(int argc, char **argv)
 		if (gcse)
 			for (int i = 0; i < nb; i++)
 				sp[i] = d.sprime[order[pos + i]];
+		const float *gate = NULL;
 		if (o.gate_cls) {
-			/* The loss reads d = s - s' with s the head logit. Shifting s' by
-			 * (s_head - s_cls) makes it read d = s_cls - s': the model's own
-			 * [CLS] cosine (with dropout) against E''s [CLS] cosine. The
-			 * shift is a constant of the step, so gradients do not change. */
-			const float *cls = t->cls, *hh = t->h;
-			cosine_forward(gcos, hh, hh + (size_t)2 * nl * C, nl, C);
-			cosine_forward(gcos + nl, cls, cls + (size_t)2 * nl * C, nl, C);
+			/* d = s_cls - s': the model's own [CLS] cosine (with dropout)
+			 * against E''s [CLS] cosine, before the MLP head */
+			const float *cls = t->cls;
+			cosine_forward(gcls, cls, cls + (size_t)2 * nl * C, nl, C);
 			for (int i = 0; i < nl; i++)
-				gshift[i] = (float)(((double)gcos[i] - gcos[nl + i]) / o.tau);
-			const float *gs = gshift;
+				gcls[i] = (float)(gcls[i] / o.tau);
+			gate = gcls;
 			if (nrank > 1) {
-				if (dist_allgather_rows(gshift, share, 1, gshift_all, err, sizeof err))
+				if (dist_allgather_rows(gcls, share, 1, gcls_all, err, sizeof err))
 					cli_die("step %lld: %s", (long long)step + 1, err);
-				gs = gshift_all;
+				gate = gcls_all;
 			}
-			for (int i = 0; i < nb; i++)
-				sp[i] += gs[i];
 		}
 		const float *h = t->h;
 		if (nrank > 1) {   /* h of the global batch, block after block */
@@ -905,8 +900,8 @@ int main(int argc, char **argv)
 					cli_die("step %lld: %s", (long long)step + 1, err);
 			h = hg;
 		}
-		double L = loss_forward(&lw, &lc, h, h + (size_t)nb * C, k == 3 ? h + (size_t)2 * nb * C : NULL,
-		                        sp, nb);
+		double L = loss_forward_gated(&lw, &lc, h, h + (size_t)nb * C, k == 3 ? h + (size_t)2 * nb * C : NULL,
+		                              sp, gate, nb);
 		double norm = NAN;
 		if (isfinite(L)) {
 			memset(dh, 0, (size_t)nrows * C * sizeof *dh);
@@ -1025,7 +1020,7 @@ int main(int argc, char **argv)
 		cli_msg("best eval Spearman %.2f at step %ld, kept in %s", ps.best_eval, ps.best_step, o.out);
 
 	jv_free(hyper);
-	free(ids); free(mask); free(dh); free(sp); free(gcos); free(gshift); free(gshift_all); free(order); free(ckpath); free(ckdir); free(ts);
+	free(ids); free(mask); free(dh); free(sp); free(gcls); free(gcls_all); free(order); free(ckpath); free(ckdir); free(ts);
 	free(lids); free(lmask); free(ldh); free(hg); free(share);
 	bert_ctx_free(evx);
 	sts_free(&ev);

@@ -183,6 +183,12 @@ void cosine_backward(float *da, float *db, const float *dout, const float *a,
 double loss_forward(loss_ws *ws, const loss_config *cfg, const float *a,
                     const float *p, const float *n, const float *sprime, int N)
 {
+	return loss_forward_gated(ws, cfg, a, p, n, sprime, NULL, N);
+}
+
+double loss_forward_gated(loss_ws *ws, const loss_config *cfg, const float *a, const float *p,
+                          const float *n, const float *sprime, const float *gate, int N)
+{
 	const int C = ws->C;
 	const int hard = cfg->kind != LOSS_SIMCSE;
 	if (N < 1 || N > ws->maxN || !a || !p || (hard && !n) ||
@@ -226,10 +232,11 @@ double loss_forward(loss_ws *ws, const loss_config *cfg, const float *a,
 	if (cfg->kind == LOSS_GCSE) {
 		/* METHOD.md §5: d_i = s_i - s'_i, G_i = exp(-d^2 / (2 sigma^2)) for
 		 * d <= 0 (both signs if symmetric), logit = (1 - G_i) s_i. The offset
-		 * -G_i s_i is a constant: backward uses d logit / d s_i = 1. */
+		 * -G_i s_i is a constant: backward uses d logit / d s_i = 1. With
+		 * gate, d_i = gate_i - s'_i; the decay still applies to s_i. */
 		const double two_s2 = 2.0 * cfg->sigma * cfg->sigma;
 		for (int i = 0; i < N; i++) {
-			double s = ws->s[i], d = s - (double)sprime[i];
+			double s = ws->s[i], d = (gate ? (double)gate[i] : s) - (double)sprime[i];
 			double G = (d <= 0 || cfg->symmetric) ? exp(-d * d / two_s2) : 0.0;
 			if (isnan(d))
 				G = NAN;
@@ -332,6 +339,13 @@ double loss_ref(const loss_config *cfg, const float *a, const float *p,
                 const float *n, const float *sprime, int N, int C,
                 double *da, double *dp, double *dn)
 {
+	return loss_ref_gated(cfg, a, p, n, sprime, NULL, N, C, da, dp, dn);
+}
+
+double loss_ref_gated(const loss_config *cfg, const float *a, const float *p, const float *n,
+                      const float *sprime, const float *gate, int N, int C, double *da, double *dp,
+                      double *dn)
+{
 	const int hard = cfg->kind != LOSS_SIMCSE;
 	if (N < 1 || C < 1 || (hard && !n) || (cfg->kind == LOSS_GCSE && !sprime))
 		return NAN;
@@ -358,7 +372,7 @@ double loss_ref(const loss_config *cfg, const float *a, const float *p,
 		}
 	if (cfg->kind == LOSS_GCSE)
 		for (int i = 0; i < N; i++) {
-			double s = L[(size_t)i * M + N + i], d = s - sprime[i];
+			double s = L[(size_t)i * M + N + i], d = (gate ? gate[i] : s) - sprime[i];
 			double G = (d <= 0 || cfg->symmetric) ?
 			           exp(-d * d / (2 * cfg->sigma * cfg->sigma)) : 0.0;
 			L[(size_t)i * M + N + i] = s - G * s;

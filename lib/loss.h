@@ -77,6 +77,14 @@ void loss_ws_free(loss_ws *ws);
  * Non-finite inputs give a non-finite loss (the caller stops training). */
 double loss_forward(loss_ws *ws, const loss_config *cfg, const float *a,
                     const float *p, const float *n, const float *sprime, int N);
+/* gcse with the gate read in another space: d_i = gate_i - s'_i, where
+ * gate (N, logit units) is the caller's similarity of anchor i and its hard
+ * negative (gcsetrain --gate-on cls: their [CLS] cosine / tau, before the
+ * MLP head); the decay still multiplies the head logit s_i, and gate is a
+ * constant of the step (no gradient). gate NULL: loss_forward (gate_i =
+ * s_i). Other kinds ignore gate. */
+double loss_forward_gated(loss_ws *ws, const loss_config *cfg, const float *a, const float *p,
+                          const float *n, const float *sprime, const float *gate, int N);
 /* Backward of the last forward: da, dp (and dn, unless simcse) are (N,C)
  * and receive += dloss * d loss / d input. dn may be NULL for simcse. */
 void loss_backward(loss_ws *ws, float *da, float *dp, float *dn, float dloss);
@@ -89,6 +97,11 @@ double loss_mean_gate(const loss_ws *ws);
 double loss_ref(const loss_config *cfg, const float *a, const float *p,
                 const float *n, const float *sprime, int N, int C,
                 double *da, double *dp, double *dn);
+
+/* loss_ref for loss_forward_gated. */
+double loss_ref_gated(const loss_config *cfg, const float *a, const float *p, const float *n,
+                      const float *sprime, const float *gate, int N, int C, double *da, double *dp,
+                      double *dn);
 
 /* ---- building blocks ---- */
 /* inp, out are (N,C), rn is (N): out = inp * rn, rn = 1 / max(|inp_row|, eps). */

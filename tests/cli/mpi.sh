@@ -49,7 +49,7 @@ t_case "gcse with word repetition: 2 ranks follow 1 rank" 0 - empty \
   "$G -b 16 --epochs 3 --loss gcse --word-repeat --out $T/g1 $X > $T/g1.out &&
    $MPI $G -b 16 --epochs 3 --loss gcse --word-repeat --out $T/g2 $X > $T/g2.out && $SAME $T/g1.out $T/g2.out &&
    jq -e 'has(\"gate\")' $T/g2.out > /dev/null"
-t_case "gcse --gate-on cls: 2 ranks follow 1 rank (gathered gate shifts)" 0 - empty \
+t_case "gcse --gate-on cls: 2 ranks follow 1 rank (gathered [CLS] gates)" 0 - empty \
   "$G -b 16 --epochs 3 --loss gcse --gate-on cls --gate symmetric --out $T/gc1 $X > $T/gc1.out &&
    $MPI $G -b 16 --epochs 3 --loss gcse --gate-on cls --gate symmetric --out $T/gc2 $X > $T/gc2.out &&
    $SAME $T/gc1.out $T/gc2.out && jq -e '.gate > 0' $T/gc2.out > /dev/null"

@@ -315,6 +315,77 @@ static void test_gcse_gate_handmade(void)
 	loss_ws_free(&ws);
 }
 
+/* loss_forward_gated: the gate reads d_i = gate_i - s'_i (another space's
+ * similarity) while the decay multiplies the head logit s_i. Against the
+ * reference with d > 0, d = 0 and d << 0 in both gate modes; with gate =
+ * s the plain loss; with every d > 0 (one-sided) the contrastive loss. */
+static void test_gated(void)
+{
+	const int N = 6, C = 16;
+	const size_t nc = (size_t)N * C;
+	rng r;
+	rng_seed(&r, 4242);
+	float a[6 * 16], p[6 * 16], n[6 * 16], sp[6], gate[6], s[6];
+	randn(&r, a, nc, 1);
+	randn(&r, p, nc, 1);
+	randn(&r, n, nc, 1);
+	for (size_t i = 0; i < nc; i++) {
+		p[i] += 0.5f * a[i];
+		n[i] += 0.4f * a[i];
+	}
+	cosine_forward(s, a, n, N, C);
+	static const double dset[6] = {0.3, 0.0, -0.1, -0.17, -2.0, -40.0};
+	for (int i = 0; i < N; i++) {
+		s[i] = (float)(s[i] / LOSS_TAU);
+		sp[i] = (float)(s[i] - 3.0 * (i + 1));     /* d on the head: far above 0, G = 0 */
+		gate[i] = (float)(sp[i] + dset[i]);       /* d on the gate's space */
+	}
+	loss_ws ws;
+	T_ASSERT(loss_ws_init(&ws, N, C) == 0);
+	double ra[6 * 16], rp[6 * 16], rn[6 * 16];
+	float da[6 * 16], dp[6 * 16], dn[6 * 16];
+	for (int sym = 0; sym < 2; sym++) {
+		loss_config cfg = loss_config_default(LOSS_GCSE);
+		cfg.symmetric = sym;
+		memset(da, 0, sizeof da), memset(dp, 0, sizeof dp), memset(dn, 0, sizeof dn);
+		double L = loss_forward_gated(&ws, &cfg, a, p, n, sp, gate, N);
+		loss_backward(&ws, da, dp, dn, 1.0f);
+		double Lr = loss_ref_gated(&cfg, a, p, n, sp, gate, N, C, ra, rp, rn);
+		printf("# gated, %s: loss %.9g ref %.9g, G", sym ? "symmetric" : "one-sided", L, Lr);
+		for (int i = 0; i < N; i++) {
+			double d = (double)gate[i] - sp[i];
+			double want = (d <= 0 || sym) ? exp(-d * d / (2 * cfg.sigma * cfg.sigma)) : 0.0;
+			printf(" %.4g", ws.G[i]);
+			T_NEAR(ws.G[i], want, 1e-6);
+		}
+		printf("\n");
+		T_ASSERT(fabs(L - Lr) <= 1e-5 * fabs(Lr));
+		T_ASSERT(relerr_d(da, ra, nc) <= 1e-4 && relerr_d(dp, rp, nc) <= 1e-4 && relerr_d(dn, rn, nc) <= 1e-4);
+		/* the head's own d is far above 0: ungated, G = 0 in one-sided mode */
+		double Lh = loss_forward(&ws, &cfg, a, p, n, sp, N);
+		if (!sym)
+			T_ASSERT(loss_mean_gate(&ws) == 0.0);
+		T_ASSERT(fabs(Lh - L) > 1e-4);     /* the gate changed the loss */
+	}
+	/* gate = s reads the head's own d: the plain loss */
+	loss_config g1 = loss_config_default(LOSS_GCSE);
+	for (int i = 0; i < N; i++)
+		sp[i] = (float)(s[i] + dset[i] + 0.05);
+	double L0 = loss_forward(&ws, &g1, a, p, n, sp, N);
+	double L1 = loss_forward_gated(&ws, &g1, a, p, n, sp, s, N);
+	T_ASSERT(fabs(L0 - L1) <= 1e-6 * fabs(L0));
+	/* every d > 0 one-sided: no decay, the contrastive loss */
+	for (int i = 0; i < N; i++)
+		gate[i] = sp[i] + 0.5f;
+	loss_config ct = loss_config_default(LOSS_CONTRASTIVE);
+	double Lc = loss_forward(&ws, &ct, a, p, n, NULL, N);
+	double Lg = loss_forward_gated(&ws, &g1, a, p, n, sp, gate, N);
+	T_ASSERT(fabs(Lc - Lg) <= 1e-6 * fabs(Lc) && loss_mean_gate(&ws) == 0.0);   /* s in double vs the fp32 logit */
+	/* other kinds ignore the gate */
+	T_ASSERT(loss_forward_gated(&ws, &ct, a, p, n, NULL, gate, N) == Lc);
+	loss_ws_free(&ws);
+}
+
 static void test_cosine_blocks(void)
 {
 	const int N = 6, C = 9;
@@ -434,6 +505,7 @@ int main(void)
 	T_RUN(test_fast_matches_ref);
 	T_RUN(test_finite_differences);
 	T_RUN(test_gcse_gate_handmade);
+	T_RUN(test_gated);
 	T_RUN(test_cosine_blocks);
 	T_RUN(test_bad_inputs);
 	T_RUN(test_thread_count_invariance);
