@@ -4,12 +4,16 @@
  * usable normalised words whose id indexes rank[] (the 1-based file rank of
  * the first file word with that normal form), and weight[] per file rank. */
 #include "wordavg.h"
+#include "cli.h"
 #include "err.h"
+#include "ndjson.h"
+#include "pca.h"
 #include "strmap.h"
 #include "tokenizer.h"
 #include "vectors.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +23,7 @@ struct wordavg {
 	int *rank;           /* (map.n) id -> 1-based file rank */
 	double *weight;      /* (wv.n) weight of file rank r at [r - 1] */
 	double sif_a;
+	double *pc;          /* (dim) common component to remove, or NULL */
 };
 
 void wordavg_free(wordavg *w)
@@ -29,6 +34,7 @@ void wordavg_free(wordavg *w)
 	strmap_free(&w->map);
 	free(w->rank);
 	free(w->weight);
+	free(w->pc);
 	free(w);
 }
 
@@ -137,6 +143,16 @@ static int embed_one(const wordavg *w, const char *text, size_t len, int normali
 		return 0;
 	}
 	double scale = 1.0 / a.found;
+	if (w->pc) {   /* the average, less its common component */
+		double dot = 0;
+		for (int j = 0; j < dim; j++) {
+			sum[j] *= scale;
+			dot += sum[j] * w->pc[j];
+		}
+		for (int j = 0; j < dim; j++)
+			sum[j] -= dot * w->pc[j];
+		scale = 1.0;
+	}
 	if (normalize) {
 		double ss = 0;
 		for (int j = 0; j < dim; j++)
@@ -183,4 +199,82 @@ int wordavg_embed_many(const wordavg *w, const char *const *texts, const size_t 
 	if (nempty)
 		*nempty = empty;
 	return bad ? -1 : 0;
+}
+
+int wordavg_has_pc(const wordavg *w) { return w->pc != NULL; }
+
+int wordavg_fit_pc(wordavg *w, const char *const *texts, const size_t *lens, int n, char *err,
+                   size_t errlen)
+{
+	int dim = w->wv.dim, nempty = 0;
+	double *u = malloc((size_t)dim * sizeof *u);
+	float *X = malloc(((size_t)n + 1) * dim * sizeof *X);
+	double *keep = w->pc;
+	w->pc = NULL;                   /* fit on the plain (weighted) averages */
+	int rc = -1;
+	if (!u || !X || wordavg_embed_many(w, texts, lens, n, X, 0, &nempty))
+		seterr(err, errlen, "out of memory");
+	else if (n == 0 || nempty == n)
+		seterr(err, errlen, "no text with a known word to fit the common component on");
+	else if (pca_first(X, n, dim, u, NULL))
+		seterr(err, errlen, "out of memory");
+	else
+		rc = 0;
+	free(X);
+	if (rc) {
+		free(u);
+		w->pc = keep;
+		return -1;
+	}
+	free(keep);
+	w->pc = u;
+	return 0;
+}
+
+long wordavg_fit_pc_file(wordavg *w, const char *path, const char *const *fields, int nfields,
+                         int skip_bad, char *err, size_t errlen)
+{
+	char *files[1] = { (char *)path };
+	ndjson_reader *r = ndjson_open(files, 1, skip_bad);
+	size_t n = 0, cap = 0;
+	jv *strs = NULL;
+	jv rec;
+	while (ndjson_next(r, &rec)) {
+		if (n + (size_t)nfields > cap) {
+			cap = 2 * cap + 1024 + (size_t)nfields;
+			strs = xrealloc(strs, cap * sizeof *strs);
+		}
+		int got = 0;     /* a record counts with all its fields, or not at all */
+		while (got < nfields && ndjson_get_string(r, rec, fields[got], &strs[n + (size_t)got]))
+			got++;
+		if (got == nfields)
+			n += (size_t)nfields;
+		else
+			while (got > 0)
+				jv_free(strs[n + (size_t)--got]);
+		jv_free(rec);
+	}
+	ndjson_close(r);
+	long rc = -1;
+	if (n > (size_t)INT32_MAX) {
+		seterr(err, errlen, "%s: too many texts", path);
+	} else {
+		const char **texts = xmalloc((n ? n : 1) * sizeof *texts);
+		size_t *lens = xmalloc((n ? n : 1) * sizeof *lens);
+		for (size_t i = 0; i < n; i++) {
+			texts[i] = jv_string_value(strs[i]);
+			lens[i] = (size_t)jv_string_length_bytes(jv_copy(strs[i]));
+		}
+		char e2[256];
+		if (wordavg_fit_pc(w, texts, lens, (int)n, e2, sizeof e2))
+			seterr(err, errlen, "%s: %s", path, e2);
+		else
+			rc = (long)n;
+		free(texts);
+		free(lens);
+	}
+	for (size_t i = 0; i < n; i++)
+		jv_free(strs[i]);
+	free(strs);
+	return rc;
 }

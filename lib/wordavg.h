@@ -1,6 +1,7 @@
 /* wordavg.h — a static sentence encoder: the (weighted) average of the word
  * vectors of a text's words; the "averaged word vectors" baseline and SIF
- * weighting (Arora, Liang and Ma 2017, without the principal-component step).
+ * weighting (Arora, Liang and Ma 2017), with or without their common
+ * component removal.
  *
  * Words of a text: tokenizer_basic_words with lowercase 1, i.e. exactly the
  * words the uncased BERT basic tokenizer hands to WordPiece (cleaned,
@@ -49,6 +50,22 @@ int wordavg_dim(const wordavg *w);       /* vector size */
 int wordavg_nvectors(const wordavg *w);  /* N: words (lines) in the file */
 int wordavg_nwords(const wordavg *w);    /* distinct usable normalised words */
 double wordavg_sif_a(const wordavg *w);  /* 0: plain average */
+
+/* Common component removal (SIF's last step): fit u, the first principal
+ * direction (pca.h, uncentred) of the vectors of n texts as this wordavg
+ * embeds them without removal; every later vector v (the weighted average)
+ * becomes v - (v . u) u, before any normalisation. Texts with no known word
+ * add nothing. Refitting replaces u. Not thread-safe: fit, then embed.
+ * 0; -1 with err when no text has a known word or out of memory. */
+int wordavg_fit_pc(wordavg *w, const char *const *texts, const size_t *lens, int n, char *err,
+                   size_t errlen);
+/* The same on the string fields of every record of an NDJSON file (path
+ * "-" is stdin; gzip ok); a record lacking one of the fields is a bad line
+ * ("prog: FILE:LINE: field ...", fatal unless skip_bad). Returns the number
+ * of texts fitted on, or -1 with err. */
+long wordavg_fit_pc_file(wordavg *w, const char *path, const char *const *fields, int nfields,
+                         int skip_bad, char *err, size_t errlen);
+int wordavg_has_pc(const wordavg *w);
 
 /* The 1-based file rank of the (already normalised) word, or 0 if absent. */
 int wordavg_rank(const wordavg *w, const char *word, size_t len);

@@ -261,6 +261,74 @@ static void test_many_normalize_threads(void)
 	wordavg_free(w);
 }
 
+/* Common component removal by hand: fitted on texts whose vectors all lie
+ * along (1,0,0) ("the", "dog" = (2,0,0)), u = (1,0,0), so a vector loses
+ * its first coordinate; texts with no known word do not count. */
+static void test_pc_by_hand(void)
+{
+	static const char *fit[] = {"the", "Dog", "Don't", "the the dog"};
+	static const char *texts[] = {"the cat", "sat", "the", "Don't"};
+	char err[256];
+	float v[3], many[4][3];
+	wordavg *w = open_tiny(0);
+	T_ASSERT(w && !wordavg_has_pc(w));
+	T_EQ_INT(wordavg_fit_pc(w, fit, NULL, 4, err, sizeof err), 0);
+	T_ASSERT(wordavg_has_pc(w));
+	/* the cat: (1,0,1)/2 -> (0,0,.5); sat: (1,1,0) -> (0,1,0); the -> 0 */
+	T_EQ_INT(wordavg_embed(w, "the cat", 7, v), 2);
+	check_vec(v, 0, 0, 0.5, "pc the cat");
+	T_EQ_INT(wordavg_embed(w, "sat", 3, v), 1);
+	check_vec(v, 0, 1, 0, "pc sat");
+	T_EQ_INT(wordavg_embed(w, "the", 3, v), 1);
+	check_vec(v, 0, 0, 0, "pc the");
+	/* normalised after the removal; a zero vector stays zero */
+	int nempty = -1;
+	T_EQ_INT(wordavg_embed_many(w, texts, NULL, 4, &many[0][0], 1, &nempty), 0);
+	T_EQ_INT(nempty, 1);
+	check_vec(many[0], 0, 0, 1, "pc normalised the cat");
+	check_vec(many[1], 0, 1, 0, "pc normalised sat");
+	check_vec(many[2], 0, 0, 0, "pc normalised the");
+	check_vec(many[3], 0, 0, 0, "pc normalised Don't");
+	/* a refit replaces u: along (0,0,1) now, "cat" */
+	static const char *fit2[] = {"cat", "cat cat"};
+	T_EQ_INT(wordavg_fit_pc(w, fit2, NULL, 2, err, sizeof err), 0);
+	T_EQ_INT(wordavg_embed(w, "the cat", 7, v), 2);
+	check_vec(v, 0.5, 0, 0, "refit the cat");
+	/* nothing known: an error, and the last fit stays */
+	static const char *none[] = {"Don't", "zebra"};
+	T_EQ_INT(wordavg_fit_pc(w, none, NULL, 2, err, sizeof err), -1);
+	T_ASSERT(strstr(err, "no text with a known word"));
+	T_EQ_INT(wordavg_embed(w, "the cat", 7, v), 2);
+	check_vec(v, 0.5, 0, 0, "after a failed fit");
+	wordavg_free(w);
+}
+
+/* Fitting from an NDJSON file: every named field of every record. */
+static void test_pc_from_file(void)
+{
+	char path[] = "/tmp/test_wordavg_XXXXXX", err[256];
+	int fd = mkstemp(path);
+	T_ASSERT(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fputs("{\"a\":\"the\",\"b\":\"Dog\",\"c\":1}\n\n{\"a\":\"the the\",\"b\":\"Don't\"}\n", f);
+	fclose(f);
+	wordavg *w = open_tiny(0);
+	T_ASSERT(w);
+	const char *fields[] = {"a", "b"};
+	T_EQ_INT(wordavg_fit_pc_file(w, path, fields, 2, 0, err, sizeof err), 4);
+	float v[3];
+	T_EQ_INT(wordavg_embed(w, "sat", 3, v), 1);
+	check_vec(v, 0, 1, 0, "file-fitted sat");
+	/* a file with no usable text */
+	f = fopen(path, "w");
+	fputs("{\"a\":\"zebra\",\"b\":\"Don't\"}\n", f);
+	fclose(f);
+	T_EQ_INT(wordavg_fit_pc_file(w, path, fields, 2, 0, err, sizeof err), -1);
+	T_ASSERT(strstr(err, path) && strstr(err, "no text with a known word"));
+	remove(path);
+	wordavg_free(w);
+}
+
 static void test_errors(void)
 {
 	char err[256] = "";
@@ -287,6 +355,8 @@ int main(void)
 	T_RUN(test_unknown_and_empty);
 	T_RUN(test_sif_by_hand);
 	T_RUN(test_many_normalize_threads);
+	T_RUN(test_pc_by_hand);
+	T_RUN(test_pc_from_file);
 	T_RUN(test_errors);
 	return t_done();
 }
