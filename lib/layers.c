@@ -78,26 +78,6 @@ int layers_simd(void)
 #define R0 2.108063642e-01f
 #define SQRT1_2 0.70710677f
 
-static inline float exp1(float x)
-{
-	float xc = x < EXP_LO ? EXP_LO : x;
-	xc = xc > EXP_HI ? EXP_HI : xc;
-	float n = FMA(xc, LOG2E, EXP_MAGIC) - EXP_MAGIC;
-	float r = FMA(n, -LN2_HI, xc);
-	r = FMA(n, -LN2_LO, r);
-	float p = E6;
-	p = FMA(p, r, E5);
-	p = FMA(p, r, E4);
-	p = FMA(p, r, E3);
-	p = FMA(p, r, E2);
-	p = FMA(p, r, 1.0f);
-	p = FMA(p, r, 1.0f);
-	int32_t bits = ((int32_t)n + 127) * (1 << 23);
-	float s;
-	memcpy(&s, &bits, 4);
-	return x < EXP_LO ? 0.0f : p * s;
-}
-
 /* exp for x in [-87, 0] (no clamping; used where that range is known). */
 static inline float exp1_nc(float x)
 {
@@ -115,6 +95,13 @@ static inline float exp1_nc(float x)
 	float s;
 	memcpy(&s, &bits, 4);
 	return p * s;
+}
+
+static inline float exp1(float x)
+{
+	float xc = x < EXP_LO ? EXP_LO : x;
+	xc = xc > EXP_HI ? EXP_HI : xc;
+	return x < EXP_LO ? 0.0f : exp1_nc(xc);
 }
 
 static inline float erfc1(float a)              /* erfc(a), a >= 0 */
