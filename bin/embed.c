@@ -1,5 +1,6 @@
 /* embed — add sentence embeddings to NDJSON records, streaming. */
 #include "cli.h"
+#include "embedopts.h"
 #include "encoder.h"
 #include "model.h"
 #include "ndjson.h"
@@ -62,48 +63,35 @@ static const char help[] =
 
 int main(int argc, char **argv)
 {
-	const char *model_dir = NULL, *vectors = NULL;
-	double sif_a = 0;
-	int model_only = 0;  /* a model-only option was given */
 	const char *fields[MAXF];
 	int nfields = 0;
 	const char *output = NULL, *suffix = "_embedding", *mark = NULL;
-	int pooling = -1, normalize = -1, max_length = 0, batch = 64, window = 2048;
-	int skip_bad = 0, prog_mode = 0;
-	enum { O_SUFFIX = 256, O_POOL, O_NORM, O_NONORM, O_MAXLEN, O_BATCH, O_WINDOW,
-	       O_MARK, O_THREADS, O_SKIP, O_PROGRESS, O_VECTORS, O_SIF, O_SIF_A };
+	int window = 2048;
+	embed_opts eo;
+	embed_opts_init(&eo);
+	cli_opts co;
+	cli_opts_init(&co);
+	enum { O_SUFFIX = 256, O_WINDOW, O_MARK };
 	static const struct option opts[] = {
-		{"model", required_argument, 0, 'm'},
-		{"vectors", required_argument, 0, O_VECTORS},
-		{"sif", no_argument, 0, O_SIF},
-		{"sif-a", required_argument, 0, O_SIF_A},
+		EMBED_LONG_MODEL,
+		EMBED_LONG_VECTORS,
 		{"field", required_argument, 0, 'f'},
 		{"output", required_argument, 0, 'o'},
 		{"suffix", required_argument, 0, O_SUFFIX},
-		{"pooling", required_argument, 0, O_POOL},
-		{"normalize", no_argument, 0, O_NORM},
-		{"no-normalize", no_argument, 0, O_NONORM},
-		{"max-length", required_argument, 0, O_MAXLEN},
-		{"batch-size", required_argument, 0, O_BATCH},
+		EMBED_LONG_POOLING,
+		EMBED_LONG_NORMALIZE,
+		EMBED_LONG_MAX_LENGTH,
+		EMBED_LONG_BATCH_SIZE,
 		{"window", required_argument, 0, O_WINDOW},
 		{"mark-truncated", optional_argument, 0, O_MARK},
-		{"threads", required_argument, 0, O_THREADS},
-		{"skip-bad", no_argument, 0, O_SKIP},
-		{"quiet", no_argument, 0, 'q'},
-		{"progress", no_argument, 0, O_PROGRESS},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, 'V'},
+		CLI_LONG_THREADS,
+		CLI_LONG_OPTIONS,
 		{0, 0, 0, 0},
 	};
 	cli_init("embed", help);
-	cli_set_threads(0);
 	int c;
 	while ((c = getopt_long(argc, argv, "m:f:o:qhV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'm': model_dir = optarg; break;
-		case O_VECTORS: vectors = optarg; break;
-		case O_SIF: sif_a = WORDAVG_SIF_A; break;
-		case O_SIF_A: sif_a = cli_double("--sif-a", optarg, 1e-12, 1); break;
 		case 'f':
 			if (nfields == MAXF)
 				cli_usage_error("at most %d --field options", MAXF);
@@ -111,37 +99,20 @@ int main(int argc, char **argv)
 			break;
 		case 'o': output = optarg; break;
 		case O_SUFFIX: suffix = optarg; break;
-		case O_POOL:
-			if ((pooling = bert_pooling_parse(optarg)) < 0)
-				cli_usage_error("--pooling: '%s' is not cls, pooler, mean or max", optarg);
-			model_only = 1;
-			break;
-		case O_NORM: normalize = 1; break;
-		case O_NONORM: normalize = 0; break;
-		case O_MAXLEN:
-			max_length = (int)cli_long("--max-length", optarg, 2, 1 << 20);
-			model_only = 1;
-			break;
-		case O_BATCH:
-			batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16);
-			model_only = 1;
-			break;
 		case O_WINDOW: window = (int)cli_long("--window", optarg, 1, 1 << 24); break;
-		case O_MARK: mark = optarg ? optarg : "truncated"; model_only = 1; break;
-		case O_THREADS: cli_threads(optarg); break;
-		case O_SKIP: skip_bad = 1; break;
-		case 'q': prog_mode = -1; break;
-		case O_PROGRESS: prog_mode = 1; break;
-		case 'h': cli_help();
-		case 'V': cli_version();
-		default: cli_usage_error(NULL);
+		case O_MARK: mark = optarg ? optarg : "truncated"; eo.model_only = 1; break;
+		default:
+			if (!embed_getopt(&eo, c, optarg) && !cli_getopt(&co, c, optarg))
+				cli_usage_error(NULL);
 		}
 	}
+	cli_set_threads(co.threads);
+	const char *model_dir = eo.model, *vectors = eo.vectors;
 	if (vectors && model_dir)
 		cli_usage_error("--model and --vectors exclude each other");
-	if (sif_a > 0 && !vectors)
+	if (eo.sif_a > 0 && !vectors)
 		cli_usage_error("--sif and --sif-a need --vectors");
-	if (vectors && model_only)
+	if (vectors && eo.model_only)
 		cli_usage_error("--pooling, --max-length, --batch-size and --mark-truncated need a model, not --vectors");
 	if (!vectors && !model_dir)
 		model_dir = getenv("GCSE_MODEL");
@@ -171,22 +142,16 @@ int main(int argc, char **argv)
 	wordavg *wa = NULL;
 	int dim;
 	if (vectors) {
-		if (!(wa = wordavg_open(vectors, sif_a, err, sizeof err)))
+		if (!(wa = wordavg_open(vectors, eo.sif_a, err, sizeof err)))
 			cli_die("%s", err);
 		dim = wordavg_dim(wa);
 	} else {
-		encoder_opts eo;
-		encoder_opts_init(&eo);
-		eo.pooling = pooling;
-		eo.normalize = normalize;
-		eo.max_length = max_length;
-		eo.batch_size = batch;
-		if (!(e = encoder_open(model_dir, &eo, err, sizeof err)))
+		if (!(e = encoder_open(model_dir, &eo.enc, err, sizeof err)))
 			cli_die("%s: %s", model_dir, err);
 		dim = encoder_dim(e);
 	}
 
-	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
+	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, co.skip_bad);
 	jv *recs = xmalloc((size_t)window * sizeof *recs);
 	jv *strs = xmalloc((size_t)window * nfields * sizeof *strs);
 	const char **texts = xmalloc((size_t)window * nfields * sizeof *texts);
@@ -196,7 +161,7 @@ int main(int argc, char **argv)
 	char *vtext = xmalloc((size_t)window * nfields * NDJSON_FLOATS_MAX(dim));
 	size_t *vlen = xmalloc((size_t)window * nfields * sizeof *vlen);
 	progress pg;
-	progress_init(&pg, prog_mode, "records");
+	progress_init(&pg, co.progress, "records");
 	long nrec = 0, ntexts = 0, ntrunc = 0, nempty = 0;
 	int done = 0;
 	while (!done) {
@@ -227,7 +192,7 @@ int main(int argc, char **argv)
 			break;
 		int nt = 0;
 		if (wa) {
-			if (wordavg_embed_many(wa, texts, lens, n * nfields, vecs, normalize == 1, &nt))
+			if (wordavg_embed_many(wa, texts, lens, n * nfields, vecs, eo.enc.normalize == 1, &nt))
 				cli_die("out of memory");
 			nempty += nt;
 			memset(trunc, 0, (size_t)n * nfields);

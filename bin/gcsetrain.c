@@ -469,7 +469,7 @@ enum {
 	O_INIT = 256, O_CONFIG, O_VOCAB, O_VOCABVEC, O_VOCABWORDS, O_VOCABSIZE, O_CASED, O_INITVEC, O_VECRMS,
 	O_RESUME, O_LOSS, O_TAU, O_SIGMA, O_GATE, O_GATEON, O_FROZEN, O_WREP, O_EPOCHS, O_LR, O_MAXLEN,
 	O_WARMUP, O_MAXSTEPS, O_WD, O_ADAMW, O_CLIP, O_DROP, O_HDROP, O_ADROP, O_SEED, O_NOSHUF,
-	O_LOGEVERY, O_EVAL, O_EVALEVERY, O_SAVEEVERY, O_CKDIR, O_THREADS, O_SKIP, O_PROGRESS,
+	O_LOGEVERY, O_EVAL, O_EVALEVERY, O_SAVEEVERY, O_CKDIR,
 };
 
 static void parse(opts *o, int argc, char **argv)
@@ -512,12 +512,8 @@ static void parse(opts *o, int argc, char **argv)
 		{"eval-every", required_argument, 0, O_EVALEVERY},
 		{"save-every", required_argument, 0, O_SAVEEVERY},
 		{"checkpoint-dir", required_argument, 0, O_CKDIR},
-		{"threads", required_argument, 0, O_THREADS},
-		{"skip-bad", no_argument, 0, O_SKIP},
-		{"quiet", no_argument, 0, 'q'},
-		{"progress", no_argument, 0, O_PROGRESS},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, 'V'},
+		CLI_LONG_THREADS,
+		CLI_LONG_OPTIONS,
 		{0, 0, 0, 0},
 	};
 	/* -1: not given (the loss decides) */
@@ -532,6 +528,8 @@ static void parse(opts *o, int argc, char **argv)
 	o->shuffle = 1;
 	o->log_every = 1;
 	o->eval_every = 125;
+	cli_opts co;
+	cli_opts_init(&co);
 	int c;
 	while ((c = getopt_long(argc, argv, "o:b:qhV", lo, NULL)) != -1) {
 		switch (c) {
@@ -593,11 +591,6 @@ static void parse(opts *o, int argc, char **argv)
 		case O_EVALEVERY: o->eval_every = cli_long("--eval-every", optarg, 1, 1L << 40); break;
 		case O_SAVEEVERY: o->save_every = cli_long("--save-every", optarg, 0, 1L << 40); break;
 		case O_CKDIR: o->ckdir = optarg; break;
-		case O_THREADS: cli_threads(optarg); break;
-		case O_SKIP: o->skip_bad = 1; break;
-		case 'q': o->prog_mode = -1; break;
-		case O_PROGRESS: o->prog_mode = 1; break;
-		case 'h': cli_help();
 		case 'V':
 			printf("gcsetrain (gcse) %s\n", GCSE_VERSION);
 			if (dist_built_with_mpi())
@@ -605,9 +598,15 @@ static void parse(opts *o, int argc, char **argv)
 			else
 				printf("built without MPI\n");
 			exit(fflush(stdout) ? EXIT_DATA : EXIT_OK);
-		default: cli_usage_error(NULL);
+		default:
+			if (!cli_getopt(&co, c, optarg))
+				cli_usage_error(NULL);
 		}
 	}
+	if (co.threads >= 0)   /* else OpenMP's and BLIS's own defaults */
+		cli_set_threads(co.threads);
+	o->skip_bad = co.skip_bad;
+	o->prog_mode = co.progress;
 	int hard = o->loss != LOSS_SIMCSE;
 	if (o->epochs < 0) o->epochs = hard ? 2 : 1;
 	if (o->batch < 0) o->batch = hard ? 128 : 64;

@@ -1,6 +1,7 @@
 /* kgfilter — training triples from kgsynth's candidates, filtered with a
  * frozen evaluation model E' (METHOD.md §4). */
 #include "cli.h"
+#include "embedopts.h"
 #include "encoder.h"
 #include "kgfilter.h"
 #include "loss.h"
@@ -382,70 +383,61 @@ static void summary(const run *R, int max_length)
 
 int main(int argc, char **argv)
 {
-	const char *model_dir = getenv("GCSE_MODEL"), *field = "text", *threads = NULL;
+	const char *field = "text";
 	double alpha = 0.80, beta = 0.75, tau = LOSS_TAU;
 	long seed = 0;
-	int win = 256, batch = 64, max_length = 0, skip_bad = 0, prog_mode = 0, quiet = 0;
-	enum { O_TAU = 256, O_WINDOW, O_BATCH, O_MAXLEN, O_THREADS, O_SKIP, O_PROGRESS };
+	int win = 256;
+	embed_opts eo;
+	embed_opts_init(&eo);
+	eo.model = getenv("GCSE_MODEL");
+	eo.enc.pooling = BERT_POOL_CLS;
+	eo.enc.normalize = 0;
+	cli_opts co;
+	cli_opts_init(&co);
+	enum { O_TAU = 256, O_WINDOW };
 	static const struct option opts[] = {
-		{"model", required_argument, 0, 'm'},
+		EMBED_LONG_MODEL,
 		{"alpha", required_argument, 0, 'a'},
 		{"beta", required_argument, 0, 'b'},
 		{"tau", required_argument, 0, O_TAU},
 		{"seed", required_argument, 0, 's'},
 		{"window", required_argument, 0, O_WINDOW},
-		{"batch-size", required_argument, 0, O_BATCH},
-		{"max-length", required_argument, 0, O_MAXLEN},
-		{"threads", required_argument, 0, O_THREADS},
+		EMBED_LONG_BATCH_SIZE,
+		EMBED_LONG_MAX_LENGTH,
+		CLI_LONG_THREADS,
 		{"field", required_argument, 0, 'f'},
-		{"skip-bad", no_argument, 0, O_SKIP},
-		{"quiet", no_argument, 0, 'q'},
-		{"progress", no_argument, 0, O_PROGRESS},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, 'V'},
+		CLI_LONG_OPTIONS,
 		{0, 0, 0, 0},
 	};
 	cli_init("kgfilter", help);
 	int c;
 	while ((c = getopt_long(argc, argv, "m:a:b:s:f:qhV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'm': model_dir = optarg; break;
 		case 'a': alpha = cli_double("--alpha", optarg, -1, 1); break;
 		case 'b': beta = cli_double("--beta", optarg, -1, 1); break;
 		case O_TAU: tau = cli_double("--tau", optarg, 0.001, 10); break;
 		case 's': seed = cli_long("--seed", optarg, 0, INT64_MAX); break;
 		case O_WINDOW: win = (int)cli_long("--window", optarg, 1, 1000000); break;
-		case O_BATCH: batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16); break;
-		case O_MAXLEN: max_length = (int)cli_long("--max-length", optarg, 2, 1 << 20); break;
-		case O_THREADS: threads = optarg, cli_long("--threads", optarg, 0, 1024); break;
 		case 'f': field = optarg; break;
-		case O_SKIP: skip_bad = 1; break;
-		case 'q': prog_mode = -1, quiet = 1; break;
-		case O_PROGRESS: prog_mode = 1; break;
-		case 'h': cli_help();
-		case 'V': cli_version();
-		default: cli_usage_error(NULL);
+		default:
+			if (!embed_getopt(&eo, c, optarg) && !cli_getopt(&co, c, optarg))
+				cli_usage_error(NULL);
 		}
 	}
+	const char *model_dir = eo.model;
 	if (!model_dir || !*model_dir)
 		cli_usage_error("no model: give -m DIR or set GCSE_MODEL");
 	if (!*field)
 		cli_usage_error("--field: empty name");
-	cli_threads(threads);
-	encoder_opts eo;
-	encoder_opts_init(&eo);
-	eo.batch_size = batch;
-	eo.max_length = max_length;
-	eo.pooling = BERT_POOL_CLS;
-	eo.normalize = 0;
+	cli_set_threads(co.threads);
 	char err[1024];
 	run R = {.alpha = alpha, .beta = beta, .tau = tau, .seed = (uint64_t)seed};
-	if (!(R.enc = encoder_open(model_dir, &eo, err, sizeof err)))
+	if (!(R.enc = encoder_open(model_dir, &eo.enc, err, sizeof err)))
 		cli_die("%s: %s", model_dir, err);
 	R.d = encoder_dim(R.enc);
 
-	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
-	progress_init(&R.pg, prog_mode, "anchors");
+	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, co.skip_bad);
+	progress_init(&R.pg, co.progress, "anchors");
 	frec *w = xcalloc((size_t)win, sizeof *w);
 	int m = 0;
 	long nret = 0, mybad = 0;
@@ -488,7 +480,7 @@ int main(int argc, char **argv)
 	progress_done(&R.pg);
 	ndjson_close(r);
 	ndjson_finish();
-	if (!quiet)
+	if (!co.quiet)
 		summary(&R, encoder_max_length(R.enc));
 	free(w);
 	pool_free(&R.prev);

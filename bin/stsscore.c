@@ -1,6 +1,7 @@
 /* stsscore — score STS records: cosine of two embeddings (or a given
  * similarity) against the gold score; Spearman and Pearson x100 per task. */
 #include "cli.h"
+#include "embedopts.h"
 #include "encoder.h"
 #include "ndjson.h"
 #include "stats.h"
@@ -115,55 +116,34 @@ int main(int argc, char **argv)
 {
 	const char *emb1 = "sentence1_embedding", *emb2 = "sentence2_embedding";
 	const char *simf = NULL, *scoref = "score", *taskf = "task";
-	int pairs = 0, skip_bad = 0, prog_mode = 0;
-	const char *model_dir = NULL, *text1 = "sentence1", *text2 = "sentence2";
-	const char *vectors = NULL;
-	double sif_a = 0;
-	int pooling = -1, batch = 64, model_only = 0;
-	enum { O_SCORE = 256, O_TASK, O_SKIP, O_PROGRESS, O_POOL, O_BATCH, O_THREADS, O_T1, O_T2,
-	       O_VECTORS, O_SIF, O_SIF_A };
+	const char *text1 = "sentence1", *text2 = "sentence2";
+	int pairs = 0;
+	embed_opts eo;
+	embed_opts_init(&eo);
+	cli_opts co;
+	cli_opts_init(&co);
+	enum { O_SCORE = 256, O_TASK, O_T1, O_T2 };
 	static const struct option opts[] = {
 		{"emb1", required_argument, 0, '1'},
 		{"emb2", required_argument, 0, '2'},
 		{"sim", required_argument, 0, 's'},
-		{"model", required_argument, 0, 'm'},
-		{"vectors", required_argument, 0, O_VECTORS},
-		{"sif", no_argument, 0, O_SIF},
-		{"sif-a", required_argument, 0, O_SIF_A},
-		{"pooling", required_argument, 0, O_POOL},
-		{"batch-size", required_argument, 0, O_BATCH},
-		{"threads", required_argument, 0, O_THREADS},
+		EMBED_LONG_MODEL,
+		EMBED_LONG_VECTORS,
+		EMBED_LONG_POOLING,
+		EMBED_LONG_BATCH_SIZE,
+		CLI_LONG_THREADS,
 		{"text1", required_argument, 0, O_T1},
 		{"text2", required_argument, 0, O_T2},
 		{"score", required_argument, 0, O_SCORE},
 		{"task", required_argument, 0, O_TASK},
 		{"pairs", no_argument, 0, 'p'},
-		{"skip-bad", no_argument, 0, O_SKIP},
-		{"quiet", no_argument, 0, 'q'},
-		{"progress", no_argument, 0, O_PROGRESS},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, 'V'},
+		CLI_LONG_OPTIONS,
 		{0, 0, 0, 0},
 	};
 	cli_init("stsscore", help);
-	cli_set_threads(0);
 	int c;
 	while ((c = getopt_long(argc, argv, "1:2:s:m:pqhV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'm': model_dir = optarg; break;
-		case O_VECTORS: vectors = optarg; break;
-		case O_SIF: sif_a = WORDAVG_SIF_A; break;
-		case O_SIF_A: sif_a = cli_double("--sif-a", optarg, 1e-12, 1); break;
-		case O_POOL:
-			if ((pooling = bert_pooling_parse(optarg)) < 0)
-				cli_usage_error("--pooling: '%s' is not cls, pooler, mean or max", optarg);
-			model_only = 1;
-			break;
-		case O_BATCH:
-			batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16);
-			model_only = 1;
-			break;
-		case O_THREADS: cli_threads(optarg); break;
 		case O_T1: text1 = optarg; break;
 		case O_T2: text2 = optarg; break;
 		case '1': emb1 = optarg; break;
@@ -172,46 +152,41 @@ int main(int argc, char **argv)
 		case O_SCORE: scoref = optarg; break;
 		case O_TASK: taskf = optarg; break;
 		case 'p': pairs = 1; break;
-		case O_SKIP: skip_bad = 1; break;
-		case 'q': prog_mode = -1; break;
-		case O_PROGRESS: prog_mode = 1; break;
-		case 'h': cli_help();
-		case 'V': cli_version();
-		default: cli_usage_error(NULL);
+		default:
+			if (!embed_getopt(&eo, c, optarg) && !cli_getopt(&co, c, optarg))
+				cli_usage_error(NULL);
 		}
 	}
+	cli_set_threads(co.threads);
+	const char *model_dir = eo.model, *vectors = eo.vectors;
 	if (model_dir && simf)
 		cli_usage_error("--model and --sim exclude each other");
 	if (vectors && model_dir)
 		cli_usage_error("--model and --vectors exclude each other");
 	if (vectors && simf)
 		cli_usage_error("--vectors and --sim exclude each other");
-	if (sif_a > 0 && !vectors)
+	if (eo.sif_a > 0 && !vectors)
 		cli_usage_error("--sif and --sif-a need --vectors");
-	if (vectors && model_only)
+	if (vectors && eo.model_only)
 		cli_usage_error("--pooling and --batch-size need --model, not --vectors");
 	encoder *enc = NULL;
 	wordavg *wa = NULL;
 	int dim = 0;
 	char err[512];
 	if (vectors) {
-		if (!(wa = wordavg_open(vectors, sif_a, err, sizeof err)))
+		if (!(wa = wordavg_open(vectors, eo.sif_a, err, sizeof err)))
 			cli_die("%s", err);
 		dim = wordavg_dim(wa);
 	} else if (model_dir) {
-		encoder_opts eo;
-		encoder_opts_init(&eo);
-		eo.pooling = pooling;
-		eo.batch_size = batch;
-		if (!(enc = encoder_open(model_dir, &eo, err, sizeof err)))
+		if (!(enc = encoder_open(model_dir, &eo.enc, err, sizeof err)))
 			cli_die("%s: %s", model_dir, err);
 		dim = encoder_dim(enc);
 	}
 	long ntrunc = 0, nempty = 0;
 	int embeds = enc || wa;   /* sentences are embedded here */
-	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
+	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, co.skip_bad);
 	progress pg;
-	progress_init(&pg, prog_mode, "records");
+	progress_init(&pg, co.progress, "records");
 	long nrec = 0;
 	jv rec;
 	/* Validated records wait in a window; with --model the window's sentences

@@ -1,4 +1,5 @@
-/* cli.c — messages, exit codes, checked options, threads, progress. See cli.h. */
+/* cli.c — messages, exit codes, checked options, threads, progress, the
+ * options every program shares. See cli.h. */
 #include "cli.h"
 
 #include <blis.h>
@@ -110,11 +111,35 @@ void cli_set_threads(int n)
 	bli_thread_set_num_threads(n);
 }
 
+static int threads_arg(const char *arg)
+{
+	return (int)cli_long("--threads", arg, 0, 1024);
+}
+
 int cli_threads(const char *arg)
 {
-	int n = arg ? (int)cli_long("--threads", arg, 0, 1024) : 0;
+	int n = arg ? threads_arg(arg) : 0;
 	cli_set_threads(n);
 	return n;
+}
+
+void cli_opts_init(cli_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->threads = -1;
+}
+
+int cli_getopt(cli_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case CLI_OPT_THREADS: o->threads = threads_arg(arg); return 1;
+	case CLI_OPT_SKIP_BAD: o->skip_bad = 1; return 1;
+	case 'q': o->quiet = 1, o->progress = -1; return 1;
+	case CLI_OPT_PROGRESS: o->progress = 1; return 1;
+	case 'h': cli_help();
+	case 'V': cli_version();
+	default: return 0;
+	}
 }
 
 void *xmalloc(size_t n)

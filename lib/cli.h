@@ -9,6 +9,7 @@
  */
 #ifndef GCSE_CLI_H
 #define GCSE_CLI_H
+#include <getopt.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
 
@@ -58,4 +59,45 @@ void progress_tick(progress *p, long n_done);
 void progress_done(progress *p);
 
 double now_seconds(void);        /* monotonic clock */
+
+/* The options every program spells the same. Splice CLI_LONG_OPTIONS
+ * (--skip-bad, -q/--quiet, --progress, -h/--help, -V/--version, in this
+ * order) and, where the program has it, CLI_LONG_THREADS into the
+ * getopt_long table, "qhV" into the short options; let cli_getopt() take
+ * them in the loop; apply the threads after it (as the lib/llm.h options):
+ *
+ *   cli_opts co;
+ *   cli_opts_init(&co);
+ *   static const struct option opts[] = { {"field", required_argument, 0, 'f'},
+ *       CLI_LONG_THREADS, CLI_LONG_OPTIONS, {0, 0, 0, 0} };
+ *   while ((c = getopt_long(argc, argv, "f:qhV", opts, NULL)) != -1) switch (c) {
+ *       case 'f': ...; break;
+ *       default: if (!cli_getopt(&co, c, optarg)) cli_usage_error(NULL);
+ *   }
+ *   cli_set_threads(co.threads);
+ *   progress_init(&pg, co.progress, "records");
+ */
+enum { CLI_OPT_THREADS = 0x4300, CLI_OPT_SKIP_BAD, CLI_OPT_PROGRESS };
+
+#define CLI_LONG_THREADS {"threads", required_argument, NULL, CLI_OPT_THREADS}
+#define CLI_LONG_OPTIONS \
+	{"skip-bad", no_argument, NULL, CLI_OPT_SKIP_BAD}, \
+	{"quiet", no_argument, NULL, 'q'}, \
+	{"progress", no_argument, NULL, CLI_OPT_PROGRESS}, \
+	{"help", no_argument, NULL, 'h'}, \
+	{"version", no_argument, NULL, 'V'}
+
+typedef struct cli_opts {
+	int threads;     /* --threads N, 0..1024 (0: all cores); -1: not given */
+	int skip_bad;    /* --skip-bad */
+	int quiet;       /* -q given */
+	int progress;    /* progress_init's mode: -1 after -q, 1 after --progress
+	                  * (the later one wins), else 0 */
+} cli_opts;
+
+void cli_opts_init(cli_opts *o);
+/* Take option c (getopt_long's return) if it is one of the above: 1, else 0.
+ * A bad --threads is a usage error; -h prints the help and -V the version
+ * (exit 0). */
+int cli_getopt(cli_opts *o, int c, const char *arg);
 #endif

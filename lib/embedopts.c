@@ -1,0 +1,42 @@
+/* embedopts.c — the options of the programs that embed text. See embedopts.h. */
+#include "embedopts.h"
+
+#include "cli.h"
+#include "model.h"
+#include "wordavg.h"
+
+#include <string.h>
+
+void embed_opts_init(embed_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	encoder_opts_init(&o->enc);
+	o->enc.batch_size = 64;
+}
+
+int embed_getopt(embed_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case EMBED_OPT_MODEL: o->model = arg; break;
+	case EMBED_OPT_VECTORS: o->vectors = arg; break;
+	case EMBED_OPT_SIF: o->sif_a = WORDAVG_SIF_A; break;
+	case EMBED_OPT_SIF_A: o->sif_a = cli_double("--sif-a", arg, 1e-12, 1); break;
+	case EMBED_OPT_POOLING:
+		if ((o->enc.pooling = bert_pooling_parse(arg)) < 0)
+			cli_usage_error("--pooling: '%s' is not cls, pooler, mean or max", arg);
+		o->model_only = 1;
+		break;
+	case EMBED_OPT_NORMALIZE: o->enc.normalize = 1; break;
+	case EMBED_OPT_NO_NORMALIZE: o->enc.normalize = 0; break;
+	case EMBED_OPT_MAX_LENGTH:
+		o->enc.max_length = (int)cli_long("--max-length", arg, 2, 1 << 20);
+		o->model_only = 1;
+		break;
+	case EMBED_OPT_BATCH_SIZE:
+		o->enc.batch_size = (int)cli_long("--batch-size", arg, 1, 1 << 16);
+		o->model_only = 1;
+		break;
+	default: return 0;
+	}
+	return 1;
+}
