@@ -197,32 +197,28 @@ static void deliver(void *ctx, const llm_result *r)
 int main(int argc, char **argv)
 {
 	const char *graph_path = NULL, *field = "text", *wndir = NULL;
-	int skip_bad = 0, prog_mode = 0;
 	long k_ent = 10, k_part = 5;
 	const char *model_dir = NULL;
 	int batch = 0;      /* 0: not given (64) */
 	llm_opts lo;
 	llm_opts_init(&lo);
-	enum { O_SKIP = 256, O_PROGRESS, O_KENT, O_KPART, O_BATCH, O_THREADS };
+	cli_opts co;
+	cli_opts_init(&co);
+	enum { O_KENT = 256, O_KPART, O_BATCH };
 	static const struct option opts[] = {
 		{"graph", required_argument, 0, 'g'},
 		{"entity-neighbors", required_argument, 0, O_KENT},
 		{"part-neighbors", required_argument, 0, O_KPART},
 		{"model", required_argument, 0, 'm'},
 		{"batch-size", required_argument, 0, O_BATCH},
-		{"threads", required_argument, 0, O_THREADS},
+		CLI_LONG_THREADS,
 		{"field", required_argument, 0, 'f'},
 		{"wordnet", required_argument, 0, 'w'},
-		{"skip-bad", no_argument, 0, O_SKIP},
-		{"quiet", no_argument, 0, 'q'},
-		{"progress", no_argument, 0, O_PROGRESS},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, 'V'},
+		CLI_LONG_OPTIONS,
 		LLM_LONG_OPTIONS,
 		{0, 0, 0, 0},
 	};
 	cli_init("kgextract", help);
-	const char *threads = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "g:m:f:w:qhV", opts, NULL)) != -1) {
 		switch (c) {
@@ -231,28 +227,23 @@ int main(int argc, char **argv)
 		case O_KPART: k_part = cli_long("--part-neighbors", optarg, 0, 1000); break;
 		case 'm': model_dir = optarg; break;
 		case O_BATCH: batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16); break;
-		case O_THREADS: threads = optarg, cli_long("--threads", optarg, 0, 1024); break;
 		case 'f': field = optarg; break;
 		case 'w': wndir = optarg; break;
-		case O_SKIP: skip_bad = 1; break;
-		case 'q': prog_mode = -1, lo.quiet = 1; break;
-		case O_PROGRESS: prog_mode = 1; break;
-		case 'h': cli_help();
-		case 'V': cli_version();
 		default:
-			if (!llm_getopt(&lo, c, optarg))
+			if (!cli_getopt(&co, c, optarg) && !llm_getopt(&lo, c, optarg))
 				cli_usage_error(NULL);
 		}
 	}
+	lo.quiet = co.quiet;
 	llm_opts_check(&lo);
 	if (!*field)
 		cli_usage_error("--field: empty name");
 	if (model_dir && !graph_path)
 		cli_usage_error("--model needs --graph FILE (it scores the graph's neighbours)");
-	if (!model_dir && (threads || batch))
+	if (!model_dir && (co.threads >= 0 || batch))
 		cli_usage_error("--threads and --batch-size need --model DIR");
 	if (model_dir)
-		cli_threads(threads);
+		cli_set_threads(co.threads);
 	if (!wndir)
 		wndir = wn_default_dir();
 	encoder *enc = NULL;
@@ -295,9 +286,9 @@ int main(int argc, char **argv)
 			cli_die("%s", err);
 	}
 
-	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
+	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, co.skip_bad);
 	progress pg;
-	progress_init(&pg, prog_mode, "records");
+	progress_init(&pg, co.progress, "records");
 	long nrec = 0, nret = 0, mybad = 0;
 	int fatal = 0;
 	jv rec;
@@ -358,12 +349,7 @@ int main(int argc, char **argv)
 	progress_done(&pg);
 	ndjson_finish();
 	if (cl) {
-		llm_stats_print(cl);
-		if (fatal) {
-			char *msg = xstrdup(llm_error(cl));
-			cli_die("%s", msg);
-		}
-		llm_close(cl);
+		llm_finish(cl, fatal);
 		if (!lo.quiet || st.fell_back || st.reported || st.unlocated || st.repeated)
 			cli_msg("%ld records from the LLM, %ld from the rules after the LLM failed, %ld reported, "
 			        "%ld blank (rules); %ld spans of the LLM not found in their sentence (left out, "

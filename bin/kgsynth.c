@@ -307,11 +307,13 @@ static void print_stats(const state *st, int llm)
 int main(int argc, char **argv)
 {
 	const char *graph_path = NULL, *field = "text", *wndir = NULL;
-	int skip_bad = 0, prog_mode = 0, stats = 0;
+	int stats = 0;
 	long n = 1, seed = 0;
 	llm_opts lo;
 	llm_opts_init(&lo);
-	enum { O_SKIP = 256, O_PROGRESS, O_STATS };
+	cli_opts co;
+	cli_opts_init(&co);
+	enum { O_STATS = 256 };
 	static const struct option opts[] = {
 		{"per-record", required_argument, 0, 'n'},
 		{"seed", required_argument, 0, 's'},
@@ -319,11 +321,7 @@ int main(int argc, char **argv)
 		{"field", required_argument, 0, 'f'},
 		{"wordnet", required_argument, 0, 'w'},
 		{"stats", no_argument, 0, O_STATS},
-		{"skip-bad", no_argument, 0, O_SKIP},
-		{"quiet", no_argument, 0, 'q'},
-		{"progress", no_argument, 0, O_PROGRESS},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, 'V'},
+		CLI_LONG_OPTIONS,
 		LLM_LONG_OPTIONS,
 		{0, 0, 0, 0},
 	};
@@ -337,16 +335,12 @@ int main(int argc, char **argv)
 		case 'f': field = optarg; break;
 		case 'w': wndir = optarg; break;
 		case O_STATS: stats = 1; break;
-		case O_SKIP: skip_bad = 1; break;
-		case 'q': prog_mode = -1, lo.quiet = 1; break;
-		case O_PROGRESS: prog_mode = 1; break;
-		case 'h': cli_help();
-		case 'V': cli_version();
 		default:
-			if (!llm_getopt(&lo, c, optarg))
+			if (!cli_getopt(&co, c, optarg) && !llm_getopt(&lo, c, optarg))
 				cli_usage_error(NULL);
 		}
 	}
+	lo.quiet = co.quiet;
 	llm_opts_check(&lo);
 	if (!*field)
 		cli_usage_error("--field: empty name");
@@ -368,9 +362,9 @@ int main(int argc, char **argv)
 			cli_die("%s", err);
 	}
 
-	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
+	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, co.skip_bad);
 	progress pg;
-	progress_init(&pg, prog_mode, "records");
+	progress_init(&pg, co.progress, "records");
 	int fatal = 0;
 	jv in;
 	while (!fatal && ndjson_next(r, &in)) {
@@ -445,14 +439,8 @@ int main(int argc, char **argv)
 		fatal = llm_drain(cl) < 0;
 	progress_done(&pg);
 	ndjson_finish();
-	if (cl) {
-		llm_stats_print(cl);
-		if (fatal) {
-			char *msg = xstrdup(llm_error(cl));
-			cli_die("%s", msg);
-		}
-		llm_close(cl);
-	}
+	if (cl)
+		llm_finish(cl, fatal);
 	ndjson_close(r);
 	if (cl && (!lo.quiet || st.fell_back || st.missing || st.reported))
 		cli_msg("%ld candidates from the LLM, %ld from the rules after the LLM failed, "

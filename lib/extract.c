@@ -2066,6 +2066,16 @@ void kg_analyze(kg_extractor *x, const char *text, size_t len, kg_analysis *a)
 
 /* ---- output ---- */
 
+/* s[0..n) into out (cap > 0 bytes), cut to fit; the length written. */
+static size_t node_copy(char *out, size_t cap, const char *s, size_t n)
+{
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, s, n);
+	out[n] = 0;
+	return n;
+}
+
 size_t kg_entity_node(const kg_analysis *a, const kg_entity *e, const wordnet *wn, char *out, size_t cap)
 {
 	if (!cap)
@@ -2084,11 +2094,7 @@ size_t kg_entity_node(const kg_analysis *a, const kg_entity *e, const wordnet *w
 		n = strlen(s);
 	} else
 		return 0;
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(out, s, n);
-	out[n] = 0;
-	return n;
+	return node_copy(out, cap, s, n);
 }
 
 size_t kg_part_node(const kg_analysis *a, const kg_part *p, const wordnet *wn, char *out, size_t cap)
@@ -2108,11 +2114,7 @@ size_t kg_part_node(const kg_analysis *a, const kg_part *p, const wordnet *wn, c
 		n = (size_t)(a->tok[p->head].end - a->tok[h0].start);
 	} else
 		return 0;
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(out, s, n);
-	out[n] = 0;
-	return n;
+	return node_copy(out, cap, s, n);
 }
 
 static jv span_text(const kg_analysis *a, int s, int e)

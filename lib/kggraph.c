@@ -74,23 +74,38 @@ static char *key3(int kind, const char *group, const char *text, size_t *n)
 	return k;
 }
 
-int kg_graph_group(const kg_graph *g, int kind, const char *name)
+/* The id of a key of m (key3), or -1. */
+static int key_find(const strmap *m, int kind, const char *group, const char *text)
 {
 	size_t n;
-	char *k = key3(kind, name, NULL, &n);
-	int id = strmap_find(&g->groups, k, n);
+	char *k = key3(kind, group, text, &n);
+	int id = strmap_find(m, k, n);
 	free(k);
 	return id;
 }
 
-static int group_id(kg_graph *g, int kind, const char *name)
+/* The id of a key of m (key3), added if new (*added then 1). */
+static int key_intern(strmap *m, int kind, const char *group, const char *text, int *added)
 {
 	size_t n;
-	char *k = key3(kind, name, NULL, &n);
-	uint32_t before = g->groups.n;
-	int id = strmap_intern(&g->groups, k, n);
+	char *k = key3(kind, group, text, &n);
+	uint32_t before = m->n;
+	int id = strmap_intern(m, k, n);
 	free(k);
-	if (g->groups.n != before) {
+	*added = m->n != before;
+	return id;
+}
+
+int kg_graph_group(const kg_graph *g, int kind, const char *name)
+{
+	return key_find(&g->groups, kind, name, NULL);
+}
+
+static int group_id(kg_graph *g, int kind, const char *name)
+{
+	int added;
+	int id = key_intern(&g->groups, kind, name, NULL, &added);
+	if (added) {
 		if (g->ngroup == g->groupcap) {
 			g->groupcap = g->groupcap ? g->groupcap * 2 : 16;
 			g->group = xrealloc(g->group, (size_t)g->groupcap * sizeof *g->group);
@@ -105,22 +120,15 @@ static int group_id(kg_graph *g, int kind, const char *name)
 
 int kg_graph_find(const kg_graph *g, int kind, const char *group, const char *text)
 {
-	size_t n;
-	char *k = key3(kind, group, text, &n);
-	int id = strmap_find(&g->keys, k, n);
-	free(k);
-	return id;
+	return key_find(&g->keys, kind, group, text);
 }
 
 int kg_graph_add(kg_graph *g, int kind, const char *group, const char *text, int pos, int lemma,
                  int theme)
 {
-	size_t n;
-	char *k = key3(kind, group, text, &n);
-	uint32_t before = g->keys.n;
-	int id = strmap_intern(&g->keys, k, n);
-	free(k);
-	if (g->keys.n != before) {
+	int added;
+	int id = key_intern(&g->keys, kind, group, text, &added);
+	if (added) {
 		int gid = group_id(g, kind, group);
 		if (g->nnode == g->nodecap) {
 			g->nodecap = g->nodecap ? g->nodecap * 2 : 256;
@@ -190,23 +198,30 @@ static int cmp_nb(const void *x, const void *y)
 	return strcmp(sort_graph->node[a->node].text, sort_graph->node[b->node].text);
 }
 
-void kg_graph_build(kg_graph *g, const kg_scorer *s, int k_entity, int k_part)
+/* The group ids by kind, then name (malloc'ed). */
+static int *group_order(const kg_graph *g)
 {
-	int cap = 1 << 14;
-	kg_nb *buf = xmalloc((size_t)cap * sizeof *buf);
-	/* groups in name order, for a deterministic call sequence */
 	int *order = xmalloc((size_t)(g->ngroup + 1) * sizeof *order);
 	for (int i = 0; i < g->ngroup; i++)
 		order[i] = i;
 	for (int i = 1; i < g->ngroup; i++)
 		for (int j = i; j > 0; j--) {
-			kg_group *a = &g->group[order[j - 1]], *b = &g->group[order[j]];
+			const kg_group *a = &g->group[order[j - 1]], *b = &g->group[order[j]];
 			if (a->kind < b->kind || (a->kind == b->kind && strcmp(a->name, b->name) <= 0))
 				break;
 			int t = order[j];
 			order[j] = order[j - 1];
 			order[j - 1] = t;
 		}
+	return order;
+}
+
+void kg_graph_build(kg_graph *g, const kg_scorer *s, int k_entity, int k_part)
+{
+	int cap = 1 << 14;
+	kg_nb *buf = xmalloc((size_t)cap * sizeof *buf);
+	/* groups in name order, for a deterministic call sequence */
+	int *order = group_order(g);
 	for (int oi = 0; oi < g->ngroup; oi++) {
 		int gi = order[oi];
 		const int *mem;
@@ -275,18 +290,7 @@ static jv node_json(const kg_graph *g, const kg_node *nd)
 
 int kg_graph_write(kg_graph *g, FILE *f)
 {
-	int *order = xmalloc((size_t)(g->ngroup + 1) * sizeof *order);
-	for (int i = 0; i < g->ngroup; i++)
-		order[i] = i;
-	for (int i = 1; i < g->ngroup; i++)
-		for (int j = i; j > 0; j--) {
-			kg_group *a = &g->group[order[j - 1]], *b = &g->group[order[j]];
-			if (a->kind < b->kind || (a->kind == b->kind && strcmp(a->name, b->name) <= 0))
-				break;
-			int t = order[j];
-			order[j] = order[j - 1];
-			order[j - 1] = t;
-		}
+	int *order = group_order(g);
 	strbuf sb = {0};
 	int ok = 1;
 	for (int oi = 0; oi < g->ngroup && ok; oi++) {

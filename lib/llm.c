@@ -434,40 +434,44 @@ static double rand01(llm_client *c)
 	return (double)((c->rng * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
 }
 
-/* Messages: formatted, the key scrubbed, "prog: llm: ..." on stderr. */
-static void __attribute__((format(printf, 2, 3))) note(llm_client *c, const char *fmt, ...)
+/* Messages: formatted (at most 1023 bytes), the key scrubbed (malloc'ed). */
+static char * __attribute__((format(printf, 2, 0))) vscrubbed(const llm_client *c, const char *fmt,
+                                                              va_list ap)
 {
 	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
 	llm_scrub(buf, c->key);
-	cli_msg("llm: %s", buf);
+	return xstrdup(buf);
 }
 
 static char * __attribute__((format(printf, 2, 3))) scrubbed(llm_client *c, const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	char *m = vscrubbed(c, fmt, ap);
 	va_end(ap);
-	llm_scrub(buf, c->key);
-	return xstrdup(buf);
+	return m;
+}
+
+/* The same as "prog: llm: ..." on stderr. */
+static void __attribute__((format(printf, 2, 3))) note(llm_client *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *m = vscrubbed(c, fmt, ap);
+	va_end(ap);
+	cli_msg("llm: %s", m);
+	free(m);
 }
 
 static void __attribute__((format(printf, 2, 3))) set_fatal(llm_client *c, const char *fmt, ...)
 {
 	if (c->fatal)
 		return;
-	char buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	c->fatal = vscrubbed(c, fmt, ap);
 	va_end(ap);
-	llm_scrub(buf, c->key);
-	c->fatal = xstrdup(buf);
 }
 
 static size_t write_cb(char *p, size_t size, size_t n, void *ud)
@@ -1167,6 +1171,14 @@ void llm_stats_print(const llm_client *c)
 	if (s->cache_bad)
 		snprintf(buf + n, sizeof buf - (size_t)n, "; %ld unusable cache files ignored", s->cache_bad);
 	cli_msg("llm: %s", buf);
+}
+
+void llm_finish(llm_client *c, int fatal)
+{
+	llm_stats_print(c);
+	if (fatal)
+		cli_die("%s", llm_error(c));
+	llm_close(c);
 }
 
 void llm_close(llm_client *c)

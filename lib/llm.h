@@ -33,6 +33,13 @@
  *   if (llm_drain(c) < 0) cli_die("%s", llm_error(c));
  *   llm_stats_print(c);                  // counts on stderr
  *   llm_close(c);
+ * or, in a program that still has output to finish after a fatal error:
+ *   int fatal = 0;
+ *   while (!fatal && more records)
+ *       fatal = llm_submit(c, i, messages, llm_validate_text, anchor, rec) < 0;
+ *   if (!fatal) fatal = llm_drain(c) < 0;
+ *   ndjson_finish();                     // what was delivered
+ *   llm_finish(c, fatal);                // counts; exit 1 if fatal; close
  *
  * Failures: connection errors, timeouts, malformed response bodies, 429 and
  * 5xx are retried (--retries) after an exponential backoff with jitter
@@ -206,6 +213,10 @@ const llm_stats *llm_get_stats(const llm_client *c);
 void llm_stats_print(const llm_client *c);
 /* Abort transfers still running, free everything. */
 void llm_close(llm_client *c);
+/* The end of a program's run: llm_stats_print, then after a fatal error
+ * (fatal: llm_submit or llm_drain returned -1) exit 1 with llm_error's
+ * message (cli_die), else llm_close. */
+void llm_finish(llm_client *c, int fatal);
 /* The request body the client sends for messages (malloc'ed, for tests and
  * for --dry-run style tools). */
 char *llm_request_body(const llm_opts *o, jv messages);

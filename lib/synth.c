@@ -344,22 +344,19 @@ static int fit_word(const wordnet *wn, int lemma, int pos)
 	return 1;
 }
 
-/* Synonyms of an open-class token: the other words of its first sense that
- * have that sense among their first two and are in use (tag counts > 0). */
-static int synonyms(const kg_synth *s, int lemma, int pos, int *out, int cap)
+/* Append to out[0..n) (at most cap) the words of synset sy other than lemma
+ * that are fit to replace it and have sy among their first maxrank + 1
+ * senses, each once; the new n. */
+static int synset_words(const wordnet *wn, uint32_t sy, int lemma, int pos, int maxrank, int *out,
+                        int n, int cap)
 {
-	const wordnet *wn = s->wn;
-	uint32_t sy;
-	if (!first_sense(wn, lemma, pos, &sy))
-		return 0;
 	const wn_synset *ss = wn_synset_at(wn, sy);
-	int n = 0;
 	for (int w = 0; w < ss->nwords && n < cap; w++) {
 		int l = wn_word_at(wn, ss->word0 + (uint32_t)w)->lemma;
 		if (l == lemma || !fit_word(wn, l, pos))
 			continue;
 		int rk = sense_rank(wn, l, pos, sy);
-		if (rk < 0 || rk > 1)
+		if (rk < 0 || rk > maxrank)
 			continue;
 		int dup = 0;
 		for (int i = 0; i < n; i++)
@@ -368,6 +365,16 @@ static int synonyms(const kg_synth *s, int lemma, int pos, int *out, int cap)
 			out[n++] = l;
 	}
 	return n;
+}
+
+/* Synonyms of an open-class token: the other words of its first sense that
+ * have that sense among their first two and are in use (tag counts > 0). */
+static int synonyms(const kg_synth *s, int lemma, int pos, int *out, int cap)
+{
+	uint32_t sy;
+	if (!first_sense(s->wn, lemma, pos, &sy))
+		return 0;
+	return synset_words(s->wn, sy, lemma, pos, 1, out, 0, cap);
 }
 
 /* WordNet neighbours (no graph): lemmas of related synsets whose dominant
@@ -383,24 +390,9 @@ static int wn_neighbours(const kg_synth *s, int lemma, int pos, int *out, int ca
 	/* siblings, the hypernym and hyponyms first; cousins only without them */
 	for (int up = 1; up <= 2 && n == 0; up++) {
 		int nr = wn_related(wn, sy, up, rel, 512);
-		for (int i = 0; i < nr && n < cap; i++) {
-			if (rel[i].synset == sy)
-				continue;
-			const wn_synset *ss = wn_synset_at(wn, rel[i].synset);
-			for (int w = 0; w < ss->nwords && n < cap; w++) {
-				int l = wn_word_at(wn, ss->word0 + (uint32_t)w)->lemma;
-				if (l == lemma || !fit_word(wn, l, pos))
-					continue;
-				uint32_t f;
-				if (!first_sense(wn, l, pos, &f) || f != rel[i].synset)
-					continue;
-				int dup = 0;
-				for (int j = 0; j < n; j++)
-					dup |= out[j] == l;
-				if (!dup)
-					out[n++] = l;
-			}
-		}
+		for (int i = 0; i < nr && n < cap; i++)
+			if (rel[i].synset != sy)   /* words whose first sense it is */
+				n = synset_words(wn, rel[i].synset, lemma, pos, 0, out, n, cap);
 	}
 	return n;
 }
@@ -501,28 +493,33 @@ static int keeps_capital(const kg_analysis *a, int t)
 	       is_all_caps(a->text + a->tok[t].start, (size_t)(a->tok[t].end - a->tok[t].start));
 }
 
-/* ---- positives: synonym ---- */
+/* ---- word substitutions: synonym, antonym ---- */
 
-static int do_synonym(kg_synth *s, const kg_analysis *a, rng *r, edset *es, int avoid0, int avoid1)
+typedef int (*alt_fn)(const kg_synth *, int lemma, int pos, int *out, int cap);
+
+/* Replace a random open word among the first maxcand that have
+ * alternatives (up to maxalt of alts()) by a random one of them, inflected
+ * like it. */
+static int swap_word(kg_synth *s, const kg_analysis *a, rng *r, edset *es, alt_fn alts, int maxcand,
+                     int maxalt)
 {
-	int cand[256], nc = 0;
-	for (int t = 0; t < a->ntok && nc < 256; t++) {
-		if (t >= avoid0 && t < avoid1)
-			continue;
-		int syn[8];
-		if (open_word(s, &a->tok[t]) && synonyms(s, a->tok[t].lemma, a->tok[t].pos, syn, 8) > 0)
+	int cand[256], alt[8], nc = 0;
+	for (int t = 0; t < a->ntok && nc < maxcand; t++)
+		if (open_word(s, &a->tok[t]) && alts(s, a->tok[t].lemma, a->tok[t].pos, alt, maxalt) > 0)
 			cand[nc++] = t;
-	}
 	if (!nc)
 		return 0;
 	int t = cand[rng_below(r, (uint64_t)nc)];
 	const kg_token *k = &a->tok[t];
-	int syn[8];
-	int ns = synonyms(s, k->lemma, k->pos, syn, 8);
-	const char *l = wn_lemma_at(s->wn, syn[rng_below(r, (uint64_t)ns)])->text;
+	int na = alts(s, k->lemma, k->pos, alt, maxalt);
 	char w[256];
-	inflect_like(s, k, k->pos, l, w, sizeof w);
+	inflect_like(s, k, k->pos, wn_lemma_at(s->wn, alt[rng_below(r, (uint64_t)na)])->text, w, sizeof w);
 	return replace_tok(a, es, t, w);
+}
+
+static int do_synonym(kg_synth *s, const kg_analysis *a, rng *r, edset *es)
+{
+	return swap_word(s, a, r, es, synonyms, 256, 8);
 }
 
 /* ---- positives: rewrites ---- */
@@ -720,6 +717,31 @@ static char *rw_swap_coord(kg_synth *s, const kg_analysis *a, rng *r)
 	return o;
 }
 
+/* A comma, a subordinator or a conjunction among tokens [b, e)? */
+static int clause_break(const kg_analysis *a, int b, int e)
+{
+	for (int t = b; t < e; t++)
+		if (!strcmp(a->tok[t].norm, ",") || a->tok[t].tag == KG_SUB || a->tok[t].tag == KG_CONJ)
+			return 1;
+	return 0;
+}
+
+/* The text with word w moved to offset at (a blank after it there when
+ * blank_after, else before it), deleted from del0 (its blanks) to its end. */
+static char *move_word(const kg_analysis *a, const kg_token *w, int del0, int at, int blank_after)
+{
+	edset es = {0};
+	char *word = span_dup(a, w->start, w->end);
+	char ins[300];
+	snprintf(ins, sizeof ins, blank_after ? "%s " : " %s", word);
+	free(word);
+	ed_add(&es, at, at, ins);
+	ed_add(&es, del0, w->end, "");
+	char *o = ed_apply(a->text, a->len, &es);
+	ed_free(&es);
+	return o;
+}
+
 static char *rw_move_adverb(kg_synth *s, const kg_analysis *a, rng *r)
 {
 	(void)s, (void)r;
@@ -733,38 +755,18 @@ static char *rw_move_adverb(kg_synth *s, const kg_analysis *a, rng *r)
 	/* "she sighed sadly" -> "she sadly sighed" */
 	if (ce - 1 > mv && last->tag == KG_ADV && !last->closed && ll > 4 &&
 	    !strcmp(last->norm + ll - 2, "ly") && a->tok[mv].tag == KG_VERB) {
-		for (int t = mv + 1; t < ce - 1; t++)
-			if (!strcmp(a->tok[t].norm, ",") || a->tok[t].tag == KG_SUB || a->tok[t].tag == KG_CONJ)
-				return NULL;
-		edset es = {0};
-		char *adv = span_dup(a, last->start, last->end);
-		char ins[300];
-		snprintf(ins, sizeof ins, "%s ", adv);
-		free(adv);
-		ed_add(&es, a->tok[mv].start, a->tok[mv].start, ins);
-		ed_add(&es, del_start(a, ce - 1), last->end, "");
-		char *o = ed_apply(a->text, a->len, &es);
-		ed_free(&es);
-		return o;
+		if (clause_break(a, mv + 1, ce - 1))
+			return NULL;
+		return move_word(a, last, del_start(a, ce - 1), a->tok[mv].start, 1);
 	}
 	/* "he quickly ran to the door" -> "he ran to the door quickly" */
 	if (mv > 0 && a->tok[mv - 1].tag == KG_ADV && !a->tok[mv - 1].closed && mv - 1 >= P->vg0) {
 		const kg_token *ad = &a->tok[mv - 1];
 		size_t al = strlen(ad->norm);
 		if (al > 4 && !strcmp(ad->norm + al - 2, "ly") && ce - 1 > mv) {
-			for (int t = mv + 1; t < ce; t++)
-				if (!strcmp(a->tok[t].norm, ",") || a->tok[t].tag == KG_SUB || a->tok[t].tag == KG_CONJ)
-					return NULL;
-			edset es = {0};
-			char *adv = span_dup(a, ad->start, ad->end);
-			char ins[300];
-			snprintf(ins, sizeof ins, " %s", adv);
-			free(adv);
-			ed_add(&es, del_start(a, mv - 1), ad->end, "");
-			ed_add(&es, a->tok[ce - 1].end, a->tok[ce - 1].end, ins);
-			char *o = ed_apply(a->text, a->len, &es);
-			ed_free(&es);
-			return o;
+			if (clause_break(a, mv + 1, ce))
+				return NULL;
+			return move_word(a, ad, del_start(a, mv - 1), a->tok[ce - 1].end, 0);
 		}
 	}
 	return NULL;
@@ -996,7 +998,7 @@ static char *do_rewrite(kg_synth *s, const char *text, size_t len, rng *r, const
 	char *base = NULL;
 	if (rng_uniform_double(r) < 0.5) {
 		edset es = {0};
-		if (do_synonym(s, s->a, r, &es, 0, 0))
+		if (do_synonym(s, s->a, r, &es))
 			base = ed_apply(text, len, &es);
 		ed_free(&es);
 	}
@@ -1026,7 +1028,7 @@ static char *do_rewrite(kg_synth *s, const char *text, size_t len, rng *r, const
 	char *o = NULL;
 	if (!base) {
 		edset es = {0};
-		int syn = do_synonym(s, s->a, r, &es, 0, 0);
+		int syn = do_synonym(s, s->a, r, &es);
 		ed_free(&es);
 		if (!syn && (o = rw_frame(s, a, r)))
 			*rule = "frame";
@@ -1191,63 +1193,81 @@ static int do_related(kg_synth *s, const kg_analysis *a, rng *r, edset *es, cons
 	return 0;
 }
 
-static int do_entity_swap(kg_synth *s, const kg_analysis *a, rng *r, edset *es, const char **rule)
+/* Targets of a random swap (cap >= 1): the entities, and the action ("a
+ * random node of the same type" for a main part). */
+static int swap_targets(kg_synth *s, const kg_analysis *a, target *tg, int cap)
 {
-	target tg[64];
-	int nt = targets(s, a, tg, 64, 0, 1);
-	/* the action as well ("a random node of the same type" for a main part) */
+	int nt = targets(s, a, tg, cap, 0, 1);
 	const kg_parts *P = &a->parts;
-	if (P->action.present && nt < 64 && lexical_verb(s, &a->tok[P->action.head])) {
+	if (P->action.present && nt < cap && lexical_verb(s, &a->tok[P->action.head])) {
 		uint32_t sy;
 		const kg_token *h = &a->tok[P->action.head];
 		if (first_sense(s->wn, h->lemma, WN_VERB, &sy))
 			tg[nt++] = (target){P->action.head, P->action.head, WN_VERB, KG_PART, "action",
 			                    wn_synset_at(s->wn, sy)->lexfile};
 	}
+	return nt;
+}
+
+/* A random replacement for target t: a node of its group in the graph, else
+ * a common WordNet word of its lexicographer file; *how says which. NULL
+ * when neither has two to choose from. */
+static const char *random_swap(kg_synth *s, const target *t, rng *r, const char **how)
+{
+	if (s->g) {
+		int gid = kg_graph_group(s->g, t->kind, t->group);
+		if (gid >= 0) {
+			const int *mem;
+			int n = kg_graph_members(s->g, gid, &mem);
+			if (n > 1) {
+				*how = "graph_random";
+				return kg_graph_node(s->g, mem[rng_below(r, (uint64_t)n)])->text;
+			}
+		}
+	}
+	if (t->pos >= 0 && t->lexfile >= 0 && t->lexfile < 45) {
+		build_lex(s);
+		int n = s->nlexl[t->lexfile];
+		if (n > 1) {
+			*how = "wordnet_random";
+			return wn_lemma_at(s->wn, s->lexl[t->lexfile][rng_below(r, (uint64_t)n)])->text;
+		}
+	}
+	return NULL;
+}
+
+/* Can rep stand in for target t (node text node)? Another text, usable(),
+ * and never a synonym or a close relative: usable()'s lemma (>= 0, or -2 for
+ * a name), else -1. */
+static int random_fits(const kg_synth *s, const kg_analysis *a, const target *t, const char *rep,
+                       const char *node)
+{
+	if (!strcmp(rep, node))
+		return -1;
+	int l = usable(s, t, rep);
+	uint32_t mine, other;
+	if (l >= 0 && first_sense(s->wn, a->tok[t->tok].lemma, t->pos, &mine) &&
+	    first_sense(s->wn, l, t->pos, &other) && (other == mine || wn_wup(s->wn, mine, other) >= 0.9))
+		return -1;
+	return l;
+}
+
+static int do_entity_swap(kg_synth *s, const kg_analysis *a, rng *r, edset *es, const char **rule)
+{
+	target tg[64];
+	int nt = swap_targets(s, a, tg, 64);
 	shuffle_targets(tg, nt, r);
 	char node[512];
 	for (int i = 0; i < nt; i++) {
 		const target *t = &tg[i];
 		target_node(s, a, t, node, sizeof node);
-		int lemma = t->pos >= 0 ? a->tok[t->tok].lemma : -1;
-		uint32_t mine = 0;
-		int have_mine = t->pos >= 0 && first_sense(s->wn, lemma, t->pos, &mine);
 		for (int attempt = 0; attempt < 8; attempt++) {
-			const char *rep = NULL;
 			const char *how = NULL;
-			if (s->g) {
-				int gid = kg_graph_group(s->g, t->kind, t->group);
-				if (gid >= 0) {
-					const int *mem;
-					int n = kg_graph_members(s->g, gid, &mem);
-					if (n > 1) {
-						rep = kg_graph_node(s->g, mem[rng_below(r, (uint64_t)n)])->text;
-						how = "graph_random";
-					}
-				}
-			}
-			if (!rep && t->pos >= 0 && t->lexfile >= 0 && t->lexfile < 45) {
-				build_lex(s);
-				int n = s->nlexl[t->lexfile];
-				if (n > 1) {
-					rep = wn_lemma_at(s->wn, s->lexl[t->lexfile][rng_below(r, (uint64_t)n)])->text;
-					how = "wordnet_random";
-				}
-			}
+			const char *rep = random_swap(s, t, r, &how);
 			if (!rep)
 				break;
-			if (!strcmp(rep, node))
+			if (random_fits(s, a, t, rep, node) == -1)
 				continue;
-			int l = usable(s, t, rep);
-			if (l == -1)
-				continue;
-			if (l >= 0 && have_mine) {
-				uint32_t other;
-				/* never a synonym or a close relative */
-				if (first_sense(s->wn, l, t->pos, &other) &&
-				    (other == mine || wn_wup(s->wn, mine, other) >= 0.9))
-					continue;
-			}
 			if (apply_swap(s, a, t, rep, es)) {
 				*rule = how;
 				return 1;
@@ -1362,21 +1382,7 @@ static int do_negation(kg_synth *s, const kg_analysis *a, rng *r, edset *es)
 
 static int do_antonym(kg_synth *s, const kg_analysis *a, rng *r, edset *es)
 {
-	int cand[64], nc = 0;
-	for (int t = 0; t < a->ntok && nc < 64; t++) {
-		int ant[4];
-		if (open_word(s, &a->tok[t]) && antonyms(s, a->tok[t].lemma, a->tok[t].pos, ant, 4) > 0)
-			cand[nc++] = t;
-	}
-	if (!nc)
-		return 0;
-	int t = cand[rng_below(r, (uint64_t)nc)];
-	const kg_token *k = &a->tok[t];
-	int ant[4];
-	int na = antonyms(s, k->lemma, k->pos, ant, 4);
-	char w[256];
-	inflect_like(s, k, k->pos, wn_lemma_at(s->wn, ant[rng_below(r, (uint64_t)na)])->text, w, sizeof w);
-	return replace_tok(a, es, t, w);
+	return swap_word(s, a, r, es, antonyms, 64, 4);
 }
 
 static int do_contradiction(kg_synth *s, const kg_analysis *a, rng *r, edset *es, const char **rule)
@@ -1411,6 +1417,29 @@ static long draw_count(rng *r)
 	if (rng_uniform_double(r) < 0.4)
 		return (long)rng_below(r, 51);
 	return 51 + (long)rng_below(r, 9950);
+}
+
+/* A count other than old (old itself only after 100 draws of it). */
+static long draw_other_count(rng *r, long old)
+{
+	long nv;
+	int guard = 0;
+	do
+		nv = draw_count(r);
+	while (nv == old && ++guard < 100);
+	return nv;
+}
+
+/* The head of a subject that has a count to change (a common noun, not a
+ * name, a pronoun or a coordination), or NULL. */
+static const kg_token *count_subject(const kg_analysis *a)
+{
+	const kg_parts *P = &a->parts;
+	if (!P->subject.present || P->subject.type == KG_TYPE_PRONOUN || P->subject.type == KG_TYPE_NAME ||
+	    P->coordinated)
+		return NULL;
+	const kg_token *h = &a->tok[P->subject.head];
+	return h->tag == KG_NOUN && h->lemma >= 0 ? h : NULL;
 }
 
 static void format_count(long v, int words, int comma, char *out, size_t cap)
@@ -1489,18 +1518,11 @@ static void qty_number(const kg_analysis *a, const kg_quantity *q, int *b, int *
 static int do_subject_count(kg_synth *s, const kg_analysis *a, rng *r, edset *es)
 {
 	const kg_parts *P = &a->parts;
-	if (!P->subject.present || P->subject.type == KG_TYPE_PRONOUN || P->subject.type == KG_TYPE_NAME ||
-	    P->coordinated)
-		return 0;
-	const kg_token *h = &a->tok[P->subject.head];
-	if (h->tag != KG_NOUN || h->lemma < 0)
+	const kg_token *h = count_subject(a);
+	if (!h)
 		return 0;
 	long old = P->has_count ? (long)P->count : -1;
-	long nv;
-	int guard = 0;
-	do
-		nv = draw_count(r);
-	while (nv == old && ++guard < 100);
+	long nv = draw_other_count(r, old);
 	if (nv == old)
 		return 0;
 	int plural = nv != 1;
@@ -1629,12 +1651,7 @@ static int do_other_quantity(kg_synth *s, const kg_analysis *a, rng *r, edset *e
 	}
 	int b, e;
 	qty_number(a, q, &b, &e);
-	long old = (long)llround(q->value);
-	long nv;
-	int guard = 0;
-	do
-		nv = draw_count(r);
-	while (nv == old && ++guard < 100);
+	long nv = draw_other_count(r, (long)llround(q->value));
 	const char *orig = a->tok[b].norm;
 	const char *dot = strchr(orig, '.');
 	int comma = strchr(orig, ',') != NULL;
@@ -1671,7 +1688,7 @@ static char *make_kind(kg_synth *s, const char *text, size_t len, int kind, rng 
 	case KG_REWRITE:
 		return do_rewrite(s, text, len, r, rule);
 	case KG_SYNONYM:
-		ok = do_synonym(s, a, r, &es, 0, 0);
+		ok = do_synonym(s, a, r, &es);
 		*rule = "synonym";
 		break;
 	case KG_RELATED_SWAP:
@@ -1915,6 +1932,15 @@ static int span_line(const kg_analysis *a, int start, int end, char *out, size_t
 	return ok;
 }
 
+/* Target t's node text, and its span in the sentence on one line (old);
+ * 0 if that is empty or too long. */
+static int target_texts(const kg_synth *s, const kg_analysis *a, const target *t, char *node, size_t ncap,
+                        char *old, size_t ocap)
+{
+	target_node(s, a, t, node, ncap);
+	return span_line(a, a->tok[t->t0].start, a->tok[t->tok].end, old, ocap);
+}
+
 /* Was this (kind, old, new) already planned for the record? */
 static int swap_used(const kg_plan *prev, int nprev, int kind, const char *old, const char *rep)
 {
@@ -1942,8 +1968,7 @@ static int plan_related(kg_synth *s, const kg_analysis *a, rng *r, kg_plan *p, c
 	char node[512], old[KG_SPAN_MAX];
 	for (int i = 0; i < nt; i++) {
 		const target *t = &tg[i];
-		target_node(s, a, t, node, sizeof node);
-		if (!span_line(a, a->tok[t->t0].start, a->tok[t->tok].end, old, sizeof old))
+		if (!target_texts(s, a, t, node, sizeof node, old, sizeof old))
 			continue;
 		const char *opt[32];
 		int no = 0;
@@ -1978,55 +2003,21 @@ static int plan_related(kg_synth *s, const kg_analysis *a, rng *r, kg_plan *p, c
 static int plan_swap(kg_synth *s, const kg_analysis *a, rng *r, kg_plan *p, const kg_plan *prev, int nprev)
 {
 	target tg[64];
-	int nt = targets(s, a, tg, 64, 0, 1);
-	const kg_parts *P = &a->parts;
-	if (P->action.present && nt < 64 && lexical_verb(s, &a->tok[P->action.head])) {
-		uint32_t sy;
-		const kg_token *h = &a->tok[P->action.head];
-		if (first_sense(s->wn, h->lemma, WN_VERB, &sy))
-			tg[nt++] = (target){P->action.head, P->action.head, WN_VERB, KG_PART, "action",
-			                    wn_synset_at(s->wn, sy)->lexfile};
-	}
+	int nt = swap_targets(s, a, tg, 64);
 	shuffle_targets(tg, nt, r);
 	char node[512], old[KG_SPAN_MAX];
 	for (int i = 0; i < nt; i++) {
 		const target *t = &tg[i];
-		target_node(s, a, t, node, sizeof node);
-		if (!span_line(a, a->tok[t->t0].start, a->tok[t->tok].end, old, sizeof old))
+		if (!target_texts(s, a, t, node, sizeof node, old, sizeof old))
 			continue;
-		int lemma = t->pos >= 0 ? a->tok[t->tok].lemma : -1;
-		uint32_t mine = 0;
-		int have_mine = t->pos >= 0 && first_sense(s->wn, lemma, t->pos, &mine);
 		for (int attempt = 0; attempt < 8; attempt++) {
-			const char *rep = NULL;
-			if (s->g) {
-				int gid = kg_graph_group(s->g, t->kind, t->group);
-				if (gid >= 0) {
-					const int *mem;
-					int n = kg_graph_members(s->g, gid, &mem);
-					if (n > 1)
-						rep = kg_graph_node(s->g, mem[rng_below(r, (uint64_t)n)])->text;
-				}
-			}
-			if (!rep && t->pos >= 0 && t->lexfile >= 0 && t->lexfile < 45) {
-				build_lex(s);
-				int n = s->nlexl[t->lexfile];
-				if (n > 1)
-					rep = wn_lemma_at(s->wn, s->lexl[t->lexfile][rng_below(r, (uint64_t)n)])->text;
-			}
+			const char *how;
+			const char *rep = random_swap(s, t, r, &how);
 			if (!rep)
 				break;
-			if (!strcmp(rep, node))
-				continue;
-			int l = usable(s, t, rep);
+			int l = random_fits(s, a, t, rep, node);
 			if (l == -1)
 				continue;
-			if (l >= 0 && have_mine) {
-				uint32_t other;
-				if (first_sense(s->wn, l, t->pos, &other) &&
-				    (other == mine || wn_wup(s->wn, mine, other) >= 0.9))
-					continue;
-			}
 			const char *rt = l >= 0 ? wn_lemma_at(s->wn, l)->text : rep;
 			if (strcmp(rt, node) && set_swap(p, prev, nprev, KG_ENTITY_SWAP, old, rt))
 				return 1;
@@ -2039,11 +2030,8 @@ static int plan_quantity(kg_synth *s, const kg_analysis *a, rng *r, kg_plan *p, 
 {
 	(void)s;
 	const kg_parts *P = &a->parts;
-	if (!P->subject.present || P->subject.type == KG_TYPE_PRONOUN || P->subject.type == KG_TYPE_NAME ||
-	    P->coordinated)
-		return 0;
-	const kg_token *h = &a->tok[P->subject.head];
-	if (h->tag != KG_NOUN || h->lemma < 0)
+	const kg_token *h = count_subject(a);
+	if (!h)
 		return 0;
 	if (P->count_qty < 0 && !P->has_count && !P->plural)
 		return 0;          /* a bare singular: a mass noun ("inflation") */

@@ -7,37 +7,15 @@
 . tests/cli/lib.sh
 ROOT=${GCSE_ROOT:-$(pwd)}
 PY=${PYTHON:-python3}
+FAKE_LIFE=150
+. tests/cli/llm-server.inc
 W="-w tests/data/wordnet"
 IN=tests/data/kg/sentences.ndjson
-if ! command -v jq >/dev/null || ! "$PY" -c 'import http.server' 2>/dev/null; then
-	t_skip kgllm "needs jq and python3"; exit 0
-fi
-export GCSE_PROMPTS=$ROOT/prompts
+fake_usable kgllm
 export GCSE_LLM_API_KEY=kg-sekrit-77
-unset OPENAI_API_KEY http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 TO="timeout 60"
 
-PIDS=
-trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
-NSERV=0
-# start_fake [fakellm options]: sets PORT and URL
-start_fake() {
-	NSERV=$((NSERV + 1))
-	"$PY" "$ROOT/tests/tools/fakellm.py" --idle 30 --max-life 150 \
-		--port-file "$T/port$NSERV" "$@" >/dev/null 2>"$T/fake$NSERV.err" &
-	PIDS="$PIDS $!"
-	i=0
-	while [ ! -s "$T/port$NSERV" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(cat "$T/port$NSERV" 2>/dev/null)
-	URL=http://127.0.0.1:$PORT
-	echo "$URL" >"$T/url"
-}
 # nreq: requests the current server has had; nreqs SUBSTRING: of those, whose sentence contains it
-stats() {
-	"$PY" -c 'import sys, urllib.request
-sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/stats", timeout=5).read().decode())' "$URL"
-}
 nreq() { stats | jq .requests; }
 nreqs() { stats | jq --arg s "$1" '[.log[] | select(.sentence | contains($s))] | length'; }
 # the same for use inside t_ok commands: \$($NREQ)
@@ -49,8 +27,7 @@ NREQ="$PY $T/nreq.py $T/url"
 # every stderr of the script goes to all.err, to look for the key at the end
 E=$T/all.err
 
-start_fake
-if [ -z "$PORT" ]; then t_skip kgllm "fake server did not start: $(cat "$T/fake1.err")"; exit 0; fi
+start_first_fake kgllm
 
 # ---- options
 for p in kgextract kgsynth; do

@@ -8,41 +8,17 @@
 ROOT=${GCSE_ROOT:-$(pwd)}
 D=${GCSE_BUILD:-$ROOT/build}/tests/tools/llmdrive
 PY=${PYTHON:-python3}
+. tests/cli/llm-server.inc
 if [ ! -x "$D" ]; then t_skip llm "no $D (make the tests/tools targets)"; exit 0; fi
-if ! command -v jq >/dev/null || ! "$PY" -c 'import http.server' 2>/dev/null; then
-	t_skip llm "needs jq and python3"; exit 0
-fi
-export GCSE_PROMPTS=$ROOT/prompts
+fake_usable llm
 export GCSE_LLM_API_KEY=sekrit-123
-unset OPENAI_API_KEY http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 
-PIDS=
-trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
-NSERV=0
-# start_fake [fakellm options]: sets PORT; the server exits by itself when idle.
-start_fake() {
-	NSERV=$((NSERV + 1))
-	"$PY" "$ROOT/tests/tools/fakellm.py" --idle 30 --max-life 120 \
-		--port-file "$T/port$NSERV" "$@" >/dev/null 2>"$T/fake$NSERV.err" &
-	PIDS="$PIDS $!"
-	i=0
-	while [ ! -s "$T/port$NSERV" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(cat "$T/port$NSERV" 2>/dev/null)
-	URL=http://127.0.0.1:$PORT
-}
-# stats FILE: the server's /stats into FILE
-stats() {
-	"$PY" -c 'import sys, urllib.request
-sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/stats", timeout=5).read().decode())' "$URL" >"$1"
-}
 # nreq FILE SUBSTRING: requests whose sentence contains SUBSTRING
 nreq() { jq --arg s "$2" '[.log[] | select(.sentence | contains($s))] | length' "$1"; }
 # every output of this script goes through here, to look for the key at the end
 run() { "$D" "$@" 2>>"$T/all.err"; }
 
-start_fake
-if [ -z "$PORT" ]; then t_skip llm "fake server did not start: $(cat "$T/fake1.err")"; exit 0; fi
+start_first_fake llm
 
 # ---- options
 t_case "help lists the LLM options" 0 - - "$D --help | grep -q -- '--invalid-retries N' && $D --help | grep -q GCSE_LLM_API_KEY"
@@ -68,7 +44,7 @@ t_ok "jobs 8: every record out, in input order" \
 	"jq -r .id $T/order.out | awk '{ if (\$1 != NR) exit 1 } END { if (NR != 300) exit 1 }'"
 t_ok "jobs 8: each answer belongs to its record" \
 	"jq -e 'select(.candidates[0].answer.text != \"Rewritten: \" + .text or .candidates[0].source != \"llm\")' $T/order.out >/dev/null; [ \$? -eq 4 ]"
-stats "$T/s1"
+stats >"$T/s1"
 t_ok "jobs 8: one request per record" "[ \$(jq .requests $T/s1) -eq 300 ]"
 
 # ---- several requests per record stay grouped and ordered
@@ -88,7 +64,7 @@ cat >"$T/faults.in" <<'IN'
 IN
 start_fake
 run --llm "$URL" --jobs 4 --timeout 0.5 --backoff 0.05 "$T/faults.in" >"$T/faults.out"
-stats "$T/s2"
+stats >"$T/s2"
 t_ok "faults: all 7 records answered by the LLM" \
 	"[ \$(jq -r '.candidates[0].source' $T/faults.out | grep -c '^llm\$') -eq 7 ]"
 t_ok "faults: 500 twice, then answered: 3 requests" "[ $(nreq $T/s2 f500) -eq 3 ]"
@@ -101,7 +77,7 @@ t_ok "faults: timeout named in the retry note" "grep -q 'no answer within 0.5 s 
 start_fake
 printf '{"text":"always [fake:500]"}\n{"text":"fine"}\n' >"$T/b.in"
 run --llm "$URL" --retries 3 --backoff 0.02 "$T/b.in" >"$T/b.out"
-stats "$T/s3"
+stats >"$T/s3"
 t_ok "retries: 1 + 3 requests, no more" "[ $(nreq $T/s3 always) -eq 4 ]"
 t_ok "retries: gave up, fell back to the rules, marked" \
 	"[ \"\$(jq -r '.candidates[0].source' $T/b.out | tr '\n' ' ')\" = 'rules llm ' ] && grep -q 'gave up after 4 attempts' $T/all.err"
@@ -110,7 +86,7 @@ t_ok "retries: gave up, fell back to the rules, marked" \
 start_fake
 echo '{"text":"busy [fake:429 times=1 after=1]"}' >"$T/r.in"
 run --llm "$URL" --backoff 0.01 "$T/r.in" >"$T/r.out"
-stats "$T/s4"
+stats >"$T/s4"
 t_ok "429: asked again only after Retry-After" \
 	"jq -e '[.log[] | select(.sentence | contains(\"busy\")) | .t] | length == 2 and .[1] - .[0] >= 0.95' $T/s4 >/dev/null"
 t_ok "429: then answered" "jq -e '.candidates[0].source == \"llm\"' $T/r.out >/dev/null"
@@ -129,7 +105,7 @@ cat >"$T/a.in" <<'IN'
 {"text":"a9 [fake:cut]"}
 IN
 run --llm "$URL" --jobs 3 --invalid-retries 1 "$T/a.in" >"$T/a.out"
-stats "$T/s5"
+stats >"$T/s5"
 t_ok "answers: fence, think block, prose extracted" \
 	"jq -r 'select(.candidates[0].source == \"llm\") | .candidates[0].answer.text' $T/a.out | head -3 | tr '\n' '|' | grep -qx 'Rewritten: a1 \\[fake:fence\\]|Rewritten: a2 \\[fake:think\\]|Rewritten: a3 \\[fake:prose\\]|'"
 t_ok "answers: wrong shape once, re-asked, then valid" \
@@ -155,7 +131,7 @@ start_fake
 printf '{"text":"x1 [fake:400]"}\n{"text":"ok1"}\n{"text":"x2 [fake:400]"}\n{"text":"ok2"}\n' >"$T/4.in"
 "$D" --llm "$URL" --jobs 1 "$T/4.in" >"$T/4.out" 2>"$T/4.err"
 cat "$T/4.err" >>"$T/all.err"
-stats "$T/s6"
+stats >"$T/s6"
 t_ok "4xx: one request each, not retried" "[ $(nreq $T/s6 x1) -eq 1 ] && [ $(nreq $T/s6 x2) -eq 1 ]"
 t_ok "4xx: shown once with the server's message" \
 	"[ \$(grep -c 'HTTP 400: fake error 400 for this request' $T/4.err) -eq 1 ] && grep -q '2 failed at the server' $T/4.err"
@@ -166,11 +142,11 @@ start_fake
 head -50 "$T/order.in" | sed 's/ \[fake:slow delay=0.15\]//' >"$T/c.in"
 head -20 "$T/c.in" >"$T/c20.in"
 run --llm "$URL" --jobs 4 --cache "$T/cache" "$T/c20.in" >/dev/null
-stats "$T/s7a"
+stats >"$T/s7a"
 run --llm "$URL" --jobs 4 --cache "$T/cache" "$T/c.in" >"$T/c1.out"
-stats "$T/s7b"
+stats >"$T/s7b"
 run --llm "$URL" --jobs 4 --cache "$T/cache" "$T/c.in" >"$T/c2.out"
-stats "$T/s7c"
+stats >"$T/s7c"
 t_ok "cache: a run after a partial one asks only the rest (30)" \
 	"[ \$(jq .requests $T/s7a) -eq 20 ] && [ \$(jq .requests $T/s7b) -eq 50 ]"
 t_ok "cache: the second run sends zero requests" "[ \$(jq .requests $T/s7c) -eq 50 ]"
@@ -184,7 +160,7 @@ t_ok "cache: a changed model is a different question" \
 start_fake
 i=1; while [ $i -le 30 ]; do echo "{\"id\":$i,\"text\":\"dup $((i % 10)) [fake:slow delay=0.05]\"}"; i=$((i + 1)); done >"$T/dup.in"
 run --llm "$URL" --jobs 8 --cache "$T/dupcache" "$T/dup.in" >"$T/dup.out"
-stats "$T/s7d"
+stats >"$T/s7d"
 t_ok "cache: the same request twice in flight is sent once" \
 	"[ \$(jq .requests $T/s7d) -eq 10 ] && [ \$(jq -r '.candidates[0].source' $T/dup.out | grep -c llm) -eq 30 ] && jq -r .id $T/dup.out | awk '{ if (\$1 != NR) exit 1 } END { if (NR != 30) exit 1 }'"
 echo garbage >"$(find "$T/cache" -name '*.json' | head -1)"
@@ -195,7 +171,7 @@ t_ok "cache: a damaged file is ignored, said, asked again" \
 start_fake --require-key sekrit-123
 echo '{"text":"k1 [fake:echokey]"}' >"$T/k.in"
 run --llm "$URL" "$T/k.in" >"$T/k.out"
-stats "$T/s8"
+stats >"$T/s8"
 t_ok "key: sent as a Bearer token" "jq -e '.log[0].auth and .log[0].status == 400' $T/s8 >/dev/null"
 t_ok "key: the server's echo of it is scrubbed" "grep -q 'Authorization: Bearer \\[key\\]' $T/all.err"
 start_fake --require-key other-key
@@ -214,7 +190,7 @@ start_fake --status 500
 i=1; while [ $i -le 40 ]; do echo "{\"text\":\"s$i\"}"; i=$((i + 1)); done >"$T/dead.in"
 t_case "every request fails: gives up, bounded" 1 - 'giving up: 8 requests in a row failed; the last: HTTP 500' \
 	"$D --llm $URL --jobs 2 --retries 1 --backoff 0.01 $T/dead.in"
-stats "$T/s9"
+stats >"$T/s9"
 t_ok "every request fails: at most (8 + jobs) x 2 requests" "[ \$(jq .requests $T/s9) -le 20 ]"
 
 # ---- server down: connection refused, clear message, quick

@@ -92,17 +92,20 @@ int main(int argc, char **argv)
 	cli_init("llmdrive", help);
 	llm_opts lo;
 	llm_opts_init(&lo);
-	int n = 1, skip_bad = 0;
+	cli_opts co;
+	cli_opts_init(&co);
+	int n = 1;
 	const char *prompt_name = "kgsynth-rewrite", *style = NULL, *shape_text = NULL;
 	const char **vars = xcalloc(8, sizeof *vars);
 	int nvars = 0, capvars = 8;
-	enum { O_PROMPT = 1000, O_STYLE, O_VAR, O_SHAPE, O_SKIP };
+	enum { O_PROMPT = 1000, O_STYLE, O_VAR, O_SHAPE };
 	static const struct option longopts[] = {
 		{"prompt", required_argument, NULL, O_PROMPT},
 		{"style", required_argument, NULL, O_STYLE},
 		{"var", required_argument, NULL, O_VAR},
 		{"shape", required_argument, NULL, O_SHAPE},
-		{"skip-bad", no_argument, NULL, O_SKIP},
+		/* cli_getopt's options, without --progress (no progress line here) */
+		{"skip-bad", no_argument, NULL, CLI_OPT_SKIP_BAD},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -129,15 +132,12 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_SHAPE: shape_text = optarg; break;
-		case O_SKIP: skip_bad = 1; break;
-		case 'q': lo.quiet = 1; break;
-		case 'h': cli_help();
-		case 'V': cli_version();
 		default:
-			if (!llm_getopt(&lo, c, optarg))
+			if (!cli_getopt(&co, c, optarg) && !llm_getopt(&lo, c, optarg))
 				cli_usage_error(NULL);
 		}
 	}
+	lo.quiet = co.quiet;
 	llm_opts_check(&lo);
 	if (!lo.url)
 		cli_usage_error("--llm URL is required");
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 	llm_client *cl = llm_open(&lo, deliver, &d, err, sizeof err);
 	if (!cl)
 		cli_die("%s", err);
-	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, skip_bad);
+	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, co.skip_bad);
 	const char **fill = xcalloc((size_t)nvars + 6, sizeof *fill);
 	jv in;
 	long k = 0;
@@ -217,12 +217,7 @@ int main(int argc, char **argv)
 	if (!fatal)
 		fatal = llm_drain(cl) < 0;
 	ndjson_finish();
-	llm_stats_print(cl);
-	if (fatal) {
-		char *msg = xstrdup(llm_error(cl));
-		cli_die("%s", msg);
-	}
-	llm_close(cl);
+	llm_finish(cl, fatal);
 	ndjson_close(r);
 	prompt_free(p);
 	jv_free(shape);

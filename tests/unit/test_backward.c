@@ -4,6 +4,7 @@
  * scripts/make-train-fixtures.py), and (4) itself under another thread count
  * (bitwise). The objective is L = sum(dout * forward(inputs)). */
 #include "t.h"
+#include "frand.h"
 #include "dropout.h"
 #include "bert.h"
 #include "layers.h"
@@ -13,19 +14,6 @@
 #include <omp.h>
 #include <stdint.h>
 
-static uint64_t rs = 987654321;
-static float frand(void)          /* uniform in [-1, 1) */
-{
-	rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
-	return (float)((rs >> 40) * (1.0 / (1 << 23)) - 1.0);
-}
-static float *rvec(size_t n, float scale)
-{
-	float *v = malloc((n ? n : 1) * sizeof *v);
-	for (size_t i = 0; i < n; i++)
-		v[i] = scale * frand();
-	return v;
-}
 static float *zvec(size_t n)
 {
 	return calloc(n ? n : 1, sizeof(float));
@@ -815,6 +803,7 @@ static void test_torch_softmax_gelu(void)
 
 int main(void)
 {
+	frand_seed(987654321);
 	T_RUN(test_layernorm_fd);
 	T_RUN(test_matmul_fd);
 	T_RUN(test_softmax_fd);

@@ -2,18 +2,11 @@
  * on the WordNet fixture (tests/data/wordnet). */
 #include "t.h"
 #include "extract.h"
+#include "wnfixture.h"
 
 static wordnet *wn;
 static kg_extractor *x;
 static kg_analysis *a;
-
-static const char *fixture(void)
-{
-	static char path[4096];
-	const char *root = getenv("GCSE_ROOT");
-	snprintf(path, sizeof path, "%s/tests/data/wordnet", root && *root ? root : ".");
-	return path;
-}
 
 static void run(const char *s)
 {
@@ -268,12 +261,8 @@ static void test_parts(void)
 
 int main(void)
 {
-	char err[512];
-	wn = wn_load(fixture(), err, sizeof err);
-	if (!wn) {
-		printf("not ok - load fixture: %s\n", err);
+	if (!(wn = wn_fixture_load()))
 		return 1;
-	}
 	x = kg_extractor_new(wn);
 	a = kg_analysis_new();
 	T_RUN(test_numbers);

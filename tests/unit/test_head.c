@@ -4,17 +4,8 @@
 #include "rng.h"
 #include "safetensors.h"
 #include "fixture.h"
+#include "relerr.h"
 #include "t.h"
-
-static double relerr(const float *x, const float *ref, size_t n)
-{
-	double md = 0, mr = 0;
-	for (size_t i = 0; i < n; i++) {
-		md = fmax(md, fabs((double)x[i] - ref[i]));
-		mr = fmax(mr, fabs((double)ref[i]));
-	}
-	return md / (mr > 0 ? mr : 1);
-}
 
 static void test_head_fixture(void)
 {

@@ -2,18 +2,11 @@
  * with the WordNet scorer, the NDJSON file round trip and its errors. */
 #include "t.h"
 #include "kggraph.h"
+#include "wnfixture.h"
 
 #include <unistd.h>
 
 static wordnet *wn;
-
-static const char *fixture(void)
-{
-	static char path[4096];
-	const char *root = getenv("GCSE_ROOT");
-	snprintf(path, sizeof path, "%s/tests/data/wordnet", root && *root ? root : ".");
-	return path;
-}
 
 static int lemma(const char *s) { return wn_lookup(wn, s, strlen(s)); }
 
@@ -219,12 +212,8 @@ static void test_read_errors(void)
 
 int main(void)
 {
-	char err[512];
-	wn = wn_load(fixture(), err, sizeof err);
-	if (!wn) {
-		printf("not ok - load fixture: %s\n", err);
+	if (!(wn = wn_fixture_load()))
 		return 1;
-	}
 	T_RUN(test_nodes);
 	T_RUN(test_plugged_scorer);
 	T_RUN(test_wordnet_scorer);

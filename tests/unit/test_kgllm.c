@@ -7,18 +7,11 @@
 #include "kgllm.h"
 #include "llmanswer.h"
 #include "synth.h"
+#include "wnfixture.h"
 
 static wordnet *wn;
 static kg_extractor *X;
 static kg_analysis *A;
-
-static const char *fixture(void)
-{
-	static char path[4096];
-	const char *root = getenv("GCSE_ROOT");
-	snprintf(path, sizeof path, "%s/tests/data/wordnet", root && *root ? root : ".");
-	return path;
-}
 
 static void test_types(void)
 {
@@ -290,12 +283,8 @@ static void test_plan_fallbacks(void)
 
 int main(void)
 {
-	char err[512];
-	wn = wn_load(fixture(), err, sizeof err);
-	if (!wn) {
-		printf("#   %s\nnot ok - load_fixture\n", err);
+	if (!(wn = wn_fixture_load()))
 		return 1;
-	}
 	X = kg_extractor_new(wn);
 	A = kg_analysis_new();
 	T_RUN(test_types);

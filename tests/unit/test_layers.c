@@ -2,25 +2,13 @@
  * exp/erf/GELU, and bitwise independence of a row's result from batch size,
  * padding and thread count. */
 #include "t.h"
+#include "frand.h"
 #include "layers.h"
 
 #include <blis.h>
 #include <omp.h>
 #include <stdint.h>
 
-static uint64_t rs = 12345;
-static float frand(void)          /* uniform in [-1, 1) */
-{
-	rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
-	return (float)((rs >> 40) * (1.0 / (1 << 23)) - 1.0);
-}
-static float *rvec(size_t n, float scale)
-{
-	float *v = malloc((n ? n : 1) * sizeof *v);
-	for (size_t i = 0; i < n; i++)
-		v[i] = scale * frand();
-	return v;
-}
 static double maxdiff(const float *a, const float *b, size_t n)
 {
 	double m = 0;
@@ -338,6 +326,7 @@ static void test_residuals(void)
 
 int main(void)
 {
+	frand_seed(12345);
 	printf("# simd kernels: %s\n", layers_simd() ? "AVX2+FMA" : "plain C");
 	T_RUN(test_exp_accuracy);
 	T_RUN(test_erf_gelu_accuracy);

@@ -5,6 +5,7 @@
 #include "rng.h"
 #include "safetensors.h"
 #include "fixture.h"
+#include "relerr.h"
 #include "t.h"
 
 #include <blis.h>
@@ -20,17 +21,7 @@ static double fx_f64(st_file *f, const char *name)
 	return v;
 }
 
-/* max |x - ref| / max |ref| */
-static double relerr(const float *x, const float *ref, size_t n)
-{
-	double md = 0, mr = 0;
-	for (size_t i = 0; i < n; i++) {
-		md = fmax(md, fabs((double)x[i] - ref[i]));
-		mr = fmax(mr, fabs((double)ref[i]));
-	}
-	return md / (mr > 0 ? mr : 1);
-}
-
+/* relerr (relerr.h) against a double reference */
 static double relerr_d(const float *x, const double *ref, size_t n)
 {
 	double md = 0, mr = 0;

@@ -4,6 +4,7 @@
 #include "rng.h"
 #include "safetensors.h"
 #include "fixture.h"
+#include "relerr.h"
 #include "t.h"
 
 #include <omp.h>
@@ -16,16 +17,6 @@ static int fx_f64(st_file *f, const char *name, double *out, size_t n)
 		return 0;
 	memcpy(out, f->data + t->begin, n * sizeof *out);
 	return 1;
-}
-
-static double relerr(const float *x, const float *ref, size_t n)
-{
-	double md = 0, mr = 0;
-	for (size_t i = 0; i < n; i++) {
-		md = fmax(md, fabs((double)x[i] - ref[i]));
-		mr = fmax(mr, fabs((double)ref[i]));
-	}
-	return md / (mr > 0 ? mr : 1);
 }
 
 static void check_case(const char *cs, int decoupled)

@@ -2,27 +2,28 @@
  * inflection and agreement, the METHOD.md shares, fallbacks, determinism. */
 #include "t.h"
 #include "synth.h"
+#include "wnfixture.h"
 
 static wordnet *wn;
 static kg_synth *S;
 
-static const char *fixture(void)
+/* kg_synth_kind on text with the generator seeded by seed: the candidate
+ * (malloc'ed) and its rule, or NULL. */
+static char *make_seeded(kg_synth *s, const char *text, int kind, int seed, const char **rule)
 {
-	static char path[4096];
-	const char *root = getenv("GCSE_ROOT");
-	snprintf(path, sizeof path, "%s/tests/data/wordnet", root && *root ? root : ".");
-	return path;
+	rng r;
+	rng_seed(&r, (uint64_t)seed);
+	char *o;
+	return kg_synth_kind(s, text, strlen(text), kind, &r, &o, rule) ? o : NULL;
 }
 
 /* Does some seed in [0, n) make kind give exactly want (and rule, if given)? */
 static int makes(kg_synth *s, const char *text, int kind, const char *want, const char *rule, int n)
 {
 	for (int seed = 0; seed < n; seed++) {
-		rng r;
-		rng_seed(&r, (uint64_t)seed);
-		char *o;
 		const char *ru;
-		if (!kg_synth_kind(s, text, strlen(text), kind, &r, &o, &ru))
+		char *o = make_seeded(s, text, kind, seed, &ru);
+		if (!o)
 			continue;
 		int hit = !strcmp(o, want) && (!rule || !strcmp(rule, ru));
 		free(o);
@@ -35,10 +36,8 @@ static int makes(kg_synth *s, const char *text, int kind, const char *want, cons
 static int cannot(const char *text, int kind)
 {
 	for (int seed = 0; seed < 20; seed++) {
-		rng r;
-		rng_seed(&r, (uint64_t)seed);
-		char *o;
-		if (kg_synth_kind(S, text, strlen(text), kind, &r, &o, NULL)) {
+		char *o = make_seeded(S, text, kind, seed, NULL);
+		if (o) {
 			free(o);
 			return 0;
 		}
@@ -75,11 +74,9 @@ static void test_related(void)
 	/* plural kept: "dogs" -> a plural neighbour */
 	int plural_ok = 1, any = 0;
 	for (int seed = 0; seed < 30; seed++) {
-		rng r;
-		rng_seed(&r, (uint64_t)seed);
-		char *o;
 		const char *ru;
-		if (!kg_synth_kind(S, "Two dogs are playing.", 21, KG_RELATED_SWAP, &r, &o, &ru))
+		char *o = make_seeded(S, "Two dogs are playing.", KG_RELATED_SWAP, seed, &ru);
+		if (!o)
 			continue;
 		any++;
 		T_EQ_STR(ru, "wordnet_neighbor");
@@ -115,11 +112,9 @@ static void test_entity_swap(void)
 {
 	int n = 0;
 	for (int seed = 0; seed < 20; seed++) {
-		rng r;
-		rng_seed(&r, (uint64_t)seed);
-		char *o;
 		const char *ru;
-		if (!kg_synth_kind(S, "The man rides a horse.", 22, KG_ENTITY_SWAP, &r, &o, &ru))
+		char *o = make_seeded(S, "The man rides a horse.", KG_ENTITY_SWAP, seed, &ru);
+		if (!o)
 			continue;
 		n++;
 		T_EQ_STR(ru, "wordnet_random");
@@ -136,12 +131,9 @@ static void test_quantity(void)
 	/* the subject's count, with agreement of the noun and the verb */
 	int n = 0;
 	for (int seed = 0; seed < 40; seed++) {
-		rng r;
-		rng_seed(&r, (uint64_t)seed);
-		char *o;
 		const char *ru;
-		const char *s = "A man on skis is racing down the hill.";
-		if (!kg_synth_kind(S, s, strlen(s), KG_QUANTITY, &r, &o, &ru))
+		char *o = make_seeded(S, "A man on skis is racing down the hill.", KG_QUANTITY, seed, &ru);
+		if (!o)
 			continue;
 		n++;
 		T_EQ_STR(ru, "subject_count");
@@ -153,21 +145,17 @@ static void test_quantity(void)
 	}
 	T_EQ_INT(n, 40);
 	for (int seed = 0; seed < 40; seed++) {
-		rng r;
-		rng_seed(&r, (uint64_t)seed);
-		char *o;
 		const char *ru;
-		T_ASSERT(kg_synth_kind(S, "Two dogs are playing.", 21, KG_QUANTITY, &r, &o, &ru));
+		char *o = make_seeded(S, "Two dogs are playing.", KG_QUANTITY, seed, &ru);
+		T_ASSERT(o);
 		T_EQ_STR(ru, "subject_count");
 		T_ASSERT(strncmp(o, "Two ", 4) && (strstr(o, " dogs are playing.") || !strcmp(o, "One dog is playing.")));
 		free(o);
 	}
 	for (int seed = 0; seed < 20; seed++) {
-		rng r;
-		rng_seed(&r, (uint64_t)seed);
-		char *o;
 		const char *ru;
-		T_ASSERT(kg_synth_kind(S, "She bought 3 apples.", 20, KG_QUANTITY, &r, &o, &ru));
+		char *o = make_seeded(S, "She bought 3 apples.", KG_QUANTITY, seed, &ru);
+		T_ASSERT(o);
 		T_EQ_STR(ru, "quantity_value");     /* a pronoun subject has no count to change */
 		long v = -1;
 		char unit[32] = "";
@@ -176,11 +164,9 @@ static void test_quantity(void)
 		free(o);
 	}
 	for (int seed = 0; seed < 20; seed++) {
-		rng r;
-		rng_seed(&r, (uint64_t)seed);
-		char *o;
 		const char *ru;
-		T_ASSERT(kg_synth_kind(S, "Prices rose in 1999.", 20, KG_QUANTITY, &r, &o, &ru));
+		char *o = make_seeded(S, "Prices rose in 1999.", KG_QUANTITY, seed, &ru);
+		T_ASSERT(o);
 		T_EQ_STR(ru, "date_shift");
 		int y = 0;
 		T_ASSERT(sscanf(o, "Prices rose in %d.", &y) == 1);
@@ -290,11 +276,9 @@ static void test_graph(void)
 	/* dog's neighbours: puppy, wolf, cat, horse; never the nearest (puppy) */
 	int seen[5] = {0};
 	for (int seed = 0; seed < 60; seed++) {
-		rng r;
-		rng_seed(&r, (uint64_t)seed);
-		char *o;
 		const char *ru;
-		if (!kg_synth_kind(s, "The dog barked.", 15, KG_RELATED_SWAP, &r, &o, &ru))
+		char *o = make_seeded(s, "The dog barked.", KG_RELATED_SWAP, seed, &ru);
+		if (!o)
 			continue;
 		if (strcmp(ru, "graph_neighbor")) {     /* the action "bark": not in the graph */
 			free(o);
@@ -321,11 +305,9 @@ static int makes_not(kg_synth *s, const char *text, int kind, const char *want, 
 {
 	int hit = 0;
 	for (int seed = 0; seed < n; seed++) {
-		rng r;
-		rng_seed(&r, (uint64_t)seed);
-		char *o;
 		const char *ru;
-		if (!kg_synth_kind(s, text, strlen(text), kind, &r, &o, &ru))
+		char *o = make_seeded(s, text, kind, seed, &ru);
+		if (!o)
 			continue;
 		if (rule && strcmp(rule, ru)) {
 			free(o);
@@ -385,12 +367,8 @@ static void test_graph_case(void)
 
 int main(void)
 {
-	char err[512];
-	wn = wn_load(fixture(), err, sizeof err);
-	if (!wn) {
-		printf("not ok - load fixture: %s\n", err);
+	if (!(wn = wn_fixture_load()))
 		return 1;
-	}
 	S = kg_synth_new(wn, NULL);
 	T_RUN(test_rewrite);
 	T_RUN(test_synonym);

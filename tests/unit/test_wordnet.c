@@ -4,19 +4,12 @@
 #include "t.h"
 #include "wordnet.h"
 #include "strmap.h"
+#include "wnfixture.h"
 
 #include <stdint.h>
 #include <unistd.h>
 
 static wordnet *wn;
-
-static const char *fixture(void)
-{
-	static char path[4096];
-	const char *root = getenv("GCSE_ROOT");
-	snprintf(path, sizeof path, "%s/tests/data/wordnet", root && *root ? root : ".");
-	return path;
-}
 
 static int lemma(const char *s) { return wn_lookup(wn, s, strlen(s)); }
 
@@ -60,9 +53,9 @@ static void test_strmap(void)
 static void test_load(void)
 {
 	char err[512];
-	wn = wn_load(fixture(), err, sizeof err);
+	wn = wn_load(wn_fixture(), err, sizeof err);
 	if (!wn)
-		T_FAIL("load %s: %s", fixture(), err);
+		T_FAIL("load %s: %s", wn_fixture(), err);
 	T_EQ_INT(wn_nsynsets(wn), 47 + 19 + 15 + 4);
 	T_EQ_STR(wn_lexname(5), "noun.animal");
 	T_EQ_STR(wn_lexname(44), "adj.ppl");
@@ -242,7 +235,7 @@ static int copy_fixture(const char *dir, const char *from, const char *to)
 		"index.adj", "index.adv", "noun.exc", "verb.exc", "adj.exc", "adv.exc", NULL};
 	for (int i = 0; files[i]; i++) {
 		char src[4200], dst[4200];
-		snprintf(src, sizeof src, "%s/%s", fixture(), files[i]);
+		snprintf(src, sizeof src, "%s/%s", wn_fixture(), files[i]);
 		snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
 		FILE *f = fopen(src, "rb"), *g = fopen(dst, "wb");
 		if (!f || !g)
