@@ -1,31 +1,14 @@
 /* head.c — Linear(H,H) + tanh on the [CLS] vector, forward and backward. */
 #include "head.h"
+#include "layers.h"
 
-#include <blis.h>
 #include <math.h>
-
-static void sgemm(long m, long n, long k, float alpha, const float *A, long rsa,
-                  long csa, const float *B, long rsb, long csb, float beta,
-                  float *Cm, long rsc, long csc)
-{
-	/* small products run on one thread: waking a team costs more than
-	 * they do (BLIS never splits k, so the result is the same either way) */
-	rntm_t rntm = BLIS_RNTM_INITIALIZER;
-	rntm_t *rp = NULL;
-	if ((double)m * n * k < (double)(1 << 21)) {
-		bli_rntm_set_num_threads(1, &rntm);
-		rp = &rntm;
-	}
-	bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k,
-	             &alpha, (float *)A, (inc_t)rsa, (inc_t)csa, (float *)B, (inc_t)rsb,
-	             (inc_t)csb, &beta, Cm, (inc_t)rsc, (inc_t)csc, NULL, rp);
-}
 
 void mlp_forward(float *out, const float *inp, int ld, const float *W,
                  const float *b, int N, int H)
 {
 	/* out (N,H) = inp (N,H; rows at ld) . W^T (W^T[k][o] = W[o*H + k]) */
-	sgemm(N, H, H, 1.0f, inp, ld, 1, W, 1, H, 0.0f, out, H, 1);
+	gemm_strided(N, H, H, 1.0f, inp, ld, 1, W, 1, H, 0.0f, out, H, 1);
 	#pragma omp parallel for schedule(static) if ((long)N * H >= 32768)
 	for (int i = 0; i < N; i++)
 		for (int o = 0; o < H; o++)
@@ -51,10 +34,10 @@ void mlp_backward(float *dinp, int ld, float *dW, float *db, float *dpre,
 		db[o] += s;
 	}
 	/* dW (H,H) += dpre^T (H,N) . inp (N,H) */
-	sgemm(H, H, N, 1.0f, dpre, 1, H, inp, ld, 1, 1.0f, dW, H, 1);
+	gemm_strided(H, H, N, 1.0f, dpre, 1, H, inp, ld, 1, 1.0f, dW, H, 1);
 	/* dinp (N,H) += dpre (N,H) . W (H,H) */
 	if (dinp)
-		sgemm(N, H, H, 1.0f, dpre, H, 1, W, H, 1, 1.0f, dinp, ld, 1);
+		gemm_strided(N, H, H, 1.0f, dpre, H, 1, W, H, 1, 1.0f, dinp, ld, 1);
 }
 
 void mlp_forward_ref(float *out, const float *inp, int ld, const float *W,

@@ -552,21 +552,18 @@ void matmul_forward_naive(float *out, const float *inp, const float *weight, con
 		}
 }
 
-/* C (m,n) += A B with strides; products under 2^21 multiply-adds run on one
- * thread (waking a team costs more; BLIS never splits k, so the bits are the
- * same either way). */
-static void sgemm_acc(dim_t m, dim_t n, dim_t k, const float *A, inc_t rsa, inc_t csa,
-                      const float *Bm, inc_t rsb, inc_t csb, float *Cm, inc_t rsc)
+void gemm_strided(long m, long n, long k, float alpha, const float *A, long rsa, long csa,
+                  const float *B, long rsb, long csb, float beta, float *C, long rsc, long csc)
 {
-	float one = 1.0f;
 	rntm_t rntm = BLIS_RNTM_INITIALIZER;
 	rntm_t *rp = NULL;
 	if ((double)m * n * k < (double)(1 << 21)) {
 		bli_rntm_set_num_threads(1, &rntm);
 		rp = &rntm;
 	}
-	bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, (float *)A, rsa, csa,
-	             (float *)Bm, rsb, csb, &one, Cm, rsc, 1, NULL, rp);
+	bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &alpha, (float *)A,
+	             (inc_t)rsa, (inc_t)csa, (float *)B, (inc_t)rsb, (inc_t)csb, &beta, C, (inc_t)rsc,
+	             (inc_t)csc, NULL, rp);
 }
 
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
@@ -580,9 +577,9 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
 	}
 	/* dinp (N,C) += dout (N,OC) . W (OC,C) */
 	if (dinp)
-		sgemm_acc(N, C, OC, dout, OC, 1, weight, C, 1, dinp, C);
+		gemm_strided(N, C, OC, 1.0f, dout, OC, 1, weight, C, 1, 1.0f, dinp, C, 1);
 	/* dW (OC,C) += dout^T (OC,N) . inp (N,C): dout read with swapped strides */
-	sgemm_acc(OC, C, N, dout, 1, OC, inp, C, 1, dweight, C);
+	gemm_strided(OC, C, N, 1.0f, dout, 1, OC, inp, C, 1, 1.0f, dweight, C, 1);
 	if (dbias)
 		colsum_add(dbias, dout, (int)N, OC);
 }

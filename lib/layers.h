@@ -64,6 +64,12 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
                     int B, int T, int C, int OC);
 void matmul_forward_naive(float *out, const float *inp, const float *weight, const float *bias,
                           int B, int T, int C, int OC);
+/* gemm_strided: C (m,n) = alpha A (m,k) B (k,n) + beta C, every matrix with
+ * its own row and column strides (a transpose is a swap of them). BLIS
+ * sgemm; products under 2^21 multiply-adds run on one thread (waking a team
+ * costs more; BLIS never splits k, so the bits are the same either way). */
+void gemm_strided(long m, long n, long k, float alpha, const float *A, long rsa, long csa,
+                  const float *B, long rsb, long csb, float beta, float *C, long rsc, long csc);
 /* matmul_backward: dinp (B,T,C) += dout W; dweight (OC,C) += dout^T inp;
  * dbias (OC) += column sums of dout. dinp and dbias may be NULL. BLIS sgemm
  * (one thread under 2^21 multiply-adds). */

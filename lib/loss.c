@@ -1,28 +1,10 @@
 /* loss.c — SimCSE, hard-negative contrastive and GCSE losses (see loss.h). */
 #include "loss.h"
+#include "layers.h"
 
-#include <blis.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* C = alpha * A B + beta * C with general strides (row stride, column stride). */
-static void sgemm(long m, long n, long k, float alpha, const float *A, long rsa,
-                  long csa, const float *B, long rsb, long csb, float beta,
-                  float *Cm, long rsc, long csc)
-{
-	/* small products run on one thread: waking a team costs more than
-	 * they do (BLIS never splits k, so the result is the same either way) */
-	rntm_t rntm = BLIS_RNTM_INITIALIZER;
-	rntm_t *rp = NULL;
-	if ((double)m * n * k < (double)(1 << 21)) {
-		bli_rntm_set_num_threads(1, &rntm);
-		rp = &rntm;
-	}
-	bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k,
-	             &alpha, (float *)A, (inc_t)rsa, (inc_t)csa, (float *)B, (inc_t)rsb,
-	             (inc_t)csb, &beta, Cm, (inc_t)rsc, (inc_t)csc, NULL, rp);
-}
 
 loss_config loss_config_default(loss_kind kind)
 {
@@ -207,9 +189,9 @@ double loss_forward_gated(loss_ws *ws, const loss_config *cfg, const float *a, c
 
 	/* logits row i at probs + i*M: [ ahat_i . phat_j / tau, ahat_i . nhat_j / tau ] */
 	float *L = ws->probs;
-	sgemm(N, N, C, (float)inv_tau, ws->ahat, C, 1, ws->phat, 1, C, 0.0f, L, M, 1);
+	gemm_strided(N, N, C, (float)inv_tau, ws->ahat, C, 1, ws->phat, 1, C, 0.0f, L, M, 1);
 	if (hard)
-		sgemm(N, N, C, (float)inv_tau, ws->ahat, C, 1, ws->nhat, 1, C, 0.0f, L + N, M, 1);
+		gemm_strided(N, N, C, (float)inv_tau, ws->ahat, C, 1, ws->nhat, 1, C, 0.0f, L + N, M, 1);
 
 	/* s_i again in double from the raw rows: the GCSE gate is steep in d
 	 * (dG/dd up to 1/sigma), so d is computed without fp32 rounding */
@@ -282,15 +264,15 @@ void loss_backward(loss_ws *ws, float *da, float *dp, float *dn, float dloss)
 			D[(size_t)i * M + j] = (float)(g * scale);
 		}
 	/* d ahat = D[:, :N] phat + D[:, N:] nhat */
-	sgemm(N, C, N, 1.0f, D, M, 1, ws->phat, C, 1, 0.0f, ws->dhat, C, 1);
+	gemm_strided(N, C, N, 1.0f, D, M, 1, ws->phat, C, 1, 0.0f, ws->dhat, C, 1);
 	if (hard)
-		sgemm(N, C, N, 1.0f, D + N, M, 1, ws->nhat, C, 1, 1.0f, ws->dhat, C, 1);
+		gemm_strided(N, C, N, 1.0f, D + N, M, 1, ws->nhat, C, 1, 1.0f, ws->dhat, C, 1);
 	unitnorm_backward(da, ws->dhat, ws->ahat, ws->arn, N, C);
 	/* d phat = D[:, :N]^T ahat */
-	sgemm(N, C, N, 1.0f, D, 1, M, ws->ahat, C, 1, 0.0f, ws->dhat, C, 1);
+	gemm_strided(N, C, N, 1.0f, D, 1, M, ws->ahat, C, 1, 0.0f, ws->dhat, C, 1);
 	unitnorm_backward(dp, ws->dhat, ws->phat, ws->prn, N, C);
 	if (hard && dn) {
-		sgemm(N, C, N, 1.0f, D + N, 1, M, ws->ahat, C, 1, 0.0f, ws->dhat, C, 1);
+		gemm_strided(N, C, N, 1.0f, D + N, 1, M, ws->ahat, C, 1, 0.0f, ws->dhat, C, 1);
 		unitnorm_backward(dn, ws->dhat, ws->nhat, ws->nrn, N, C);
 	}
 }
