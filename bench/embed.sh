@@ -36,12 +36,18 @@ for shape in small base; do
 		"$BUILD/tests/tools/tokids" "$W/$shape" 512 < "$in" > "$W/ids"
 		best=
 		for rep in 1 2; do
-			/usr/bin/time -f '%e %M' -o "$W/t" "$BUILD/bin/embed" -q -m "$W/$shape" --threads 2 --batch-size 64 < "$in" > "$W/out"
+			if ! /usr/bin/time -f '%e %M' -o "$W/t" "$BUILD/bin/embed" -q -m "$W/$shape" --threads 2 --batch-size 64 < "$in" > "$W/out"; then
+				echo "embed.sh: embed failed on $shape/$input: $(cat "$W/t")" >&2
+				exit 1
+			fi
 			t=$(cut -d' ' -f1 "$W/t"); rss=$(cut -d' ' -f2 "$W/t")
 			if [ -z "$best" ] || [ "$(echo "$t < $best" | bc)" = 1 ]; then best=$t; grss=$rss; fi
 		done
 		head -n 64 "$W/out" > "$W/check"
-		/usr/bin/time -f '%M' -o "$W/tt" $PY bench/embed_torch.py run --model "$W/$shape" --ids "$W/ids" --batch 64 --threads 2 --check "$W/check" > "$W/torch.json"
+		if ! /usr/bin/time -f '%M' -o "$W/tt" $PY bench/embed_torch.py run --model "$W/$shape" --ids "$W/ids" --batch 64 --threads 2 --check "$W/check" > "$W/torch.json"; then
+			echo "embed.sh: PyTorch failed on $shape/$input: $(cat "$W/tt")" >&2
+			exit 1
+		fi
 		tps=$(jq .per_s "$W/torch.json"); diff=$(jq .max_abs_diff_vs_gcse "$W/torch.json")
 		gps=$(echo "scale=1; $n / $best" | bc)
 		printf '%-6s %-6s %6d %10s %10s %7s %9d %9d %12s\n' $shape $input "$n" "$gps" "$tps" \

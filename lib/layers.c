@@ -1015,10 +1015,15 @@ static size_t attention_work_size(int T, int C, int NH)
 	return (2 * hs * T + 4 * hs + 4 * (size_t)T + 15) / 16 * 16;
 }
 
+/* Non-decreasing in T, so that scratch sized for the longest sequences of a
+ * context also holds every shorter batch: the copy space is the largest
+ * block copied for any length up to T (a batch too long to be copied can be
+ * followed by a shorter one that is). */
 size_t attention_scratch_size(int T, int C, int NH)
 {
-	size_t blk = (size_t)T * 3 * C;
-	return attention_work_size(T, C, NH) + (blk <= ATT_COPY_MAX ? (blk + 15) / 16 * 16 : 0);
+	size_t row = (size_t)3 * C, copyable = ATT_COPY_MAX / row;
+	size_t rows = (size_t)T < copyable ? (size_t)T : copyable;
+	return attention_work_size(T, C, NH) + (rows * row + 15) / 16 * 16;
 }
 
 void attention_forward_infer(float *out, float *scratch, const float *inp, const float *bias, const int *mask,

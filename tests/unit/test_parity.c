@@ -6,6 +6,7 @@
  * Tolerance: |ours - torch| <= 1e-5 x max(1, |torch|). */
 #include "t.h"
 #include "bert.h"
+#include "layers.h"
 #include "safetensors.h"
 
 #include <blis.h>
@@ -286,6 +287,39 @@ static void test_batch_independence_large(void)
 	model_free(m);
 }
 
+/* A context first sized by sequences too long for attention's whole-block
+ * copy (T * 3C over 64K floats), then given shorter ones that are copied:
+ * the scratch must hold the copy (it overflowed the heap before; ASan and a
+ * segfault of embed on BERT-base shape with STS-B, longest batch first).
+ * The short batch gives the same bits as in a fresh context. */
+static void test_scratch_long_then_short(void)
+{
+	bert_config c;
+	bert_config_defaults(&c);
+	c.vocab_size = 100, c.hidden_size = 768, c.num_attention_heads = 12, c.num_hidden_layers = 1;
+	c.intermediate_size = 16, c.max_position_embeddings = 64;
+	bert_model *m = model_init_random(&c, 3, err, sizeof err);
+	T_ASSERT(m);
+	enum { B = 4, TL = 40, TS = 20 };       /* 40 x 2304 > 65536 >= 20 x 2304 */
+	int ids[B * TL];
+	for (int i = 0; i < B * TL; i++)
+		ids[i] = (i * 37) % 100;
+	float out[B * 768], fresh[B * 768];
+	bert_ctx *x = bert_ctx_new(m, 0), *y = bert_ctx_new(m, 0);
+	T_ASSERT(bert_encode(x, ids, NULL, B, TL, BERT_POOL_MEAN, 0, out, err, sizeof err));
+	T_ASSERT(bert_encode(x, ids, NULL, B, TS, BERT_POOL_MEAN, 0, out, err, sizeof err));
+	T_ASSERT(bert_encode(y, ids, NULL, B, TS, BERT_POOL_MEAN, 0, fresh, err, sizeof err));
+	T_ASSERT(!memcmp(out, fresh, sizeof out));
+	/* the per-thread scratch size never shrinks as sequences grow */
+	for (int C = 12; C <= 1536; C *= 2)
+		for (int T = 1; T < 512; T++)
+			if (attention_scratch_size(T + 1, C, 12) < attention_scratch_size(T, C, 12))
+				T_FAIL("attention_scratch_size(%d, %d) < (%d, %d)", T + 1, C, T, C);
+	bert_ctx_free(x);
+	bert_ctx_free(y);
+	model_free(m);
+}
+
 /* Keeping every layer's activations (training layout) computes the same
  * bits, and each layer's slot holds that layer's tensors. */
 static void test_keep_all(void)
@@ -401,6 +435,7 @@ int main(void)
 	T_RUN(test_parity_texts);
 	T_RUN(test_batch_independence);
 	T_RUN(test_batch_independence_large);
+	T_RUN(test_scratch_long_then_short);
 	T_RUN(test_keep_all);
 	T_RUN(test_encode);
 	T_RUN(test_forward_errors);
