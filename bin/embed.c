@@ -30,6 +30,11 @@ static const char help[] =
 "      --sif               with --vectors: SIF weights a/(a+p(w)), p(w) from\n"
 "                          the word's rank in FILE by Zipf's law, a = 1e-3\n"
 "      --sif-a A           --sif with this a (0 < A <= 1)\n"
+"      --pc-from FILE      with --vectors: remove the common component (the\n"
+"                          first principal direction, uncentred) of the\n"
+"                          vectors of FILE's texts (the same --field\n"
+"                          fields; NDJSON, gzip ok) from every vector: SIF's\n"
+"                          last step\n"
 "  -f, --field FIELD       text field to embed (default text); repeat for\n"
 "                          several fields, each then gets FIELD_embedding\n"
 "  -o, --output FIELD      name of the vector field when one field is\n"
@@ -114,6 +119,7 @@ int main(int argc, char **argv)
 		cli_usage_error("--sif and --sif-a need --vectors");
 	if (vectors && eo.model_only)
 		cli_usage_error("--pooling, --max-length, --batch-size and --mark-truncated need a model, not --vectors");
+	embed_opts_check_pc_from(&eo, argv + optind, argc - optind);
 	if (!vectors && !model_dir)
 		model_dir = getenv("GCSE_MODEL");
 	if (!vectors && (!model_dir || !*model_dir))
@@ -142,8 +148,7 @@ int main(int argc, char **argv)
 	wordavg *wa = NULL;
 	int dim;
 	if (vectors) {
-		if (!(wa = wordavg_open(vectors, eo.sif_a, err, sizeof err)))
-			cli_die("%s", err);
+		wa = embed_opts_open_vectors(&eo, fields, nfields, co.skip_bad);
 		dim = wordavg_dim(wa);
 	} else {
 		if (!(e = encoder_open(model_dir, &eo.enc, err, sizeof err)))

@@ -36,6 +36,11 @@ static const char help[] =
 "      --sif             with --vectors: SIF weights a/(a+p(w)), p(w) from\n"
 "                        the word's rank in FILE by Zipf's law, a = 1e-3\n"
 "      --sif-a A         --sif with this a (0 < A <= 1)\n"
+"      --pc-from FILE    with --vectors: remove the common component (first\n"
+"                        principal direction, uncentred) of the vectors of\n"
+"                        FILE's --text1 and --text2 sentences: SIF's last\n"
+"                        step (give the input file itself for the usual\n"
+"                        evaluation)\n"
 "      --pooling P       with --model: cls, pooler, mean or max (default:\n"
 "                        the model directory's, else cls)\n"
 "      --batch-size N    with --model: sentences per forward pass (default 64)\n"
@@ -169,13 +174,14 @@ int main(int argc, char **argv)
 		cli_usage_error("--sif and --sif-a need --vectors");
 	if (vectors && eo.model_only)
 		cli_usage_error("--pooling and --batch-size need --model, not --vectors");
+	embed_opts_check_pc_from(&eo, argv + optind, argc - optind);
 	encoder *enc = NULL;
 	wordavg *wa = NULL;
 	int dim = 0;
 	char err[512];
 	if (vectors) {
-		if (!(wa = wordavg_open(vectors, eo.sif_a, err, sizeof err)))
-			cli_die("%s", err);
+		const char *tf[2] = { text1, text2 };
+		wa = embed_opts_open_vectors(&eo, tf, 2, co.skip_bad);
 		dim = wordavg_dim(wa);
 	} else if (model_dir) {
 		if (!(enc = encoder_open(model_dir, &eo.enc, err, sizeof err)))

@@ -7,6 +7,33 @@
 
 #include <string.h>
 
+void embed_opts_check_pc_from(const embed_opts *o, char *const *files, int nfiles)
+{
+	if (!o->pc_from)
+		return;
+	if (!o->vectors)
+		cli_usage_error("--pc-from needs --vectors");
+	if (strcmp(o->pc_from, "-"))
+		return;
+	int stdin_input = nfiles == 0;
+	for (int i = 0; i < nfiles; i++)
+		stdin_input |= !strcmp(files[i], "-");
+	if (stdin_input)
+		cli_usage_error("--pc-from -: standard input is also the input");
+}
+
+wordavg *embed_opts_open_vectors(const embed_opts *o, const char *const *fields, int nfields,
+                                 int skip_bad)
+{
+	char err[512];
+	wordavg *w = wordavg_open(o->vectors, o->sif_a, err, sizeof err);
+	if (!w)
+		cli_die("%s", err);
+	if (o->pc_from && wordavg_fit_pc_file(w, o->pc_from, fields, nfields, skip_bad, err, sizeof err) < 0)
+		cli_die("%s", err);
+	return w;
+}
+
 void embed_opts_init(embed_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -21,6 +48,7 @@ int embed_getopt(embed_opts *o, int c, const char *arg)
 	case EMBED_OPT_VECTORS: o->vectors = arg; break;
 	case EMBED_OPT_SIF: o->sif_a = WORDAVG_SIF_A; break;
 	case EMBED_OPT_SIF_A: o->sif_a = cli_double("--sif-a", arg, 1e-12, 1); break;
+	case EMBED_OPT_PC_FROM: o->pc_from = arg; break;
 	case EMBED_OPT_POOLING:
 		if ((o->enc.pooling = bert_pooling_parse(arg)) < 0)
 			cli_usage_error("--pooling: '%s' is not cls, pooler, mean or max", arg);

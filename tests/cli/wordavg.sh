@@ -31,6 +31,25 @@ t_case "stsscore --vectors --pairs" 0 - - \
   "stsscore --vectors $EV --pairs $PAIRS 2>/dev/null | jq -e 'select(.sentence2 == \"v\") | .cosine == 0' | grep -qx true"
 t_case "stsscore --vectors --text1/--text2" 0 wordavg-sts.out - \
   "jq -c '{t1: .sentence1, t2: .sentence2, score, task}' $PAIRS | stsscore --vectors $EV --text1 t1 --text2 t2 2>/dev/null"
+# --pc-from: SIF's common component removal. Fitted on texts whose vectors
+# all lie along "the" = (1,0,0), it zeroes the first coordinate and leaves
+# the others (tests/unit/test_wordavg.c has the arithmetic).
+printf '{"text":"the"}\n{"text":"the the"}\n{"text":"zebra"}\n' > "$T/the.ndjson"
+t_case "embed --pc-from removes the fitted direction" 0 - - \
+  "embed -q --vectors $V --pc-from $T/the.ndjson -o pc $IN | embed -q --vectors $V -o plain |
+   jq -s -e 'length == 6 and all(.[]; .pc[0] == 0 and .pc[1:] == .plain[1:])' | grep -qx true"
+t_case "embed --pc-from golden (fitted on the input)" 0 wordavg-embed-pc.out - "embed -q --vectors $V --sif-a 0.1 --pc-from $IN $IN"
+t_case "embed --pc-from on stdin input, fit from a file" 0 wordavg-embed-pc.out - "embed -q --vectors $V --sif-a 0.1 --pc-from $IN < $IN"
+t_case "stsscore --pc-from equals embed --pc-from | stsscore" 0 - - \
+  "stsscore -q --vectors $EV --sif --pc-from $PAIRS $PAIRS > $T/a; embed -q --vectors $EV --sif --pc-from $PAIRS -f sentence1 -f sentence2 $PAIRS | stsscore | cmp -s - $T/a && ! cmp -s $T/a tests/golden/wordavg-sts.out"
+for p in embed stsscore; do
+	t_case "$p --pc-from without --vectors" 2 empty 'pc-from needs --vectors' "$p -m tests/data/models/tiny-cls --pc-from $IN $IN"
+	t_case "$p --pc-from - with standard input" 2 empty 'standard input is also the input' "$p --vectors $V --pc-from - < $IN"
+	t_case "$p --pc-from: no known word" 1 empty "^$p: $T/none.ndjson: no text with a known word" \
+	  "echo '{\"text\":\"zebra\",\"sentence1\":\"zebra\",\"sentence2\":\"gnu\"}' > $T/none.ndjson; $p --vectors $V --pc-from $T/none.ndjson $PAIRS"
+	t_case "$p --pc-from: a bad line names FILE:LINE" 1 empty "^$p: $T/badpc.ndjson:2: " \
+	  "printf '{\"text\":\"the\",\"sentence1\":\"a\",\"sentence2\":\"b\"}\n{oops\n' > $T/badpc.ndjson; $p --vectors $V --pc-from $T/badpc.ndjson $PAIRS"
+done
 # Usage errors.
 for p in embed stsscore; do
 	t_case "$p -m and --vectors" 2 empty 'exclude each other' "$p -m tests/data/models/tiny-cls --vectors $V $IN"
@@ -52,7 +71,10 @@ if have_shared && [ -f "$G" ] && [ -f "$D" ]; then
 	  "stsscore -q --vectors $G $D | jq -e 'select(.task == \"avg\") | .spearman | . > 54.5 and . < 56.5' | grep -qx true"
 	t_case "stsscore --vectors --sif GloVe STS-B dev: 68.4 +- 2" 0 - empty \
 	  "stsscore -q --vectors $G --sif $D | jq -e 'select(.task == \"avg\") | .spearman | . > 66.4 and . < 70.4' | grep -qx true"
+	t_case "stsscore --vectors --sif --pc-from GloVe STS-B dev: 72.3 +- 2" 0 - empty \
+	  "stsscore -q --vectors $G --sif --pc-from $D $D | jq -e 'select(.task == \"avg\") | .spearman | . > 70.3 and . < 74.3' | grep -qx true"
 else
+	t_skip "stsscore --vectors --sif --pc-from GloVe STS-B dev" "no $G or $D"
 	t_skip "stsscore --vectors GloVe STS-B dev" "no $G or $D"
 	t_skip "stsscore --vectors --sif GloVe STS-B dev" "no $G or $D"
 fi

@@ -102,6 +102,49 @@ static void test_vectors_options(void)
 	T_NEAR(eo.sif_a, WORDAVG_SIF_A, 0);
 }
 
+/* --pc-from: taken with the vectors' options; its usage errors come from
+ * embed_opts_check_pc_from (without --vectors; "-" when the input is
+ * standard input too). */
+static void check_pc(void *arg)
+{
+	char **argv = arg;
+	embed_opts eo;
+	int i = parse(&eo, argv), n = 0;
+	while (argv[i + n])
+		n++;
+	embed_opts_check_pc_from(&eo, argv + i, n);
+	exit(0);
+}
+
+static int pc_case(char **argv, int want_rc, const char *want)
+{
+	char out[2048];
+	int rc = t_child(check_pc, argv, out, sizeof out);
+	if (rc != want_rc || strncmp(out, want, strlen(want))) {
+		printf("#   exit %d, output: %s", rc, out);
+		return 0;
+	}
+	return 1;
+}
+
+static void test_pc_from(void)
+{
+	embed_opts eo;
+	char *a1[] = {"test_embedopts", "--vectors", "v", "--sif", "--pc-from", "c.ndjson", NULL};
+	parse(&eo, a1);
+	T_EQ_STR(eo.pc_from, "c.ndjson");
+	T_EQ_INT(eo.model_only, 0);
+	T_ASSERT(pc_case(a1, 0, ""));                                   /* stdin input, fit from a file */
+	char *a2[] = {"test_embedopts", "-m", "d", "--pc-from", "c.ndjson", "in", NULL};
+	T_ASSERT(pc_case(a2, EXIT_USAGE, "test_embedopts: --pc-from needs --vectors\n"));
+	char *a3[] = {"test_embedopts", "--vectors", "v", "--pc-from", "-", NULL};
+	T_ASSERT(pc_case(a3, EXIT_USAGE, "test_embedopts: --pc-from -: standard input is also the input\n"));
+	char *a4[] = {"test_embedopts", "--vectors", "v", "--pc-from", "-", "a", "-", NULL};
+	T_ASSERT(pc_case(a4, EXIT_USAGE, "test_embedopts: --pc-from -: standard input is also the input\n"));
+	char *a5[] = {"test_embedopts", "--vectors", "v", "--pc-from", "-", "in.ndjson", NULL};
+	T_ASSERT(pc_case(a5, 0, ""));                                   /* stdin for the fit only */
+}
+
 static void test_not_ours(void)
 {
 	embed_opts eo;
@@ -170,6 +213,7 @@ int main(void)
 	T_RUN(test_defaults);
 	T_RUN(test_model_options);
 	T_RUN(test_vectors_options);
+	T_RUN(test_pc_from);
 	T_RUN(test_not_ours);
 	T_RUN(test_unknown_pooling);
 	T_RUN(test_out_of_range);
