@@ -106,15 +106,11 @@ int pca_first(const float *X, long n, int d, double *u, int *iters)
 	return rc;
 }
 
-void pca_remove(float *X, long n, int d, const double *u)
+void pca_remove(double *x, int d, const double *u)
 {
-#pragma omp parallel for schedule(static)
-	for (long i = 0; i < n; i++) {
-		float *x = X + (size_t)i * d;
-		double dot = 0;
-		for (int j = 0; j < d; j++)
-			dot += (double)x[j] * u[j];
-		for (int j = 0; j < d; j++)
-			x[j] = (float)(x[j] - dot * u[j]);
-	}
+	double dot = 0;
+	for (int j = 0; j < d; j++)
+		dot += x[j] * u[j];
+	for (int j = 0; j < d; j++)
+		x[j] -= dot * u[j];
 }

@@ -2,8 +2,8 @@
  * its removal: SIF's "common component removal" (Arora, Liang and Ma 2017).
  *
  *   double u[d];
- *   if (pca_first(X, n, d, u) == 0)          // X (n,d): one vector a row
- *           pca_remove(X, n, d, u);          // x -= (x . u) u, each row
+ *   if (pca_first(X, n, d, u, NULL) == 0)    // X (n,d): one vector a row
+ *           pca_remove(x, d, u);             // x (d, double) -= (x . u) u
  *
  * u is the first right singular vector of X (the top eigenvector of X^T X,
  * not of the covariance: no mean is subtracted, as TruncatedSVD does in the
@@ -19,6 +19,7 @@
  * when every row is zero (no direction) or out of memory. *iters (may be
  * NULL): power iterations used. */
 int pca_first(const float *X, long n, int d, double *u, int *iters);
-/* Each row x of X (n,d) becomes x - (x . u) u (dot product in double). */
-void pca_remove(float *X, long n, int d, const double *u);
+/* x (d) becomes x - (x . u) u, in double (wordavg removes it from each
+ * average before rounding to float). */
+void pca_remove(double *x, int d, const double *u);
 #endif

@@ -144,13 +144,9 @@ static int embed_one(const wordavg *w, const char *text, size_t len, int normali
 	}
 	double scale = 1.0 / a.found;
 	if (w->pc) {   /* the average, less its common component */
-		double dot = 0;
-		for (int j = 0; j < dim; j++) {
-			sum[j] *= scale;
-			dot += sum[j] * w->pc[j];
-		}
 		for (int j = 0; j < dim; j++)
-			sum[j] -= dot * w->pc[j];
+			sum[j] *= scale;
+		pca_remove(sum, dim, w->pc);
 		scale = 1.0;
 	}
 	if (normalize) {
