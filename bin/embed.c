@@ -115,11 +115,9 @@ int main(int argc, char **argv)
 	const char *model_dir = eo.model, *vectors = eo.vectors;
 	if (vectors && model_dir)
 		cli_usage_error("--model and --vectors exclude each other");
-	if (eo.sif_a > 0 && !vectors)
-		cli_usage_error("--sif and --sif-a need --vectors");
 	if (vectors && eo.model_only)
 		cli_usage_error("--pooling, --max-length, --batch-size and --mark-truncated need a model, not --vectors");
-	embed_opts_check_pc_from(&eo, argv + optind, argc - optind);
+	embed_opts_check_vectors_only(&eo, argv + optind, argc - optind);
 	if (!vectors && !model_dir)
 		model_dir = getenv("GCSE_MODEL");
 	if (!vectors && (!model_dir || !*model_dir))

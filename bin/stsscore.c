@@ -170,11 +170,9 @@ int main(int argc, char **argv)
 		cli_usage_error("--model and --vectors exclude each other");
 	if (vectors && simf)
 		cli_usage_error("--vectors and --sim exclude each other");
-	if (eo.sif_a > 0 && !vectors)
-		cli_usage_error("--sif and --sif-a need --vectors");
 	if (vectors && eo.model_only)
 		cli_usage_error("--pooling and --batch-size need --model, not --vectors");
-	embed_opts_check_pc_from(&eo, argv + optind, argc - optind);
+	embed_opts_check_vectors_only(&eo, argv + optind, argc - optind);
 	encoder *enc = NULL;
 	wordavg *wa = NULL;
 	int dim = 0;

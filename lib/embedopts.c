@@ -7,8 +7,10 @@
 
 #include <string.h>
 
-void embed_opts_check_pc_from(const embed_opts *o, char *const *files, int nfiles)
+void embed_opts_check_vectors_only(const embed_opts *o, char *const *files, int nfiles)
 {
+	if (o->sif_a > 0 && !o->vectors)
+		cli_usage_error("--sif and --sif-a need --vectors");
 	if (!o->pc_from)
 		return;
 	if (!o->vectors)

@@ -15,6 +15,7 @@
  *                        cli_usage_error(NULL);
  *   }
  *   if (eo.vectors && eo.model_only) cli_usage_error("...");
+ *   embed_opts_check_vectors_only(&eo, argv + optind, argc - optind);
  *   encoder *e = encoder_open(eo.model, &eo.enc, err, sizeof err);
  *
  * Bad values are usage errors (exit 2) naming the option: --pooling not one
@@ -59,10 +60,10 @@ typedef struct embed_opts {
 } embed_opts;
 
 void embed_opts_init(embed_opts *o);
-/* Usage errors of --pc-from: without --vectors; "-" (standard input) when
- * the program's input files (files, nfiles; none = standard input) read it
- * too. */
-void embed_opts_check_pc_from(const embed_opts *o, char *const *files, int nfiles);
+/* Usage errors of the options that only --vectors takes: --sif or --sif-a
+ * without it; --pc-from without it, or "-" (standard input) when the
+ * program's input files (files, nfiles; none = standard input) read it too. */
+void embed_opts_check_vectors_only(const embed_opts *o, char *const *files, int nfiles);
 /* --vectors opened with its SIF weights and, with --pc-from, the common
  * component fitted on the fields of that file's records (skip_bad: its bad
  * lines too are skipped and counted). Errors exit 1 ("prog: FILE: what",

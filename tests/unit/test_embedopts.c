@@ -102,9 +102,10 @@ static void test_vectors_options(void)
 	T_NEAR(eo.sif_a, WORDAVG_SIF_A, 0);
 }
 
-/* --pc-from: taken with the vectors' options; its usage errors come from
- * embed_opts_check_pc_from (without --vectors; "-" when the input is
- * standard input too). */
+/* --pc-from: taken with the vectors' options. The usage errors of the
+ * vectors-only options come from embed_opts_check_vectors_only: --sif or
+ * --pc-from without --vectors; --pc-from "-" when the input is standard
+ * input too. */
 static void check_pc(void *arg)
 {
 	char **argv = arg;
@@ -112,7 +113,7 @@ static void check_pc(void *arg)
 	int i = parse(&eo, argv), n = 0;
 	while (argv[i + n])
 		n++;
-	embed_opts_check_pc_from(&eo, argv + i, n);
+	embed_opts_check_vectors_only(&eo, argv + i, n);
 	exit(0);
 }
 
@@ -143,6 +144,8 @@ static void test_pc_from(void)
 	T_ASSERT(pc_case(a4, EXIT_USAGE, "test_embedopts: --pc-from -: standard input is also the input\n"));
 	char *a5[] = {"test_embedopts", "--vectors", "v", "--pc-from", "-", "in.ndjson", NULL};
 	T_ASSERT(pc_case(a5, 0, ""));                                   /* stdin for the fit only */
+	char *a6[] = {"test_embedopts", "-m", "d", "--sif-a", "0.5", "--pc-from", "c.ndjson", NULL};
+	T_ASSERT(pc_case(a6, EXIT_USAGE, "test_embedopts: --sif and --sif-a need --vectors\n"));
 }
 
 static void test_not_ours(void)
