@@ -6,6 +6,11 @@
 #     stdout equals tests/golden/GOLDEN (GOLDEN "-": not checked; "empty":
 #     must be empty) and its stderr matches the extended regex ERR_REGEX
 #     ("-": not checked; "empty": must be empty).  UPDATE_GOLDEN=1 rewrites the golden file instead.
+#     "Equals" is golden_eq's: numbers within a relative 1e-6 / absolute
+#     1e-9, every other byte equal (the last bits of a float move between
+#     CPUs and GEMM kernels; a golden file never pins them).
+#   golden_eq EXPECTED GOT         that comparison (tests/tools/numcmp); byte
+#     equality between two runs of one binary stays `cmp`
 #   t_ok NAME 'shell command'      passes when the command exits 0
 #   t_skip NAME WHY                a visible skip
 # $T is a scratch directory, removed at exit; $SHARED the shared data folder.
@@ -24,7 +29,7 @@ t_case() {
 	*)
 		if [ -n "${UPDATE_GOLDEN-}" ]; then
 			cp "$T/.out" "tests/golden/$_g"
-		elif ! cmp -s "$T/.out" "tests/golden/$_g"; then
+		elif ! golden_eq "tests/golden/$_g" "$T/.out" 2>/dev/null; then
 			_why="$_why; stdout differs from tests/golden/$_g"
 			diff "tests/golden/$_g" "$T/.out" 2>&1 | head -20 | sed 's/^/#   /'
 		fi ;;
@@ -43,6 +48,8 @@ t_case() {
 		echo "ok - $_n"
 	fi
 }
+NUMCMP=${GCSE_BUILD:-build}/tests/tools/numcmp
+golden_eq() { "$NUMCMP" "$@"; }
 t_ok() { t_case "$1" 0 - - "$2"; }
 t_skip() { echo "skip - $1 # $2"; }
 have_shared() { [ -d "$SHARED" ]; }

@@ -18,7 +18,7 @@ for page in man/*.1; do
 		[ -f "$cmd" ] || continue
 		n=$((n + 1))
 		exp=${cmd%.cmd}.exp
-		if (cd examples && sh "$cmd") >"$T/got" 2>"$T/err" </dev/null && cmp -s "$exp" "$T/got"; then
+		if (cd examples && sh "$cmd") >"$T/got" 2>"$T/err" </dev/null && golden_eq "$exp" "$T/got" 2>/dev/null; then
 			echo "ok - man $name example $n"
 		else
 			echo "#   $(cat "$cmd")"
