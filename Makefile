@@ -34,7 +34,8 @@ CFLAGS   += -std=c11 $(OPT) -Wall -Wextra -Wno-unused-parameter -fno-math-errno 
 LDFLAGS  += $(OPT) -fopenmp
 LDLIBS   += -ljq -lcurl -lblis -lutf8proc -lz -lm -lpthread
 
-LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_SRC  := $(sort $(wildcard lib/*/*.c))
+LIB_HDR  := $(wildcard lib/*/*.h)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 PROGS    := $(sort $(basename $(notdir $(wildcard bin/*.c))))
 BINS     := $(PROGS:%=$(BUILD)/bin/%)
@@ -46,7 +47,7 @@ LIBGCSE  := $(BUILD)/libgcse.a
 
 all: $(BINS)
 
-$(BUILD)/lib/%.o: lib/%.c lib/*.h
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -54,20 +55,20 @@ $(LIBGCSE): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/%: bin/%.c $(LIBGCSE) lib/*.h
+$(BUILD)/bin/%: bin/%.c $(LIBGCSE) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBGCSE) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(LIBGCSE) lib/*.h
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(LIBGCSE) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(LIBGCSE) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests/tools/%: tests/tools/%.c $(LIBGCSE) lib/*.h
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIBGCSE) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBGCSE) $(LDFLAGS) $(LDLIBS)
 
 # ---- MPI (issue 8) ---------------------------------------------------------
-# gcsetrain alone links MPI: lib/dist.c is compiled a second time with
+# gcsetrain alone links MPI: lib/train/dist.c is compiled a second time with
 # -DGCSE_MPI into $(BUILD)/mpi/dist.o, which the gcsetrain link puts ahead of
 # libgcse.a, so the archive's serial dist.o is not pulled. Every other program
 # and libgcse.a stay MPI-free.
@@ -95,11 +96,11 @@ ifeq ($(origin MPI_LIBS),undefined)
 MPI_LIBS   := $(shell $(MPICC) --showme:link)
 endif
 
-$(BUILD)/mpi/dist.o: lib/dist.c lib/*.h
+$(BUILD)/mpi/dist.o: lib/train/dist.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -DGCSE_MPI $(MPI_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/bin/gcsetrain: bin/gcsetrain.c $(BUILD)/mpi/dist.o $(LIBGCSE) lib/*.h
+$(BUILD)/bin/gcsetrain: bin/gcsetrain.c $(BUILD)/mpi/dist.o $(LIBGCSE) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/mpi/dist.o $(LIBGCSE) $(LDFLAGS) $(MPI_LIBS) $(LDLIBS)
 endif

@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/llm_bench.sh — throughput and memory of the LLM client (lib/llm.h)
+# bench/llm_bench.sh — throughput and memory of the LLM client (lib/llm/llm.h)
 # through tests/tools/llmdrive against tests/tools/fakellm.py on 127.0.0.1.
 #
 #   1. the server answers every request after a fixed delay (default 50 ms):

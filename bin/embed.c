@@ -1,10 +1,10 @@
 /* embed — add sentence embeddings to NDJSON records, streaming. */
-#include "cli.h"
-#include "embedopts.h"
-#include "encoder.h"
-#include "model.h"
-#include "ndjson.h"
-#include "wordavg.h"
+#include "base/cli.h"
+#include "embed/embedopts.h"
+#include "nn/encoder.h"
+#include "nn/model.h"
+#include "base/ndjson.h"
+#include "wordvec/wordavg.h"
 
 #include <getopt.h>
 #include <stdlib.h>

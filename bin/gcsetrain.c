@@ -1,21 +1,21 @@
 /* gcsetrain — train a BERT sentence encoder with the SimCSE, contrastive or
  * GCSE loss (METHOD.md §5) on NDJSON records; metrics as NDJSON on stdout;
  * checkpoints that a SIGKILLed run resumes from exactly; data-parallel over
- * MPI ranks (lib/dist.h) when started by mpirun. */
-#include "bert.h"
-#include "bertconfig.h"
-#include "checkpoint.h"
-#include "cli.h"
-#include "dist.h"
-#include "loss.h"
-#include "model.h"
-#include "ndjson.h"
-#include "optim.h"
-#include "rng.h"
-#include "tokenizer.h"
-#include "train.h"
-#include "traindata.h"
-#include "vectors.h"
+ * MPI ranks (lib/train/dist.h) when started by mpirun. */
+#include "nn/bert.h"
+#include "nn/bertconfig.h"
+#include "train/checkpoint.h"
+#include "base/cli.h"
+#include "train/dist.h"
+#include "train/loss.h"
+#include "nn/model.h"
+#include "base/ndjson.h"
+#include "train/optim.h"
+#include "base/rng.h"
+#include "nn/tokenizer.h"
+#include "train/train.h"
+#include "train/traindata.h"
+#include "wordvec/vectors.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -425,7 +425,7 @@ static double meta_num(jv m, const char *k, double dflt)
 	return r;
 }
 
-/* ---- MPI ranks (lib/dist.h) ----------------------------------------------- */
+/* ---- MPI ranks (lib/train/dist.h) ----------------------------------------------- */
 
 /* Rank 0 read the data (standard input reaches rank 0 alone under mpirun,
  * and s' from --frozen is computed once): send the token ids, offsets, s'

@@ -1,16 +1,16 @@
 /* kgextract — annotate sentences with entities, quantities and main parts
  * (rules + WordNet, or an LLM with --llm); optionally write the knowledge
  * graph of the corpus. */
-#include "cli.h"
-#include "encoder.h"
-#include "extract.h"
-#include "kgembed.h"
-#include "kggraph.h"
-#include "kgllm.h"
-#include "llm.h"
-#include "ndjson.h"
-#include "prompts.h"
-#include "wordnet.h"
+#include "base/cli.h"
+#include "nn/encoder.h"
+#include "kg/extract.h"
+#include "kg/kgembed.h"
+#include "kg/kggraph.h"
+#include "llm/kgllm.h"
+#include "llm/llm.h"
+#include "base/ndjson.h"
+#include "llm/prompts.h"
+#include "kg/wordnet.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,13 +1,13 @@
 /* kgfilter — training triples from kgsynth's candidates, filtered with a
  * frozen evaluation model E' (METHOD.md §4). */
-#include "cli.h"
-#include "embedopts.h"
-#include "encoder.h"
-#include "kgfilter.h"
-#include "loss.h"
-#include "model.h"
-#include "ndjson.h"
-#include "rng.h"
+#include "base/cli.h"
+#include "embed/embedopts.h"
+#include "nn/encoder.h"
+#include "kg/kgfilter.h"
+#include "train/loss.h"
+#include "nn/model.h"
+#include "base/ndjson.h"
+#include "base/rng.h"
 
 #include <getopt.h>
 #include <stdint.h>

@@ -1,13 +1,13 @@
 /* kgsynth — positive and negative candidates for each sentence: by rules
  * (WordNet, and the knowledge graph of kgextract when given), or by an LLM
  * (--llm) with the rules as the fallback. */
-#include "cli.h"
-#include "kggraph.h"
-#include "llm.h"
-#include "ndjson.h"
-#include "prompts.h"
-#include "synth.h"
-#include "wordnet.h"
+#include "base/cli.h"
+#include "kg/kggraph.h"
+#include "llm/llm.h"
+#include "base/ndjson.h"
+#include "llm/prompts.h"
+#include "kg/synth.h"
+#include "kg/wordnet.h"
 
 #include <getopt.h>
 #include <stdint.h>

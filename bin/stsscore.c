@@ -1,11 +1,11 @@
 /* stsscore — score STS records: cosine of two embeddings (or a given
  * similarity) against the gold score; Spearman and Pearson x100 per task. */
-#include "cli.h"
-#include "embedopts.h"
-#include "encoder.h"
-#include "ndjson.h"
-#include "stats.h"
-#include "wordavg.h"
+#include "base/cli.h"
+#include "embed/embedopts.h"
+#include "nn/encoder.h"
+#include "base/ndjson.h"
+#include "base/stats.h"
+#include "wordvec/wordavg.h"
 
 #include <getopt.h>
 #include <math.h>

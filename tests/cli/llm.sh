@@ -1,4 +1,4 @@
-# tests/cli/llm.sh — the LLM client (lib/llm.h) through its test driver
+# tests/cli/llm.sh — the LLM client (lib/llm/llm.h) through its test driver
 # tests/tools/llmdrive, against the fake server tests/tools/fakellm.py on
 # 127.0.0.1: order at --jobs 8, no record lost, bounded retries, Retry-After,
 # fault recovery, answer extraction, re-asks, fallback and report, the cache

@@ -9,8 +9,8 @@
  * [CLS] rows only) and, measured in the same run, of the full forward's four
  * linear-layer GEMMs alone (the floor everything else is compared with). -p P pads the last P tokens
  * of every other sequence. */
-#include "bert.h"
-#include "layers.h"
+#include "nn/bert.h"
+#include "nn/layers.h"
 
 #include <blis.h>
 #include <omp.h>

@@ -13,7 +13,7 @@
  *
  *   bench_peak [-j threads] [-n reps] [-r rows]
  */
-#include "cli.h"
+#include "base/cli.h"
 
 #include <blis.h>
 #include <getopt.h>

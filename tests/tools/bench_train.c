@@ -10,12 +10,12 @@
  * then n timed ones. Prints one JSON line: the shape, the seconds of every
  * timed step, the median, the time of the phases of the last step, and the
  * parameter and activation sizes. */
-#include "cli.h"
-#include "loss.h"
-#include "model.h"
-#include "optim.h"
-#include "rng.h"
-#include "train.h"
+#include "base/cli.h"
+#include "train/loss.h"
+#include "nn/model.h"
+#include "train/optim.h"
+#include "base/rng.h"
+#include "train/train.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * AddressSanitizer sees any read out of bounds. Every accepted file is checked
  * against the format's invariants and all its tensors are converted. A run
  * prints a summary; exit status 1 when an invariant fails. */
-#include "safetensors.h"
+#include "nn/safetensors.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,13 +1,13 @@
-/* llmdrive — test driver for lib/llm.h: asks an LLM to rewrite each record's
+/* llmdrive — test driver for lib/llm/llm.h: asks an LLM to rewrite each record's
  * text with one of the prompt files and writes the records back in input
  * order with the answers; a failed answer falls back to a trivial rule-based
  * one (source "rules") or is reported (--on-invalid report). This is the
  * wiring kgextract and kgsynth use, reduced to its bones; tests/cli/llm.sh
  * runs it against tests/tools/fakellm.py. */
-#include "cli.h"
-#include "llm.h"
-#include "ndjson.h"
-#include "prompts.h"
+#include "base/cli.h"
+#include "llm/llm.h"
+#include "base/ndjson.h"
+#include "llm/prompts.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /* tokids — print the token ids of each record's text (bench helper, not a
  * test): the PyTorch side of bench/embed.sh embeds exactly these ids.
  *   tokids DIR [max_length] < records.ndjson > ids.ndjson   ({"ids":[...]}) */
-#include "cli.h"
-#include "ndjson.h"
-#include "tokenizer.h"
+#include "base/cli.h"
+#include "base/ndjson.h"
+#include "nn/tokenizer.h"
 
 #include <stdlib.h>
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "safetensors.h"
+#include "nn/safetensors.h"
 
 static char ferr[512];
 

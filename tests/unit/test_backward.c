@@ -5,10 +5,10 @@
  * (bitwise). The objective is L = sum(dout * forward(inputs)). */
 #include "t.h"
 #include "frand.h"
-#include "dropout.h"
-#include "bert.h"
-#include "layers.h"
-#include "safetensors.h"
+#include "nn/dropout.h"
+#include "nn/bert.h"
+#include "nn/layers.h"
+#include "nn/safetensors.h"
 
 #include <blis.h>
 #include <omp.h>

@@ -1,9 +1,9 @@
 /* test_checkpoint.c — atomic writes and training checkpoints: round trip,
  * truncation, corruption, mismatches, the old file surviving a failed or
  * killed write, hyperparameter comparison. */
-#include "checkpoint.h"
-#include "rng.h"
-#include "safetensors.h"
+#include "train/checkpoint.h"
+#include "base/rng.h"
+#include "nn/safetensors.h"
 #include "t.h"
 
 #include <signal.h>

@@ -1,7 +1,7 @@
 /* test_cli — the options every program shares (cli_opts, cli_getopt) and the
  * checked numeric options behind them. */
 #include "child.h"
-#include "cli.h"
+#include "base/cli.h"
 #include "t.h"
 
 static const char help[] = "usage: test_cli [options] [file ...]\n\noptions:\n  -q, --quiet\n";

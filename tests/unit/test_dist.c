@@ -1,7 +1,7 @@
-/* test_dist.c — the serial build of lib/dist.h (what libgcse.a holds):
+/* test_dist.c — the serial build of lib/train/dist.h (what libgcse.a holds):
  * rank 0 of 1, collectives that copy or keep, and dist_share's partition of
  * a batch (the MPI runs themselves are tests/cli/mpi.sh). */
-#include "dist.h"
+#include "train/dist.h"
 #include "t.h"
 
 static void test_serial_is_rank_0_of_1(void)

@@ -1,7 +1,7 @@
 /* test_dropout.c — mask rate, scaling, backward with the same mask,
  * determinism for a key whatever the OpenMP thread count. */
-#include "dropout.h"
-#include "rng.h"
+#include "nn/dropout.h"
+#include "base/rng.h"
 #include "t.h"
 
 #include <omp.h>

@@ -1,11 +1,11 @@
 /* test_embedopts — the options of the programs that embed text: a table as
  * embed has it, the values they leave, bad values as usage errors. */
 #include "child.h"
-#include "cli.h"
-#include "embedopts.h"
-#include "model.h"
+#include "base/cli.h"
+#include "embed/embedopts.h"
+#include "nn/model.h"
 #include "t.h"
-#include "wordavg.h"
+#include "wordvec/wordavg.h"
 
 static const char help[] = "usage: test_embedopts [options] [file ...]\n\noptions:\n";
 

@@ -2,8 +2,8 @@
  * pooling) against the PyTorch vectors of the fixture texts, and the same
  * bits for any batch size, thread count and company. */
 #include "t.h"
-#include "encoder.h"
-#include "safetensors.h"
+#include "nn/encoder.h"
+#include "nn/safetensors.h"
 
 #include <blis.h>
 #include <jv.h>

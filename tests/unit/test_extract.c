@@ -1,7 +1,7 @@
 /* test_extract.c — tokens, tags, entities, quantities, main parts, numbers,
  * on the WordNet fixture (tests/data/wordnet). */
 #include "t.h"
-#include "extract.h"
+#include "kg/extract.h"
 #include "wnfixture.h"
 
 static wordnet *wn;

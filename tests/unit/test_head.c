@@ -1,8 +1,8 @@
 /* test_head.c — the training-only MLP head (Linear H->H + tanh on [CLS])
  * against the PyTorch fixture and against its naive reference. */
-#include "head.h"
-#include "rng.h"
-#include "safetensors.h"
+#include "train/head.h"
+#include "base/rng.h"
+#include "nn/safetensors.h"
 #include "fixture.h"
 #include "relerr.h"
 #include "t.h"

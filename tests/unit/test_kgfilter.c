@@ -1,11 +1,11 @@
-/* test_kgfilter.c — the filtering rules of METHOD.md §4 (lib/kgfilter.h):
+/* test_kgfilter.c — the filtering rules of METHOD.md §4 (lib/kg/kgfilter.h):
  * thresholds at their bounds, role swaps, fallbacks, the other-sentence
  * draw, cosines, the triple set; and the embedding neighbour scorer of the
- * graph (lib/kgembed.h) against a naive computation, on a tiny model. */
+ * graph (lib/kg/kgembed.h) against a naive computation, on a tiny model. */
 #include "t.h"
-#include "cli.h"
-#include "kgembed.h"
-#include "kgfilter.h"
+#include "base/cli.h"
+#include "kg/kgembed.h"
+#include "kg/kgfilter.h"
 
 static void test_choose_kept(void)
 {

@@ -1,7 +1,7 @@
 /* test_kggraph.c — graph nodes, top-k neighbours with a plugged-in scorer and
  * with the WordNet scorer, the NDJSON file round trip and its errors. */
 #include "t.h"
-#include "kggraph.h"
+#include "kg/kggraph.h"
 #include "wnfixture.h"
 
 #include <unistd.h>

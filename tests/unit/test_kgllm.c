@@ -1,12 +1,12 @@
-/* test_kgllm.c — kgextract --llm's answer handling (lib/kgllm.h) on the
+/* test_kgllm.c — kgextract --llm's answer handling (lib/llm/kgllm.h) on the
  * WordNet fixture: types, heads, span location (repeats, case, trailing
  * punctuation, spans that are not there), fields, graph nodes; and the
- * LLM plans of kgsynth (lib/synth.h kg_synth_plan): shares, distinct
+ * LLM plans of kgsynth (lib/kg/synth.h kg_synth_plan): shares, distinct
  * requests, determinism. */
 #include "t.h"
-#include "kgllm.h"
-#include "llmanswer.h"
-#include "synth.h"
+#include "llm/kgllm.h"
+#include "llm/llmanswer.h"
+#include "kg/synth.h"
 #include "wnfixture.h"
 
 static wordnet *wn;

@@ -3,7 +3,7 @@
  * padding and thread count. */
 #include "t.h"
 #include "frand.h"
-#include "layers.h"
+#include "nn/layers.h"
 
 #include <blis.h>
 #include <omp.h>

@@ -5,11 +5,11 @@
  * network side is tested by tests/cli/llm.sh against tests/tools/fakellm.py. */
 #include "t.h"
 
-#include "llm.h"
-#include "llmanswer.h"
-#include "llmcache.h"
-#include "prompts.h"
-#include "sha256.h"
+#include "llm/llm.h"
+#include "llm/llmanswer.h"
+#include "llm/llmcache.h"
+#include "llm/prompts.h"
+#include "base/sha256.h"
 
 #include <dirent.h>
 #include <curl/curl.h>

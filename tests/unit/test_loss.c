@@ -1,9 +1,9 @@
 /* test_loss.c — contrastive losses against the PyTorch fixtures
  * (scripts/make-train-fixtures.py), against the naive reference, and by
  * finite differences; cosine building blocks. */
-#include "loss.h"
-#include "rng.h"
-#include "safetensors.h"
+#include "train/loss.h"
+#include "base/rng.h"
+#include "nn/safetensors.h"
 #include "fixture.h"
 #include "relerr.h"
 #include "t.h"

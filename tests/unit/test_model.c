@@ -2,8 +2,8 @@
  * in and out (name variants, dtypes, sentence-transformers pooling) and
  * every load error. Uses the committed tiny models in tests/data/models. */
 #include "t.h"
-#include "model.h"
-#include "safetensors.h"
+#include "nn/model.h"
+#include "nn/safetensors.h"
 
 #include <dirent.h>
 #include <omp.h>

@@ -1,7 +1,7 @@
 /* Unit tests of lib/ndjson: reader edge cases (blank lines, CRLF, long lines,
  * gzip, several files, skip-bad) and float printing round trips. */
-#include "cli.h"
-#include "ndjson.h"
+#include "base/cli.h"
+#include "base/ndjson.h"
 #include "t.h"
 
 #include <float.h>

@@ -1,8 +1,8 @@
 /* test_optim.c — Adam / AdamW, the warm-up schedule and clipping against
  * torch.optim (fixture from scripts/make-train-fixtures.py); determinism. */
-#include "optim.h"
-#include "rng.h"
-#include "safetensors.h"
+#include "train/optim.h"
+#include "base/rng.h"
+#include "nn/safetensors.h"
 #include "fixture.h"
 #include "relerr.h"
 #include "t.h"

@@ -5,9 +5,9 @@
  * same bits whatever batch it is in and whatever the thread count.
  * Tolerance: |ours - torch| <= 1e-5 x max(1, |torch|). */
 #include "t.h"
-#include "bert.h"
-#include "layers.h"
-#include "safetensors.h"
+#include "nn/bert.h"
+#include "nn/layers.h"
+#include "nn/safetensors.h"
 
 #include <blis.h>
 #include <omp.h>

@@ -1,6 +1,6 @@
 /* test_pca — first principal direction and its removal (lib/pca). */
-#include "pca.h"
-#include "rng.h"
+#include "wordvec/pca.h"
+#include "base/rng.h"
 #include "t.h"
 
 #include <blis.h>

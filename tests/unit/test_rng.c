@@ -1,6 +1,6 @@
 /* test_rng.c — xoshiro256** / splitmix64 against their published outputs,
  * savable state, distributions, shuffling, counter-based draws. */
-#include "rng.h"
+#include "base/rng.h"
 #include "t.h"
 
 /* First outputs of xoshiro256** from the state {1, 2, 3, 4}, as published

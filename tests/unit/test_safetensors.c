@@ -1,6 +1,6 @@
 /* test_safetensors.c — safetensors round trip, conversions and every rejected header. */
 #include "t.h"
-#include "safetensors.h"
+#include "nn/safetensors.h"
 
 #include <dirent.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* Unit tests of lib/stats: cosine, Pearson, Spearman with ties (hand-checked). */
-#include "stats.h"
+#include "base/stats.h"
 #include "t.h"
 
 static void test_cosine(void)

@@ -1,7 +1,7 @@
 /* test_synth.c — rule-based candidates on the WordNet fixture: every kind,
  * inflection and agreement, the METHOD.md shares, fallbacks, determinism. */
 #include "t.h"
-#include "synth.h"
+#include "kg/synth.h"
 #include "wnfixture.h"
 
 static wordnet *wn;

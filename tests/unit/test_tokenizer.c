@@ -1,7 +1,7 @@
 /* test_tokenizer.c — BERT WordPiece tokenizer: conformance with the reference
  * ids on ../shared, and every rule on a small vocabulary, cased and uncased. */
 #include "t.h"
-#include "tokenizer.h"
+#include "nn/tokenizer.h"
 #include <jv.h>
 #include <time.h>
 #include <sys/stat.h>

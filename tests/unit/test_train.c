@@ -1,16 +1,16 @@
-/* test_train.c — the whole training engine (lib/train.h) against PyTorch
+/* test_train.c — the whole training engine (lib/train/train.h) against PyTorch
  * (tests/data/train/grads.safetensors and tiny-model/, written by
  * scripts/make-grad-fixtures.py): loss and every parameter gradient under
  * each loss with dropout 0, and the parameters after 3 Adam steps; the
  * training forward with dropout is deterministic for a key and independent
  * of the thread count; with dropout off it is bert_forward. */
 #include "t.h"
-#include "bert.h"
-#include "loss.h"
-#include "model.h"
-#include "optim.h"
-#include "safetensors.h"
-#include "train.h"
+#include "nn/bert.h"
+#include "train/loss.h"
+#include "nn/model.h"
+#include "train/optim.h"
+#include "nn/safetensors.h"
+#include "train/train.h"
 
 #include <blis.h>
 #include <omp.h>

@@ -1,9 +1,9 @@
 /* test_vectors.c — word-vector reader (GloVe / word2vec text, gzip), error
  * reports, the fresh vocabulary and the embedding initialisation. */
-#include "rng.h"
+#include "base/rng.h"
 #include "t.h"
-#include "tokenizer.h"
-#include "vectors.h"
+#include "nn/tokenizer.h"
+#include "wordvec/vectors.h"
 
 #include <sys/stat.h>
 #include <time.h>

@@ -1,6 +1,6 @@
 /* test_wordavg.c — tokenizer_basic_words (the words of uncased BERT's basic
  * tokenizer, normalised) and the averaged / SIF-weighted word vectors of
- * lib/wordavg.h, checked by hand on tests/data/wordavg/tiny.txt:
+ * lib/wordvec/wordavg.h, checked by hand on tests/data/wordavg/tiny.txt:
  *   rank word  vector          rank word  vector
  *    1   the   1 0 0            7   caf\u00e9  0 2 0   (normalises to "cafe")
  *    2   ,     0 1 0            8   n't   5 5 5   (never one basic token)
@@ -9,9 +9,9 @@
  *    5   Dog   2 0 0           11   !     0 0 -1
  *    6   dog   9 9 9  (normalises like rank 5: the first wins) */
 #include "t.h"
-#include "tokenizer.h"
-#include "vectors.h"
-#include "wordavg.h"
+#include "nn/tokenizer.h"
+#include "wordvec/vectors.h"
+#include "wordvec/wordavg.h"
 
 #include <omp.h>
 

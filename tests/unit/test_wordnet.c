@@ -2,8 +2,8 @@
  * (tests/data/wordnet, made by make-fixture.py), and on the real database
  * when /usr/share/wordnet is installed. */
 #include "t.h"
-#include "wordnet.h"
-#include "strmap.h"
+#include "kg/wordnet.h"
+#include "base/strmap.h"
 #include "wnfixture.h"
 
 #include <stdint.h>

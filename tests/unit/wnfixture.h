@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "wordnet.h"
+#include "kg/wordnet.h"
 
 /* Its directory: under $GCSE_ROOT, else under the current directory. */
 static inline const char *wn_fixture(void)

@@ -1,0 +1,89 @@
+/* stats.c — cosine, Pearson, Spearman with average ranks for ties. */
+#include "base/stats.h"
+#include "base/cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+double cosine_sim(const float *a, const float *b, int n)
+{
+	double ab = 0, aa = 0, bb = 0;
+	for (int i = 0; i < n; i++) {
+		ab += (double)a[i] * b[i];
+		aa += (double)a[i] * a[i];
+		bb += (double)b[i] * b[i];
+	}
+	if (aa == 0 || bb == 0)
+		return 0;
+	return ab / (sqrt(aa) * sqrt(bb));
+}
+
+double pearson(const double *x, const double *y, size_t n)
+{
+	if (n < 2)
+		return NAN;
+	double mx = 0, my = 0;
+	for (size_t i = 0; i < n; i++) {
+		mx += x[i];
+		my += y[i];
+	}
+	mx /= (double)n;
+	my /= (double)n;
+	double sxy = 0, sxx = 0, syy = 0;
+	for (size_t i = 0; i < n; i++) {
+		double dx = x[i] - mx, dy = y[i] - my;
+		sxy += dx * dy;
+		sxx += dx * dx;
+		syy += dy * dy;
+	}
+	if (sxx == 0 || syy == 0)
+		return NAN;
+	double r = sxy / sqrt(sxx * syy);
+	return r > 1 ? 1 : r < -1 ? -1 : r;
+}
+
+static const double *sort_keys;
+
+static int cmp_index(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	double x = sort_keys[i], y = sort_keys[j];
+	if (x < y)
+		return -1;
+	if (x > y)
+		return 1;
+	return i < j ? -1 : i > j;
+}
+
+void rank_average(const double *x, size_t n, double *ranks)
+{
+	size_t *idx = xmalloc(n * sizeof *idx);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	sort_keys = x;
+	qsort(idx, n, sizeof *idx, cmp_index);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && x[idx[j]] == x[idx[i]])
+			j++;
+		/* positions i..j-1 share ranks i+1..j: their average */
+		double r = 0.5 * (double)(i + 1 + j);
+		for (size_t k = i; k < j; k++)
+			ranks[idx[k]] = r;
+		i = j;
+	}
+	free(idx);
+}
+
+double spearman(const double *x, const double *y, size_t n)
+{
+	if (n < 2)
+		return NAN;
+	double *rx = xmalloc(n * sizeof *rx), *ry = xmalloc(n * sizeof *ry);
+	rank_average(x, n, rx);
+	rank_average(y, n, ry);
+	double r = pearson(rx, ry, n);
+	free(rx);
+	free(ry);
+	return r;
+}
