@@ -205,7 +205,7 @@ void bert_acts_layer(const bert_ctx *x, int l, bert_acts *o)
 
 /* The last layer for the [CLS] rows only: Q|K|V (with bias) of every
  * token, then attention from the [CLS] query, the output projection,
- * LayerNorm and FFN on B rows. attention_cls_forward reproduces the [CLS]
+ * LayerNorm and FFN on B rows. attention_rows_forward reproduces the [CLS]
  * row of the full attention bit for bit, and a row of a product does not
  * depend on the other rows (matmul_forward), so out (B,C) holds the same
  * bits as the [CLS] rows of the full layer. in (B,T,C) the layer input. */
@@ -220,7 +220,8 @@ static void last_layer_cls(bert_ctx *x, const float *in, int B, int T)
 
 	matmul_forward(a->qkv, in, p->qkvw + L * 3 * C * C, p->qkvb + L * 3 * C, B, T, C, 3 * C);
 	/* kt (B,NH,hs,T) in the residual buffer, free in the last layer */
-	attention_cls_forward(a->cls_a, a->cls_att, NULL, NULL, a->res1, a->qkv, x->mask, 0.0f, 0, B, T, C, NH);
+	attention_rows_forward(a->cls_a, a->cls_att, NULL, NULL, a->res1, a->qkv, x->mask, 0.0f, 0, NULL, B, B, T,
+	                       C, NH);
 	pool_cls_forward(a->cls_in, in, B, T, C);
 	matmul_forward(a->cls_r, a->cls_a, p->attprojw + L * C * C, NULL, 1, B, C, C);
 	residual_layernorm_forward(a->cls_a, a->cls_r, st, st + B, a->cls_in, a->cls_r, p->attprojb + L * C,

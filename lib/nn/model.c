@@ -600,7 +600,8 @@ fail:
 
 /* ---- saving ----------------------------------------------------------- */
 
-int model_save(const bert_model *m, const char *dir, char *err, size_t errlen)
+int model_save_with(const bert_model *m, const char *dir, const char *prefix, int pooler,
+                    const st_out *extra, int nextra, char *err, size_t errlen)
 {
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
 		seterr(err, errlen, "%s", strerror(errno));
@@ -609,8 +610,9 @@ int model_save(const bert_model *m, const char *dir, char *err, size_t errlen)
 	char *cpath = path_join(dir, "config.json"), *wpath = path_join(dir, "model.safetensors");
 	int nt = bert_num_tensors(&m->cfg);
 	bert_tensor *ts = malloc(nt * sizeof *ts);
-	st_out *out = malloc(nt * sizeof *out);
-	int ok = cpath && wpath && ts && out;
+	st_out *out = malloc((nt + (nextra > 0 ? nextra : 0)) * sizeof *out);
+	char (*names)[sizeof ts->name + 16] = malloc(nt * sizeof *names);
+	int ok = cpath && wpath && ts && out && names;
 	char e[300];
 	if (!ok)
 		seterr(err, errlen, "out of memory");
@@ -618,15 +620,18 @@ int model_save(const bert_model *m, const char *dir, char *err, size_t errlen)
 		bert_tensors(&m->cfg, &m->params, ts);
 		int n = 0;
 		for (int k = 0; k < nt; k++) {
-			if (ts[k].pooler && !m->has_pooler)
+			if (ts[k].pooler && !(pooler && m->has_pooler))
 				continue;
-			out[n].name = ts[k].name;
+			snprintf(names[n], sizeof names[n], "%s%s", prefix ? prefix : "", ts[k].name);
+			out[n].name = names[n];
 			out[n].dtype = ST_F32;
 			out[n].ndim = ts[k].ndim;
 			out[n].shape = ts[k].shape;
 			out[n].data = ts[k].data;
 			n++;
 		}
+		for (int k = 0; k < nextra; k++)
+			out[n++] = extra[k];
 		const char *meta[] = {"format", "pt", NULL};
 		ok = st_write(wpath, out, n, meta, e, sizeof e);
 		if (!ok)
@@ -637,6 +642,11 @@ int model_save(const bert_model *m, const char *dir, char *err, size_t errlen)
 		if (!ok)
 			seterr(err, errlen, "config.json: %s", e);
 	}
-	free(cpath), free(wpath), free(ts), free(out);
+	free(cpath), free(wpath), free(ts), free(out), free(names);
 	return ok;
+}
+
+int model_save(const bert_model *m, const char *dir, char *err, size_t errlen)
+{
+	return model_save_with(m, dir, NULL, 1, NULL, 0, err, errlen);
 }
