@@ -320,6 +320,77 @@ int train_batch(const train_data *d, const int64_t *idx, int n, int pad_id,
 	return T;
 }
 
+int train_batch_texts(const train_data *d, const int64_t *idx, int n, int pad_id, int max_len,
+                      int *ids, int *mask)
+{
+	int T = 1;
+	for (int i = 0; i < n; i++) {
+		int len;
+		train_text(d, (size_t)idx[i], 0, &len);
+		T = len > T ? len : T;
+	}
+	for (int i = 0; i < n; i++) {
+		int len;
+		const int *src = train_text(d, (size_t)idx[i], 0, &len);
+		int *dst = ids + (size_t)i * T, *m = mask + (size_t)i * T;
+		memcpy(dst, src, (size_t)len * sizeof *src);
+		for (int j = 0; j < T; j++) {
+			if (j >= len)
+				dst[j] = pad_id;
+			m[j] = j < len;
+		}
+	}
+	(void)max_len;
+	return T;
+}
+
+typedef struct lenpos {
+	int len;
+	size_t pos;
+	int64_t idx;
+} lenpos;
+
+static int cmp_lenpos(const void *x, const void *y)
+{
+	const lenpos *a = x, *b = y;
+	if (a->len != b->len)
+		return (a->len > b->len) - (a->len < b->len);
+	return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+int train_order_buckets(const train_data *d, int64_t *order, size_t n, int B, int window, rng *r)
+{
+	if (B < 1 || window < 1 || n == 0)
+		return 0;
+	size_t chunk = (size_t)B * (size_t)window, nb = n / (size_t)B;
+	lenpos *lp = malloc((chunk < n ? chunk : n) * sizeof *lp);
+	int64_t *batch = malloc((nb ? nb : 1) * sizeof *batch), *tmp = malloc(n * sizeof *tmp);
+	if (!lp || !batch || !tmp) {
+		free(lp), free(batch), free(tmp);
+		return -1;
+	}
+	for (size_t a = 0; a < n; a += chunk) {
+		size_t m = n - a < chunk ? n - a : chunk;
+		for (size_t i = 0; i < m; i++) {
+			lp[i].idx = order[a + i];
+			lp[i].pos = i;
+			train_text(d, (size_t)order[a + i], 0, &lp[i].len);
+		}
+		qsort(lp, m, sizeof *lp, cmp_lenpos);
+		for (size_t i = 0; i < m; i++)
+			order[a + i] = lp[i].idx;
+	}
+	/* whole batches in random order; a last partial batch stays last */
+	for (size_t i = 0; i < nb; i++)
+		batch[i] = (int64_t)i;
+	rng_shuffle(r, batch, nb, sizeof *batch);
+	memcpy(tmp, order, n * sizeof *tmp);
+	for (size_t i = 0; i < nb; i++)
+		memcpy(order + i * (size_t)B, tmp + (size_t)batch[i] * B, (size_t)B * sizeof *order);
+	free(lp), free(batch), free(tmp);
+	return 0;
+}
+
 /* ---- STS evaluation ------------------------------------------------------ */
 
 void sts_read(sts_set *s, const char *path, const tokenizer *tk, int max_len, int skip_bad)

@@ -78,6 +78,19 @@ int word_repeat_apply(const word_repeat *w, rng *r, const int *ids, int len, int
 int train_batch(const train_data *d, const int64_t *idx, int n, int pad_id,
                 const word_repeat *wr, rng *r, int max_len, int *ids, int *mask);
 
+/* One block of rows (masked-LM): text 0 of each example idx (n), padded to
+ * the longest (returned); ids and mask have room for n * max_len. */
+int train_batch_texts(const train_data *d, const int64_t *idx, int n, int pad_id, int max_len,
+                      int *ids, int *mask);
+
+/* Length buckets: reorder order (a permutation of n examples) so that each
+ * run of B consecutive examples has texts of similar length (less padding,
+ * the same examples per epoch): windows of window*B examples are sorted by
+ * the length of their first text (ties: the order they had), cut into
+ * batches of B, and the whole batches shuffled with r (a last partial batch
+ * stays last). 0, or -1 when out of memory (order unchanged). */
+int train_order_buckets(const train_data *d, int64_t *order, size_t n, int B, int window, rng *r);
+
 /* STS evaluation set: records {"sentence1","sentence2","score"}. */
 typedef struct sts_set {
 	size_t n;
