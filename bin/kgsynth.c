@@ -31,6 +31,12 @@ static const char help[] =
 "  -n, --per-record N    positives and negatives per record (default 1, 1..100)\n"
 "  -s, --seed S          random seed (default 0, 0..2^63-1); a record's\n"
 "                        candidates depend only on the seed and its text\n"
+"      --positive-mix SPEC  the rule path's positive families and shares,\n"
+"                        \"kind:share,...\" (default " KG_MIX_POSITIVE ");\n"
+"                        the order gives the fallbacks, share 0 a fallback only\n"
+"      --negative-mix SPEC  the same for negatives (default\n"
+"                        " KG_MIX_NEGATIVE "); any family\n"
+"                        may be on either side: its candidates take that role\n"
 "  -g, --graph FILE      knowledge graph from kgextract --graph (plain or gzip);\n"
 "                        without one, WordNet alone\n"
 "  -f, --field NAME      the text field (default text)\n"
@@ -313,7 +319,9 @@ int main(int argc, char **argv)
 	llm_opts_init(&lo);
 	cli_opts co;
 	cli_opts_init(&co);
-	enum { O_STATS = 256 };
+	const char *mixspec[2] = {NULL, NULL};
+	char err[1024];
+	enum { O_STATS = 256, O_POSMIX, O_NEGMIX };
 	static const struct option opts[] = {
 		{"per-record", required_argument, 0, 'n'},
 		{"seed", required_argument, 0, 's'},
@@ -321,6 +329,8 @@ int main(int argc, char **argv)
 		{"field", required_argument, 0, 'f'},
 		{"wordnet", required_argument, 0, 'w'},
 		{"stats", no_argument, 0, O_STATS},
+		{"positive-mix", required_argument, 0, O_POSMIX},
+		{"negative-mix", required_argument, 0, O_NEGMIX},
 		CLI_LONG_OPTIONS,
 		LLM_LONG_OPTIONS,
 		{0, 0, 0, 0},
@@ -335,6 +345,8 @@ int main(int argc, char **argv)
 		case 'f': field = optarg; break;
 		case 'w': wndir = optarg; break;
 		case O_STATS: stats = 1; break;
+		case O_POSMIX: mixspec[KG_POSITIVE] = optarg; break;
+		case O_NEGMIX: mixspec[KG_NEGATIVE] = optarg; break;
 		default:
 			if (!cli_getopt(&co, c, optarg) && !llm_getopt(&lo, c, optarg))
 				cli_usage_error(NULL);
@@ -344,9 +356,19 @@ int main(int argc, char **argv)
 	llm_opts_check(&lo);
 	if (!*field)
 		cli_usage_error("--field: empty name");
+	kg_mix mix[2];
+	for (int role = 0; role < 2; role++) {
+		const char *name = role == KG_POSITIVE ? "--positive-mix" : "--negative-mix";
+		if (!mixspec[role])
+			continue;
+		if (lo.url)
+			cli_usage_error("%s: the rule path's mix; with --llm the plans follow METHOD.md's shares",
+			                name);
+		if (kg_mix_parse(&mix[role], mixspec[role], err, sizeof err))
+			cli_usage_error("%s: %s", name, err);
+	}
 	if (!wndir)
 		wndir = wn_default_dir();
-	char err[1024];
 	wordnet *wn = wn_load(wndir, err, sizeof err);
 	if (!wn)
 		cli_die("%s", err);
@@ -354,6 +376,9 @@ int main(int argc, char **argv)
 	if (graph_path && !(g = kg_graph_read(graph_path, wn, err, sizeof err)))
 		cli_die("%s", err);
 	kg_synth *s = kg_synth_new(wn, g);
+	for (int role = 0; role < 2; role++)
+		if (mixspec[role])
+			kg_synth_set_mix(s, role, &mix[role]);
 	state st = {.s = s, .seed = seed, .n = (int)n, .report = lo.on_invalid == LLM_REPORT};
 	llm_client *cl = NULL;
 	if (lo.url) {
