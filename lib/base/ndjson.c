@@ -76,6 +76,20 @@ static int next_file(ndjson_reader *r)
 	return 1;
 }
 
+/* zlib's message for the stream (Z_ERRNO: errno's), without the "<fd:N>: "
+ * that gzdopen puts first. */
+static const char *gz_message(int e, const char *m)
+{
+	if (e == Z_ERRNO)
+		return strerror(errno);
+	if (!strncmp(m, "<fd:", 4)) {
+		const char *p = strstr(m, ">: ");
+		if (p)
+			m = p + 3;
+	}
+	return m;
+}
+
 /* Read the next raw line of the current file into r->line (without '\n').
  * Returns 0 at the end of the file. */
 static int read_line(ndjson_reader *r)
@@ -91,14 +105,15 @@ static int read_line(ndjson_reader *r)
 				int e;
 				const char *m = gzerror(r->gz, &e);
 				cli_die("%s:%ld: read error: %s", r->name, r->lineno + 1,
-				        e == Z_ERRNO ? strerror(errno) : m);
+				        gz_message(e, m));
 			}
 			if (n == 0) {
 				/* A gzip stream cut short reads as a clean EOF unless we ask. */
 				int e;
 				const char *m = gzerror(r->gz, &e);
 				if (e != Z_OK && e != Z_STREAM_END)
-					cli_die("%s:%ld: read error: %s", r->name, r->lineno + 1, m);
+					cli_die("%s:%ld: read error: %s", r->name, r->lineno + 1,
+					        gz_message(e, m));
 				r->eof = 1;
 				return got;
 			}

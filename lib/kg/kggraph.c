@@ -470,11 +470,18 @@ kg_graph *kg_graph_read(const char *path, const wordnet *wn, char *err, size_t e
 		jv_free(nb);
 		jv_free(o);
 	}
-	if (ok && gzeof(z) == 0) {
+	if (ok) {
+		/* Asked whether or not gzeof says the end was reached: a stream
+		 * cut short (no trailer) ends like a whole one, at a line end. */
 		int e;
 		const char *m = gzerror(z, &e);
 		if (e != Z_OK && e != Z_STREAM_END) {
-			seterr(err, errlen, "%s: %s", path, m);
+			/* zlib's message starts with the path: keep what follows */
+			size_t pl = strlen(path);
+			if (e != Z_ERRNO && !strncmp(m, path, pl) && !strncmp(m + pl, ": ", 2))
+				m += pl + 2;
+			seterr(err, errlen, "%s:%ld: read error: %s", path, lineno + 1,
+			       e == Z_ERRNO ? strerror(errno) : m);
 			ok = 0;
 		}
 	}
