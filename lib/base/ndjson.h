@@ -17,7 +17,8 @@
  *
  * Writing: compact JSON, one record per line, numbers in the shortest text
  * that reads back as the same double; vectors of float32 in the shortest text
- * that reads back as the same float. A record is formatted whole before it is
+ * that reads back as the same float. A number read from the input comes out
+ * as it was written there (see ndjson_number). A record is formatted whole before it is
  * written, so a failing program never leaves half a line. EPIPE on stdout
  * exits 0 quietly; any other write error is fatal. */
 #ifndef GCSE_NDJSON_H
@@ -53,6 +54,15 @@ long ndjson_skipped(const ndjson_reader *r);
 /* Close; prints "prog: skipped N bad lines" when any were skipped. */
 void ndjson_close(ndjson_reader *r);
 
+/* Numbers: a number whose literal fmt_double would not write back the same
+ * (beyond 2^53, more than 17 digits, 1e400, 1.0, 1E+2, -0.0) is kept as
+ * written: the record holds it as an opaque value, which the writer prints
+ * as the literal. Read numbers with ndjson_number (or the getters above),
+ * never with jv_number_value on a value from the input: 1 and the double
+ * (1e400: inf) if v is a number, 0 if not. */
+int ndjson_number(jv v, double *out);
+/* Whether fmt_double(strtod(s)) gives back the JSON number s (n bytes). */
+int ndjson_number_canonical(const char *s, size_t n);
 /* jv kind name for messages ("string", "number", ...). */
 const char *ndjson_kind_name(jv v);
 
