@@ -490,6 +490,24 @@ static jv get_field(jv rec, const char *key)
 	return jv_object_get(jv_copy(rec), jv_string(key));
 }
 
+long ndjson_nul_at(jv s)
+{
+	const char *p = jv_string_value(s);
+	const char *z = memchr(p, 0, (size_t)jv_string_length_bytes(jv_copy(s)));
+	return z ? (long)(z - p) : -1;
+}
+
+/* A text a program reads is a C string from here on: one holding U+0000
+ * would be cut there, so the record is refused instead (issue 15, D8). */
+static int nul_free(ndjson_reader *r, const char *key, jv v)
+{
+	long at = ndjson_nul_at(v);
+	if (at < 0)
+		return 1;
+	ndjson_bad(r, "field \"%s\": \\u0000 (NUL) at byte %ld: not allowed in a text", key, at + 1);
+	return 0;
+}
+
 int ndjson_get_string(ndjson_reader *r, jv rec, const char *key, jv *out)
 {
 	jv v = get_field(rec, key);
@@ -500,6 +518,10 @@ int ndjson_get_string(ndjson_reader *r, jv rec, const char *key, jv *out)
 	}
 	if (jv_get_kind(v) != JV_KIND_STRING) {
 		ndjson_bad(r, "field \"%s\": expected string, got %s", key, ndjson_kind_name(v));
+		jv_free(v);
+		return 0;
+	}
+	if (!nul_free(r, key, v)) {
 		jv_free(v);
 		return 0;
 	}
@@ -540,6 +562,10 @@ int ndjson_opt_string(ndjson_reader *r, jv rec, const char *key, jv *out)
 	}
 	if (k != JV_KIND_STRING) {
 		ndjson_bad(r, "field \"%s\": expected string, got %s", key, ndjson_kind_name(v));
+		jv_free(v);
+		return -1;
+	}
+	if (!nul_free(r, key, v)) {
 		jv_free(v);
 		return -1;
 	}

@@ -40,7 +40,9 @@ long ndjson_lineno(const ndjson_reader *r);
 void ndjson_bad(ndjson_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Field getters: on success store the value (caller frees) and return 1; on
  * a missing field or a wrong type call ndjson_bad ("field \"x\": missing",
- * "field \"x\": expected string, got number") and return 0. */
+ * "field \"x\": expected string, got number") and return 0. A string holding
+ * U+0000 is refused too (the programs take texts as C strings, which would
+ * end there); fields a program does not read keep it. */
 int ndjson_get_string(ndjson_reader *r, jv rec, const char *key, jv *out);
 int ndjson_get_number(ndjson_reader *r, jv rec, const char *key, double *out);
 /* A numeric array of exactly dim entries (dim 0: any length, stored in *dim).
@@ -54,6 +56,8 @@ long ndjson_skipped(const ndjson_reader *r);
 /* Close; prints "prog: skipped N bad lines" when any were skipped. */
 void ndjson_close(ndjson_reader *r);
 
+/* Offset of the first NUL byte of string s, or -1. */
+long ndjson_nul_at(jv s);
 /* Numbers: a number whose literal fmt_double would not write back the same
  * (beyond 2^53, more than 17 digits, 1e400, 1.0, 1E+2, -0.0) is kept as
  * written: the record holds it as an opaque value, which the writer prints
