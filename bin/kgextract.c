@@ -238,6 +238,9 @@ int main(int argc, char **argv)
 	llm_opts_check(&lo);
 	if (!*field)
 		cli_usage_error("--field: empty name");
+	const char *same;
+	if (graph_path && (same = ndjson_same_file(argv + optind, argc - optind, graph_path)))
+		cli_usage_error("--graph %s: the same file as %s", graph_path, same);
 	if (model_dir && !graph_path)
 		cli_usage_error("--model needs --graph FILE (it scores the graph's neighbours)");
 	if (!model_dir && (co.threads >= 0 || batch))

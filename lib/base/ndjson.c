@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -69,6 +70,12 @@ static int next_file(ndjson_reader *r)
 	}
 	if (fd < 0)
 		cli_die("%s: %s", r->name, strerror(errno));
+	/* As cat: reading the file standard output writes to would read the
+	 * program's own records (forever, with >>) or nothing (>). */
+	struct stat in, out;
+	if (fstat(fd, &in) == 0 && S_ISREG(in.st_mode) && fstat(STDOUT_FILENO, &out) == 0 &&
+	    in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+		cli_die("%s: input file is the output file", r->name);
 	r->gz = gzdopen(fd, "rb");
 	if (!r->gz)
 		cli_die("%s: cannot read", r->name);
@@ -450,6 +457,27 @@ int ndjson_next(ndjson_reader *r, jv *out)
 		*out = v;
 		return 1;
 	}
+}
+
+const char *ndjson_same_file(char **files, int nfiles, const char *path)
+{
+	struct stat o, in;
+	if (stat(path, &o) != 0)
+		return NULL;     /* not there yet: no input can be it */
+	if (nfiles <= 0)
+		return fstat(STDIN_FILENO, &in) == 0 && in.st_dev == o.st_dev && in.st_ino == o.st_ino
+		       ? "standard input" : NULL;
+	for (int i = 0; i < nfiles; i++) {
+		int same = !strcmp(files[i], "-")
+		           ? fstat(STDIN_FILENO, &in) == 0
+		           : stat(files[i], &in) == 0;
+		if (same && in.st_dev == o.st_dev && in.st_ino == o.st_ino)
+			return strcmp(files[i], "-") ? files[i] : "standard input";
+	}
+	if (fstat(STDOUT_FILENO, &in) == 0 && S_ISREG(in.st_mode) && in.st_dev == o.st_dev &&
+	    in.st_ino == o.st_ino)
+		return "standard output";
+	return NULL;
 }
 
 const char *ndjson_filename(const ndjson_reader *r) { return r->name ? r->name : "<stdin>"; }

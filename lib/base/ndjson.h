@@ -32,6 +32,10 @@ ndjson_reader *ndjson_open(char **files, int nfiles, int skip_bad);
 /* Next record (a JSON object) into *out; 0 at end of input. Invalid JSON,
  * invalid UTF-8 or a non-object is reported (or skipped with skip_bad). */
 int ndjson_next(ndjson_reader *r, jv *out);
+/* For a program's output file: the input operand (files as given to
+ * ndjson_open; "standard input" for "-" or none) or "standard output" that
+ * is the same file as path, or NULL. Writing it would destroy an input. */
+const char *ndjson_same_file(char **files, int nfiles, const char *path);
 /* Where the last record came from (for messages). */
 const char *ndjson_filename(const ndjson_reader *r);
 long ndjson_lineno(const ndjson_reader *r);
