@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <sys/stat.h>
 #include <math.h>
 #include <stdarg.h>
@@ -651,6 +652,16 @@ int ndjson_get_vector(ndjson_reader *r, jv rec, const char *key, float **out, in
 		if (!ndjson_number(e, &d) || !isfinite(d)) {
 			ndjson_bad(r, "field \"%s\": element %d: expected a finite number, got %s",
 			           key, i, ndjson_kind_name(e));
+			jv_free(e);
+			jv_free(v);
+			free(x);
+			return 0;
+		}
+		if (fabs(d) > FLT_MAX) {   /* would be an infinity as a float */
+			char num[32];
+			fmt_double(num, d);
+			ndjson_bad(r, "field \"%s\": element %d: %s is outside the range of a float "
+			           "(vectors are float32)", key, i, num);
 			jv_free(e);
 			jv_free(v);
 			free(x);
