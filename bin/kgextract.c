@@ -31,8 +31,10 @@ static const char help[] =
 "options:\n"
 "  -g, --graph FILE          also write the knowledge graph of the whole input to\n"
 "                            FILE (NDJSON, one node per line)\n"
-"      --entity-neighbors N  neighbours per entity node (default 10, 0..1000)\n"
-"      --part-neighbors N    neighbours per main-part node (default 5, 0..1000)\n"
+"      --entity-neighbors N  with --graph: neighbours per entity node (default\n"
+"                            10, 0..1000)\n"
+"      --part-neighbors N    with --graph: neighbours per main-part node\n"
+"                            (default 5, 0..1000)\n"
 "  -m, --model DIR           graph neighbours by the cosine of the node texts'\n"
 "                            embeddings with the sentence encoder in DIR (a\n"
 "                            Hugging Face BERT directory; its own pooling)\n"
@@ -198,6 +200,7 @@ int main(int argc, char **argv)
 {
 	const char *graph_path = NULL, *field = "text", *wndir = NULL;
 	long k_ent = 10, k_part = 5;
+	int given_k = 0;
 	const char *model_dir = NULL;
 	int batch = 0;      /* 0: not given (64) */
 	llm_opts lo;
@@ -223,8 +226,8 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "g:m:f:w:qhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g': graph_path = optarg; break;
-		case O_KENT: k_ent = cli_long("--entity-neighbors", optarg, 0, 1000); break;
-		case O_KPART: k_part = cli_long("--part-neighbors", optarg, 0, 1000); break;
+		case O_KENT: k_ent = cli_long("--entity-neighbors", optarg, 0, 1000), given_k = 1; break;
+		case O_KPART: k_part = cli_long("--part-neighbors", optarg, 0, 1000), given_k = 1; break;
 		case 'm': model_dir = optarg; break;
 		case O_BATCH: batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16); break;
 		case 'f': field = optarg; break;
@@ -238,6 +241,11 @@ int main(int argc, char **argv)
 	llm_opts_check(&lo);
 	if (!*field)
 		cli_usage_error("--field: empty name");
+	const char *same;
+	if (graph_path && (same = ndjson_same_file(argv + optind, argc - optind, graph_path)))
+		cli_usage_error("--graph %s: the same file as %s", graph_path, same);
+	if (given_k && !graph_path)
+		cli_usage_error("--entity-neighbors and --part-neighbors need --graph FILE");
 	if (model_dir && !graph_path)
 		cli_usage_error("--model needs --graph FILE (it scores the graph's neighbours)");
 	if (!model_dir && (co.threads >= 0 || batch))

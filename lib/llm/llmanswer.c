@@ -189,9 +189,18 @@ static int is_blank_str(jv v)
 	return 1;
 }
 
+/* A string holding U+0000: the programs take answers as C strings, which
+ * would end there, so such an answer is invalid (issue 15, D8). */
+static int has_nul(jv v)
+{
+	return memchr(jv_string_value(v), 0, (size_t)jv_string_length_bytes(jv_copy(v))) != NULL;
+}
+
 static int type_ok(jv v, const char *t, size_t n)
 {
 	jv_kind k = jv_get_kind(v);
+	if (k == JV_KIND_STRING && has_nul(v))
+		return 0;
 #define IS(name) (n == sizeof name - 1 && !strncmp(t, name, n))
 	if (IS("any")) return k != JV_KIND_INVALID;
 	if (IS("string")) return k == JV_KIND_STRING;
@@ -234,7 +243,9 @@ static int check(jv v, jv shape, char *path, size_t plen, char *err, size_t errl
 			p += n + (bar != NULL);
 		}
 		const char *got = kind_name(v);
-		if (jv_get_kind(v) == JV_KIND_STRING && strstr(t, "nonempty"))
+		if (jv_get_kind(v) == JV_KIND_STRING && has_nul(v))
+			got = "a string holding \\u0000";
+		else if (jv_get_kind(v) == JV_KIND_STRING && strstr(t, "nonempty"))
 			got = "an empty string";
 		snprintf(err, errlen, "%s: expected %.*s, got %s", pl ? path : ".", (int)tn, t, got);
 		return 0;
@@ -318,6 +329,8 @@ int llm_validate_text(jv answer, void *anchor, char *err, size_t errlen)
 			snprintf(err, errlen, "text: expected string, got %s", kind_name(t));
 		else
 			snprintf(err, errlen, "text: missing");
+	} else if (has_nul(t)) {
+		snprintf(err, errlen, "text: holds \\u0000");
 	} else if (is_blank_str(t)) {
 		snprintf(err, errlen, "text: empty");
 	} else if (anchor) {

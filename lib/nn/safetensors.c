@@ -307,7 +307,7 @@ static int parse_meta(st_file *f, jv m, char *err, size_t errlen)
 static int parse(st_file *f, const unsigned char *buf, size_t len, char *err, size_t errlen)
 {
 	if (len < 8) {
-		seterr(err, errlen, "file too short (%zu bytes) for a safetensors header", len);
+		seterr(err, errlen, "file too short (%zu byte%s) for a safetensors header", len, len == 1 ? "" : "s");
 		return 0;
 	}
 	uint64_t hl = 0;
@@ -481,7 +481,7 @@ st_file *st_open(const char *path, char *err, size_t errlen)
 	}
 	size_t len = (size_t)st.st_size;
 	void *map = NULL;
-	if (len >= 8) {
+	if (len > 0) {       /* a file of 1-7 bytes too: parse says how short */
 		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (map == MAP_FAILED) {
 			seterr(err, errlen, "cannot map file: %s", strerror(errno));

@@ -234,6 +234,20 @@ static void test_stock_shapes(void)
 	jv_free(t);
 }
 
+/* Issue 15, D8: an answer string holding U+0000 would be cut where the
+ * programs take it as a C string: it is an invalid answer (re-asked, then
+ * the rule fallback), never a shortened text. */
+static void test_nul_answers(void)
+{
+	T_ASSERT(strstr(ex("{\"text\": \"a cat\\u0000 sat\"}"), "text: expected nonempty, got a string holding \\u0000"));
+	T_EQ_STR(ex("{\"text\": \"a cat sat\"}"), "a cat sat");
+	char e[200];
+	jv a = jv_parse("{\"text\": \"A woman\\u0000 plays a guitar.\"}");
+	T_ASSERT(!llm_validate_text(a, "A man plays a guitar.", e, sizeof e));
+	T_EQ_STR(e, "text: holds \\u0000");
+	jv_free(a);
+}
+
 static void test_validate_text(void)
 {
 	char e[200];
@@ -690,6 +704,7 @@ int main(void)
 	T_RUN(test_prompt_fill);
 	T_RUN(test_prompt_files_and_dirs);
 	T_RUN(test_shipped_prompts);
+	T_RUN(test_nul_answers);
 	jv_free(text_shape);
 	rm_rf(tmpdir);
 	return t_done();

@@ -251,7 +251,17 @@ static void test_open_errors(void)
 	snprintf(path, sizeof path, "%s/empty", tmpdir);
 	FILE *f = fopen(path, "w");
 	fclose(f);
-	T_ASSERT(!st_open(path, err, sizeof err) && strstr(err, "too short"));
+	T_ASSERT(!st_open(path, err, sizeof err) && strstr(err, "too short (0 bytes)"));
+	/* issue 15, D12: a 1-7 byte file was reported as "(0 bytes)" */
+	for (int n = 1; n < 8; n++) {
+		f = fopen(path, "w");
+		fwrite("\x10\0\0\0\0\0\0", 1, (size_t)n, f);
+		fclose(f);
+		char want[64];
+		snprintf(want, sizeof want, "file too short (%d byte%s)", n, n == 1 ? "" : "s");
+		if (st_open(path, err, sizeof err) || !strstr(err, want))
+			T_FAIL("%d bytes: \"%s\", expected \"%s\"", n, err, want);
+	}
 	unlink(path);
 }
 
