@@ -111,9 +111,10 @@ t_ok kgsynth-llm-faults-recovered \
 	"[ \$(jq -r '.candidates[].source' $T/faults-s.out | grep -c '^llm\$') -eq 18 ] && [ $(nreqs f500) -eq 6 ]"
 t_ok kgsynth-llm-summary "grep -q 'kgsynth: 18 candidates from the LLM, 0 from the rules after the LLM failed' $T/faults-s.err"
 
-# ---- an answer that stays invalid: the rules stand in, marked
+# ---- an answer that stays invalid: the rules stand in, marked (a server
+# that ignores response_format, so that the wrong shape reaches the client)
 printf '%s\n' '{"text":"The dog wrong ran. [fake:wrongshape]"}' '{"text":"The man fails. [fake:500]"}' '{"text":"The dog fine ran."}' >"$T/fb.in"
-start_fake
+start_fake --schema ignore
 $TO kgextract $W --llm "$URL" --invalid-retries 1 --retries 1 --backoff 0.02 "$T/fb.in" >"$T/fb-x.out" 2>"$T/fb-x.err"
 cat "$T/fb-x.err" >>"$E"
 kgextract $W "$T/fb.in" >"$T/fb-x.rules" 2>/dev/null
@@ -122,7 +123,7 @@ t_ok kgextract-llm-fallback-is-rules \
 	"head -2 $T/fb-x.out | jq -c 'del(.kg_source)' >$T/fb1 && head -2 $T/fb-x.rules | jq -c . | cmp -s - $T/fb1"
 t_ok kgextract-llm-fallback-counted \
 	"grep -q '1 records from the LLM, 2 from the rules after the LLM failed' $T/fb-x.err && [ $(nreqs wrong) -eq 2 ] && [ $(nreqs fails) -eq 2 ]"
-start_fake
+start_fake --schema ignore
 $TO kgsynth $W --llm "$URL" --invalid-retries 1 --retries 1 --backoff 0.02 --seed 4 "$T/fb.in" >"$T/fb-s.out" 2>"$T/fb-s.err"
 cat "$T/fb-s.err" >>"$E"
 kgsynth $W --seed 4 "$T/fb.in" >"$T/fb-s.rules" 2>/dev/null
@@ -189,6 +190,65 @@ cat "$T/.err" >>"$E"
 t_case kgsynth-llm-401 1 empty 'HTTP 401: invalid API key' "$TO kgsynth $W --llm $URL $IN"
 cat "$T/.err" >>"$E"
 t_ok kgllm-key-never-printed "! grep -rq kg-sekrit-77 $T/*.out $E $T/cx $T/cs $T/ck"
+
+# ---- structured output (issue 17): against a server that requires the
+# schema, one request per record (kgextract) and per candidate (kgsynth),
+# each with the format's schema, its max_tokens and the seed
+start_fake --schema require
+$TO kgextract $W --llm "$URL" -q --seed 9 "$IN" >"$T/sx.out" 2>>"$E"
+stats >"$T/sx.stats"
+t_ok kgextract-llm-schema-one-request-per-record \
+	"[ \$(jq .requests $T/sx.stats) -eq 12 ] && [ \$(jq .max_per_prompt $T/sx.stats) -eq 1 ] && [ \$(jq -r .kg_source $T/sx.out | grep -c llm) -eq 12 ]"
+t_ok kgextract-llm-schema-in-every-request \
+	"jq -e '[.log[] | .rf == \"json_schema\" and .schema == \"kgextract\" and .seed == 9 and .max_tokens == 512 + (.sentence | utf8bytelength)] | all' $T/sx.stats >/dev/null"
+t_ok kgextract-llm-schema-same-records "$NUMCMP tests/golden/kgllm-extract.out $T/sx.out"
+start_fake --schema require
+$TO kgsynth $W --llm "$URL" -q --seed 3 -n 2 "$IN" >"$T/ss.out" 2>>"$E"
+stats >"$T/ss.stats"
+t_ok kgsynth-llm-schema-one-request-per-candidate \
+	"[ \$(jq .requests $T/ss.stats) -eq 48 ] && [ \$(jq .prompts $T/ss.stats) -eq 48 ] && [ \$(jq '[.candidates[] | select(.source == \"llm\")] | length' $T/ss.out | paste -sd+ | bc) -eq 48 ]"
+t_ok kgsynth-llm-schema-in-every-request \
+	"jq -e '[.log[] | .rf == \"json_schema\" and .schema == \"text\" and .seed == 3 and .max_tokens == 128 + ((.sentence | utf8bytelength) / 2 | floor)] | all' $T/ss.stats >/dev/null"
+
+# ---- a server that rejects response_format: one fallback, said once
+start_fake --schema reject
+$TO kgextract $W --llm "$URL" --jobs 1 -q "$IN" >"$T/rj.out" 2>"$T/rj.err"
+cat "$T/rj.err" >>"$E"
+t_ok kgextract-llm-schema-fallback \
+	"[ \$(grep -c 'kgextract: llm: the server rejected response_format' $T/rj.err) -eq 1 ] && $NUMCMP tests/golden/kgllm-extract.out $T/rj.out && [ \$($NREQ) -eq 13 ]"
+
+# ---- answers checked before they are trusted (issue 17): a schema-valid
+# extraction whose spans are not in the sentence, an absurd count, a
+# candidate unrelated to its sentence or a copy of it: re-asked, then rules
+printf '%s\n' '{"text":"The dog garbage ran. [fake:garbage]"}' '{"text":"The dog ran home."}' >"$T/gb.in"
+start_fake
+$TO kgextract $W --llm "$URL" --invalid-retries 1 "$T/gb.in" >"$T/gb-x.out" 2>"$T/gb-x.err"
+cat "$T/gb-x.err" >>"$E"
+t_ok kgextract-llm-garbage-refused \
+	"[ \"\$(jq -r .kg_source $T/gb-x.out | tr '\n' ' ')\" = 'rules llm ' ] && [ $(nreqs garbage) -eq 2 ] && grep -q 'record 1: no valid answer after 2 requests: 6 of its 6 spans are not in the sentence (the first: \"zorblat quux\")' $T/gb-x.err && grep -q 'invalid answers by reason: 2 spans not in the sentence' $T/gb-x.err"
+printf '%s\n' '{"text":"The dog counts ran. [fake:hugecount]"}' '{"text":"The dog ran home."}' >"$T/hc.in"
+start_fake --schema ignore
+$TO kgextract $W --llm "$URL" --invalid-retries 0 "$T/hc.in" >"$T/hc-x.out" 2>"$T/hc-x.err"
+cat "$T/hc-x.err" >>"$E"
+t_ok kgextract-llm-absurd-count-refused \
+	"[ \"\$(jq -r .kg_source $T/hc-x.out | tr '\n' ' ')\" = 'rules llm ' ] && grep -q 'parts.subject.count: expected count, got number' $T/hc-x.err"
+printf '%s\n' '{"text":"The brown dog happily chased the red ball across the garden. [fake:garbage]"}' '{"text":"The dog ran home. [fake:copy]"}' >"$T/gs.in"
+start_fake
+$TO kgsynth $W --llm "$URL" --invalid-retries 0 --seed 1 "$T/gs.in" >"$T/gs.out" 2>"$T/gs.err"
+cat "$T/gs.err" >>"$E"
+t_ok kgsynth-llm-checks-refuse \
+	"[ \"\$(jq -r '[.candidates[].source] | join(\",\")' $T/gs.out | tr '\n' ' ')\" = 'rules,rules rules,rules ' ] && grep -q 'invalid answers by reason: 2 copies of the sentence, 2 unrelated to the sentence' $T/gs.err"
+
+# ---- failed records are cached too (issue 17)
+start_fake
+$TO kgextract $W --llm "$URL" --invalid-retries 1 --cache "$T/cf" "$T/gb.in" >"$T/cf1.out" 2>>"$E"
+N1=$(nreq)
+$TO kgextract $W --llm "$URL" --invalid-retries 1 --cache "$T/cf" "$T/gb.in" >"$T/cf2.out" 2>"$T/cf2.err"
+cat "$T/cf2.err" >>"$E"
+t_ok kgextract-llm-failure-cached \
+	"[ $N1 -eq 3 ] && [ \$($NREQ) -eq 3 ] && cmp $T/cf1.out $T/cf2.out && grep -q 'record 1: (kept in --cache) no valid answer after 2 requests' $T/cf2.err"
+$TO kgextract $W --llm "$URL" --invalid-retries 1 --cache "$T/cf" --retry-failed "$T/gb.in" >/dev/null 2>>"$E"
+t_ok kgextract-llm-retry-failed "[ \$($NREQ) -eq 5 ]"
 
 # ---- a server that is down: a clear error, exit 1, quickly
 FREE=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
