@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char help[] =
 "usage: kgextract [options] [file ...]\n"
@@ -167,6 +168,7 @@ static void finish(state *st, pend *x)
 		st->reported++;
 	}
 	ndjson_write(out);
+	ndjson_finish();   /* the reader sees each record at once; a closed output shows */
 }
 
 static void flush(state *st)
@@ -242,6 +244,7 @@ int main(int argc, char **argv)
 	}
 	lo.quiet = co.quiet;
 	lo.seed = seed;
+	lo.watch_fd = STDOUT_FILENO;
 	llm_opts_check(&lo);
 	if (seed_given && !lo.url)
 		cli_usage_error("--seed needs --llm URL (the rules draw nothing at random)");

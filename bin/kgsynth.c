@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char help[] =
 "usage: kgsynth [options] [file ...]\n"
@@ -215,6 +216,7 @@ static void finish(state *st, rec *x)
 	else
 		jv_free(errs);
 	ndjson_write(out);
+	ndjson_finish();   /* the reader sees each record at once; a closed output shows */
 }
 
 static void flush(state *st)
@@ -344,6 +346,7 @@ int main(int argc, char **argv)
 	}
 	lo.quiet = co.quiet;
 	lo.seed = seed;
+	lo.watch_fd = STDOUT_FILENO;
 	llm_opts_check(&lo);
 	if (!*field)
 		cli_usage_error("--field: empty name");

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <math.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +56,7 @@ void llm_opts_init(llm_opts *o)
 	o->backoff = 1;
 	o->on_invalid = LLM_FALLBACK;
 	o->structured = LLM_STRUCT_SCHEMA;
+	o->watch_fd = -1;
 }
 
 int llm_getopt(llm_opts *o, int c, const char *arg)
@@ -469,6 +471,7 @@ struct llm_client {
 	uint64_t rng;
 	llm_stats st;
 	char *fatal;
+	int closed;             /* the watched output's reader has gone */
 	int fail_streak;        /* records in a row that failed at the server */
 	unsigned warned;
 	long shown_http[16];    /* HTTP statuses of rejections already shown */
@@ -525,6 +528,23 @@ static void __attribute__((format(printf, 2, 3))) set_fatal(llm_client *c, const
 	va_start(ap, fmt);
 	c->fatal = vscrubbed(c, fmt, ap);
 	va_end(ap);
+}
+
+/* Has the reader of the watched output gone (a pipe or socket closed at the
+ * other end)? Then nothing more is started. */
+static int output_gone(llm_client *c)
+{
+	if (c->closed)
+		return 1;
+	if (c->o.watch_fd < 0)
+		return 0;
+	struct pollfd p = {.fd = c->o.watch_fd, .events = 0};
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP))) {
+		c->closed = 1;
+		set_fatal(c, "the output was closed");
+		return 1;
+	}
+	return 0;
 }
 
 static size_t write_cb(char *p, size_t size, size_t n, void *ud)
@@ -1091,6 +1111,8 @@ static double record_deadline(llm_client *c, const item *it, double now)
 
 static void start(llm_client *c, item *it)
 {
+	if (output_gone(c))
+		return;
 	double now = now_seconds();
 	if (it->deadline <= 0)
 		it->deadline = record_deadline(c, it, now);
@@ -1366,7 +1388,7 @@ static void from_cache(llm_client *c, item *it)
 
 int llm_submit(llm_client *c, const llm_request *rq)
 {
-	if (c->fatal) {
+	if (c->fatal || output_gone(c)) {
 		jv_free(rq->messages);
 		return -1;
 	}
@@ -1437,6 +1459,11 @@ const char *llm_error(const llm_client *c)
 	return c->fatal ? c->fatal : "no error";
 }
 
+int llm_output_closed(const llm_client *c)
+{
+	return c->closed;
+}
+
 const llm_stats *llm_get_stats(const llm_client *c)
 {
 	return &c->st;
@@ -1492,6 +1519,11 @@ void llm_stats_print(const llm_client *c)
 
 void llm_finish(llm_client *c, int fatal)
 {
+	if (c->closed) {
+		/* like a write to a closed standard output: quietly, status 0 */
+		llm_close(c);
+		exit(EXIT_OK);
+	}
 	llm_stats_print(c);
 	if (fatal)
 		cli_die("%s", llm_error(c));

@@ -79,6 +79,13 @@
  * path or model: every other request would fail the same way), or
  * max(8, 2 jobs) records in a row failing at the server.
  *
+ * The output: with opts.watch_fd (the program's standard output), the client
+ * looks at it before every request it starts; once its reader has gone (a
+ * closed pipe, e.g. "| head -1"), it starts nothing more, llm_submit and
+ * llm_drain return -1, and llm_finish ends the program quietly with status
+ * 0, as a write to a closed standard output does. (The program should flush
+ * each record as it writes it, so that the reader sees it at once.)
+ *
  * The cache (--cache DIR, llmcache.h) keeps valid answers and the failures
  * that would repeat (an answer that stayed invalid; a request the server
  * rejects: a 4xx, or the same HTTP 500 twice); a stored failure is delivered
@@ -121,6 +128,7 @@ typedef struct llm_opts {
 	int on_invalid;           /* --on-invalid: LLM_FALLBACK or LLM_REPORT */
 	const char *prompts_dir;  /* --prompts DIR (see prompts.h) */
 	int window;               /* outstanding requests (default max(64, 8 jobs)) */
+	int watch_fd;             /* the output to watch (see above); -1: none */
 	int quiet;                /* the program's -q: no retry notes or summary
 	                             unless something failed */
 	unsigned given;           /* which LLM options were given (bit per option) */
@@ -269,11 +277,13 @@ llm_client *llm_open(const llm_opts *o, llm_deliver_fn deliver, void *ctx,
  * still on its way takes that one's answer instead of being sent. Blocks
  * while the window is full. 0, or -1 after a fatal error (llm_error; the
  * results before it have been delivered; this request may or may not have
- * been queued). */
+ * been queued) or once the watched output has closed (llm_output_closed). */
 int llm_submit(llm_client *c, const llm_request *rq);
 /* Run until every submitted request is delivered. 0, or -1 (llm_error). */
 int llm_drain(llm_client *c);
 const char *llm_error(const llm_client *c);
+/* 1 once opts.watch_fd's reader has gone. */
+int llm_output_closed(const llm_client *c);
 const llm_stats *llm_get_stats(const llm_client *c);
 /* The summary on stderr: "llm: N queries: ... answered, ... from the cache,
  * ... fell back to rules; N requests, N retries, N invalid answers", then
@@ -281,9 +291,10 @@ const llm_stats *llm_get_stats(const llm_client *c);
 void llm_stats_print(const llm_client *c);
 /* Abort transfers still running, free everything. */
 void llm_close(llm_client *c);
-/* The end of a program's run: llm_stats_print, then after a fatal error
- * (fatal: llm_submit or llm_drain returned -1) exit 1 with llm_error's
- * message (cli_die), else llm_close. */
+/* The end of a program's run: once the watched output has closed, exit 0
+ * quietly; else llm_stats_print, then after a fatal error (fatal: llm_submit
+ * or llm_drain returned -1) exit 1 with llm_error's message (cli_die), else
+ * llm_close. */
 void llm_finish(llm_client *c, int fatal);
 /* The request body the client sends (malloc'ed, for tests and for --dry-run
  * style tools): messages borrowed; structured: the LLM_STRUCT_* in force;

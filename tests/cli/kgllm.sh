@@ -250,6 +250,14 @@ t_ok kgextract-llm-failure-cached \
 $TO kgextract $W --llm "$URL" --invalid-retries 1 --cache "$T/cf" --retry-failed "$T/gb.in" >/dev/null 2>>"$E"
 t_ok kgextract-llm-retry-failed "[ \$($NREQ) -eq 5 ]"
 
+# ---- a closed output is noticed before the next request (issue 15 D6)
+i=1; while [ $i -le 30 ]; do echo "{\"text\":\"The dog $i ran.\"}"; i=$((i + 1)); done >"$T/head.in"
+for p in kgextract kgsynth; do
+	start_fake --delay 50
+	t_ok "$p-llm-head-stops-requests" \
+		"( $TO $p $W --llm $URL --jobs 1 $T/head.in 2>$T/head-$p.err; echo \$? >$T/head-$p.rc ) | head -1 | grep -q 'The dog 1 ran' && [ \$(cat $T/head-$p.rc) -eq 0 ] && [ ! -s $T/head-$p.err ] && [ \$($NREQ) -le 5 ]"
+done
+
 # ---- a server that is down: a clear error, exit 1, quickly
 FREE=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 for p in kgextract kgsynth; do

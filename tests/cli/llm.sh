@@ -332,6 +332,12 @@ run --llm "$URL" --invalid-retries 1 --retries 0 --cache "$T/fcache" --retry-fai
 t_ok "failed cache: --retry-failed asks them again (the flaky one is answered now)" "[ \$($STATS | jq .requests) -eq 9 ]"
 t_case "--retry-failed needs --cache" 2 empty '--retry-failed needs --cache DIR' "$D --llm $URL --retry-failed </dev/null"
 
+# ---- a closed output is noticed before the next request (issue 15 D6)
+start_fake --delay 50
+i=1; while [ $i -le 40 ]; do echo "{\"id\":$i,\"text\":\"head $i\"}"; i=$((i + 1)); done >"$T/head.in"
+t_ok "D6: | head -1 stops the requests at once, exit 0, quietly" \
+	"( $D --llm $URL --jobs 1 $T/head.in 2>$T/head.err; echo \$? >$T/head.rc ) | head -1 | grep -q '\"id\":1,' && [ \$(cat $T/head.rc) -eq 0 ] && [ ! -s $T/head.err ] && [ \$($STATS | jq .requests) -le 4 ]"
+
 # ---- server down: connection refused, clear message, quick
 FREE=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 t_case "server down: clear error, exit 1, nothing written" 1 empty \

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char help[] =
 "usage: llmdrive --llm URL [options] [file ...]\n"
@@ -88,6 +89,7 @@ static void deliver(void *ctx, const llm_result *r)
 	else
 		jv_free(x->errs);
 	ndjson_write(out);
+	ndjson_finish();
 	free(x->anchor);
 	free(x);
 }
@@ -149,6 +151,7 @@ int main(int argc, char **argv)
 	}
 	lo.quiet = co.quiet;
 	lo.seed = seed;
+	lo.watch_fd = STDOUT_FILENO;
 	llm_opts_check(&lo);
 	if (!lo.url)
 		cli_usage_error("--llm URL is required");
