@@ -8,6 +8,7 @@
 ROOT=${GCSE_ROOT:-$(pwd)}
 D=${GCSE_BUILD:-$ROOT/build}/tests/tools/llmdrive
 PY=${PYTHON:-python3}
+FAKE_LIFE=300
 . tests/cli/llm-server.inc
 if [ ! -x "$D" ]; then t_skip llm "no $D (make the tests/tools targets)"; exit 0; fi
 fake_usable llm
@@ -62,7 +63,7 @@ cat >"$T/faults.in" <<'IN'
 {"text":"fslow [fake:slow times=1 delay=3]"}
 {"text":"fok"}
 IN
-start_fake
+reset_fake
 run --llm "$URL" --jobs 4 --timeout 0.5 --backoff 0.05 "$T/faults.in" >"$T/faults.out"
 stats >"$T/s2"
 t_ok "faults: all 7 records answered by the LLM" \
@@ -74,7 +75,7 @@ t_ok "faults: truncated body retried: 2 requests" "[ $(nreq $T/s2 ftrunc) -eq 2 
 t_ok "faults: timeout named in the retry note" "grep -q 'no answer within 0.5 s (--timeout)' $T/all.err"
 
 # ---- retries are bounded; the record falls back, marked
-start_fake
+reset_fake
 printf '{"text":"always [fake:500]"}\n{"text":"fine"}\n' >"$T/b.in"
 run --llm "$URL" --retries 3 --backoff 0.02 "$T/b.in" >"$T/b.out"
 stats >"$T/s3"
@@ -83,7 +84,7 @@ t_ok "retries: gave up, fell back to the rules, marked" \
 	"[ \"\$(jq -r '.candidates[0].source' $T/b.out | tr '\n' ' ')\" = 'rules llm ' ] && grep -q 'gave up after 4 attempts' $T/all.err"
 
 # ---- Retry-After is honoured (1 s)
-start_fake
+reset_fake
 echo '{"text":"busy [fake:429 times=1 after=1]"}' >"$T/r.in"
 run --llm "$URL" --backoff 0.01 "$T/r.in" >"$T/r.out"
 stats >"$T/s4"
@@ -93,7 +94,7 @@ t_ok "429: then answered" "jq -e '.candidates[0].source == \"llm\"' $T/r.out >/d
 
 # ---- the answer is untrusted: wrappers, re-asks, fallback (a server that
 # ignores response_format: what the model writes reaches the client)
-start_fake --schema ignore
+reset_fake --schema ignore
 cat >"$T/a.in" <<'IN'
 {"text":"a1 [fake:fence]"}
 {"text":"a2 [fake:think]"}
@@ -128,7 +129,7 @@ t_ok "report: record kept, with llm_errors instead of an answer" \
 	"jq -e '.candidates == [] and (.llm_errors[0] | contains(\"wrong shape\"))' $T/rep.out >/dev/null"
 
 # ---- a 4xx is not retried and is shown once, with the server's message
-start_fake
+reset_fake
 printf '{"text":"x1 [fake:400]"}\n{"text":"ok1"}\n{"text":"x2 [fake:400]"}\n{"text":"ok2"}\n' >"$T/4.in"
 "$D" --llm "$URL" --jobs 1 "$T/4.in" >"$T/4.out" 2>"$T/4.err"
 cat "$T/4.err" >>"$T/all.err"
@@ -139,7 +140,7 @@ t_ok "4xx: shown once with the server's message" \
 t_ok "4xx: both records kept, falling back" "[ \"\$(jq -r '.candidates[0].source' $T/4.out | tr '\n' ' ')\" = 'rules llm rules llm ' ]"
 
 # ---- the cache: a second run sends nothing; a partial run is resumed
-start_fake
+reset_fake
 head -50 "$T/order.in" | sed 's/ \[fake:slow delay=0.15\]//' >"$T/c.in"
 head -20 "$T/c.in" >"$T/c20.in"
 run --llm "$URL" --jobs 4 --cache "$T/cache" "$T/c20.in" >/dev/null
@@ -158,7 +159,7 @@ t_ok "cache: 50 plain JSON files with request and answer" \
 t_ok "cache: no temporary files left" "[ -z \"\$(find $T/cache -name '.*tmp*')\" ]"
 t_ok "cache: a changed model is a different question" \
 	"$D --llm $URL --llm-model other --cache $T/cache $T/c20.in >/dev/null 2>&1 && [ \$(\"$PY\" -c 'import urllib.request,json;print(json.load(urllib.request.urlopen(\"$URL/stats\"))[\"requests\"])') -eq 70 ]"
-start_fake
+reset_fake
 i=1; while [ $i -le 30 ]; do echo "{\"id\":$i,\"text\":\"dup $((i % 10)) [fake:slow delay=0.05]\"}"; i=$((i + 1)); done >"$T/dup.in"
 run --llm "$URL" --jobs 8 --cache "$T/dupcache" "$T/dup.in" >"$T/dup.out"
 stats >"$T/s7d"
@@ -207,11 +208,11 @@ t_ok "schema: response_format json_schema, max_tokens and seed in every request"
 	"jq -e '[.log[] | .rf == \"json_schema\" and .schema == \"text\" and .max_tokens == 128 and .seed == 42 and .status == 200] | all and length == 30' $T/s10 >/dev/null"
 t_ok "schema: --max-tokens wins; seeds above 2^31 are cut to 31 bits" \
 	"head -2 $T/s.in | $D --llm $URL --max-tokens 77 --seed 2147483653 >/dev/null 2>&1 && $STATS | jq -e '.log[-2:] | map(.max_tokens == 77 and .seed == 5) | all' >/dev/null"
-start_fake
+reset_fake
 head -1 "$T/s.in" | "$D" --llm "$URL" --structured json >/dev/null 2>&1
 head -1 "$T/s.in" | "$D" --llm "$URL" --json-mode >/dev/null 2>&1
 stats >"$T/s10b"
-start_fake
+reset_fake
 head -1 "$T/s.in" | "$D" --llm "$URL" --structured none >/dev/null 2>&1
 t_ok "schema: --structured json (--json-mode) sends json_object, none sends nothing" \
 	"jq -e '[.log[-2:][] | .rf] == [\"json_object\", \"json_object\"]' $T/s10b >/dev/null && $STATS | jq -e '.log[-1].rf == null and .log[-1].status == 200' >/dev/null"
@@ -229,26 +230,26 @@ try:
 except urllib.error.HTTPError as e:
     print(e.code, json.load(e)["error"]["message"])
 PY
-start_fake
+reset_fake
 t_ok "schema: the fake refuses a schema that lets a blank text through" \
 	"$PY $T/badschema.py $URL | grep -q '^400 fake: the json_schema does not match .*accepts {\"text\": \"\"}'"
 
 # ---- a server that rejects response_format: one fallback, said once
-start_fake --schema reject
+reset_fake --schema reject
 run --llm "$URL" --jobs 1 "$T/s.in" >"$T/fb.out"
 stats >"$T/s11"
 t_ok "fallback: said once on stderr" \
 	"[ \$(grep -c 'the server rejected response_format (HTTP 400: .response_format. is not supported by this server); asking without it from now on' $T/all.err) -eq 1 ]"
 t_ok "fallback: one rejected request, then every record answered without it" \
 	"[ \$(jq .requests $T/s11) -eq 31 ] && jq -e '[.log[0].status, .log[0].rf, ([.log[1:][] | .rf == null and .status == 200] | all)] == [400, \"json_schema\", true]' $T/s11 >/dev/null && [ \$(jq -r '.candidates[0].source' $T/fb.out | grep -c llm) -eq 30 ]"
-start_fake --schema reject
+reset_fake --schema reject
 run --llm "$URL" --jobs 8 "$T/s.in" >"$T/fb8.out"
 stats >"$T/s11b"
 t_ok "fallback: at --jobs 8, the requests in flight are asked again too" \
 	"[ \$(jq '[.log[] | select(.status == 400)] | length' $T/s11b) -le 8 ] && [ \$(jq '[.log[] | select(.status == 200)] | length' $T/s11b) -eq 30 ] && jq -r .id $T/fb8.out | awk '{ if (\$1 != NR) exit 1 } END { if (NR != 30) exit 1 }'"
 
 # ---- errors that would repeat are not retried (issue 17)
-start_fake
+reset_fake
 printf '%s\n' '{"text":"same [fake:500 same=1]"}' '{"text":"varies [fake:500 times=2]"}' '{"text":"nimpl [fake:501]"}' >"$T/rep5.in"
 "$D" --llm "$URL" --jobs 1 --backoff 0.01 "$T/rep5.in" >"$T/rep5.out" 2>"$T/rep5.err"
 cat "$T/rep5.err" >>"$T/all.err"
@@ -259,7 +260,7 @@ t_ok "500 with another body each time: retried, then answered" "[ $(nreq $T/s12 
 t_ok "501: one request, not retried" "[ $(nreq $T/s12 nimpl) -eq 1 ] && grep -q '2 errors not retried (they would repeat)' $T/rep5.err"
 
 # ---- the record's time budget (issue 17, issue 15 D11): nothing waits past it
-start_fake
+reset_fake
 echo '{"text":"later [fake:429 after=3600]"}' >"$T/ra.in"
 t_case "Retry-After 3600 s: capped by --record-timeout, said, not waited" 0 - \
 	'asks to wait 3600 s \(Retry-After\), more than the [0-9.]+ s left of the record.s time budget \(--record-timeout 3 s\): not retried' \
@@ -282,7 +283,7 @@ t_ok "the budget is the record's: the first answer in time, the others not" \
 
 # ---- answers checked before they are trusted: the candidate checks, counted
 # by reason (a schema-honouring server: these answers are all schema-valid)
-start_fake
+reset_fake
 cat >"$T/chk.in" <<'IN'
 {"text":"A man plays a guitar on the stage. [fake:copy]"}
 {"text":"A man plays a guitar on the stage. [fake:long]"}
@@ -301,7 +302,7 @@ t_ok "checks: counted by reason in the summary" \
 	"grep -q 'llm: invalid answers by reason: 1 copies of the sentence, 1 length far from the sentence.s, 1 unrelated to the sentence, 2 NUL or invalid UTF-8' $T/chk.err"
 
 # ---- messages that say what happened (issue 15 D12)
-start_fake --schema ignore
+reset_fake --schema ignore
 cat >"$T/msg.in" <<'IN'
 {"text":"m1 [fake:huge size=3000000]"}
 {"text":"m2 [fake:cutprose]"}
@@ -317,7 +318,7 @@ t_ok "D12: JSON cut at the token limit names the limit sent" \
 	"grep -q 'record 3: no valid answer after 1 request: JSON object cut off at the token limit (max_tokens 128: see --max-tokens)' $T/msg.err"
 
 # ---- failed records are cached too (issue 17): a rerun does not pay again
-start_fake --schema ignore
+reset_fake --schema ignore
 printf '%s\n' '{"text":"bad [fake:wrongshape]"}' '{"text":"rej [fake:400]"}' '{"text":"flaky [fake:500 times=1]"}' '{"text":"good"}' >"$T/fc.in"
 run --llm "$URL" --invalid-retries 1 --retries 0 --cache "$T/fcache" "$T/fc.in" >"$T/fc1.out"
 N1=$(stats | jq .requests)
@@ -333,7 +334,7 @@ t_ok "failed cache: --retry-failed asks them again (the flaky one is answered no
 t_case "--retry-failed needs --cache" 2 empty '--retry-failed needs --cache DIR' "$D --llm $URL --retry-failed </dev/null"
 
 # ---- a closed output is noticed before the next request (issue 15 D6)
-start_fake --delay 50
+reset_fake --delay 50
 i=1; while [ $i -le 40 ]; do echo "{\"id\":$i,\"text\":\"head $i\"}"; i=$((i + 1)); done >"$T/head.in"
 t_ok "D6: | head -1 stops the requests at once, exit 0, quietly" \
 	"( $D --llm $URL --jobs 1 $T/head.in 2>$T/head.err; echo \$? >$T/head.rc ) | head -1 | grep -q '\"id\":1,' && [ \$(cat $T/head.rc) -eq 0 ] && [ ! -s $T/head.err ] && [ \$($STATS | jq .requests) -le 4 ]"
@@ -345,6 +346,6 @@ t_case "server down: clear error, exit 1, nothing written" 1 empty \
 	"echo '{\"text\":\"a\"}' | timeout 20 $D --llm http://127.0.0.1:$FREE --retries 2 --backoff 0.01"
 
 # ---- the extraction prompt and a shape validator
-start_fake
+reset_fake
 t_ok "kgextract prompt: answers of the extraction shape" \
 	"echo '{\"text\":\"Two dogs ran 15 km in Paris.\"}' | $D --llm $URL --prompt kgextract --var 'types=person, animal, place' --shape kgextract 2>/dev/null | jq -e '.candidates[0].source == \"llm\" and .candidates[0].answer.quantities[0].value == 15' >/dev/null"

@@ -72,8 +72,9 @@ user messages, "max_per_prompt": the most requests one of them had, "log":
 "schema", "max_tokens", "seed"}...]} (log: first --log-limit requests;
 "auth" is true/false, the key itself is never kept; "prompt" a hash of the
 first user message; "rf" response_format's type or null, "schema" its
-json_schema name).  POST /reset zeroes the counters.  GET /health ->
-{"ok": true}.
+json_schema name).  POST /reset zeroes the counters; with a JSON body
+{"schema": MODE, "delay": MS} it also sets those two (absent: honour, 0),
+as a new server would have them, only quicker.  GET /health -> {"ok": true}.
 """
 import argparse
 import hashlib
@@ -91,6 +92,7 @@ MARK = re.compile(r"\[fake:([a-z0-9]+)((?:\s+[a-z]+=[0-9.]+)*)\]")
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 NUMBER = re.compile(r"(\d+(?:\.\d+)?)(?:\s*([A-Za-z]+))?")
 
+SCHEMA_MODES = ("honour", "require", "reject", "ignore")
 lock = threading.Lock()
 state = {"requests": 0, "by_status": {}, "log": [], "seen": {}, "prompts": {}, "n500": 0}
 activity = {"last": time.monotonic(), "busy": 0}
@@ -305,9 +307,20 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n) if n else b""
         if self.path.startswith("/reset"):
+            try:
+                cfg = json.loads(raw) if raw else None
+                # a body: these settings, the others back to their defaults
+                schema = opts.schema if cfg is None else cfg.get("schema", "honour")
+                delay = opts.delay if cfg is None else float(cfg.get("delay", 0))
+                if schema not in SCHEMA_MODES:
+                    raise ValueError("schema")
+            except (ValueError, TypeError, AttributeError):
+                self.error_json(400, "reset: bad settings")
+                return
             with lock:
                 state.update({"requests": 0, "by_status": {}, "log": [], "seen": {},
                               "prompts": {}, "n500": 0})
+                opts.schema, opts.delay = schema, delay
             self.send_json(200, {"ok": True})
             return
         if not self.path.endswith("/chat/completions"):
@@ -547,7 +560,7 @@ def main():
     ap.add_argument("--status", type=int, default=0)
     ap.add_argument("--log-limit", type=int, default=10000)
     ap.add_argument("--record", help="append every chat request body to this file")
-    ap.add_argument("--schema", choices=("honour", "require", "reject", "ignore"),
+    ap.add_argument("--schema", choices=SCHEMA_MODES,
                     default="honour", help="what to do with response_format (see above)")
     opts = ap.parse_args()
     srv = Server(("127.0.0.1", opts.port), Handler)
