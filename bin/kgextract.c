@@ -14,8 +14,10 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char help[] =
 "usage: kgextract [options] [file ...]\n"
@@ -42,6 +44,8 @@ static const char help[] =
 "      --batch-size N        texts per forward pass of --model (default 64)\n"
 "      --threads N           threads for --model (default: all cores)\n"
 "  -f, --field NAME          the text field (default text)\n"
+"      --seed S              with --llm: the seed sent with every request\n"
+"                            (default 0, 0..2^63-1; its low 31 bits are sent)\n"
 "  -w, --wordnet DIR         WordNet database directory (default $WNSEARCHDIR,\n"
 "                            else /usr/share/wordnet)\n"
 "      --skip-bad            skip bad lines (counted on stderr) instead of failing\n"
@@ -166,6 +170,7 @@ static void finish(state *st, pend *x)
 		st->reported++;
 	}
 	ndjson_write(out);
+	ndjson_finish();   /* the reader sees each record at once; a closed output shows */
 }
 
 static void flush(state *st)
@@ -199,15 +204,15 @@ static void deliver(void *ctx, const llm_result *r)
 int main(int argc, char **argv)
 {
 	const char *graph_path = NULL, *field = "text", *wndir = NULL;
-	long k_ent = 10, k_part = 5;
-	int given_k = 0;
+	long k_ent = 10, k_part = 5, seed = 0;
+	int given_k = 0, seed_given = 0;
 	const char *model_dir = NULL;
 	int batch = 0;      /* 0: not given (64) */
 	llm_opts lo;
 	llm_opts_init(&lo);
 	cli_opts co;
 	cli_opts_init(&co);
-	enum { O_KENT = 256, O_KPART, O_BATCH };
+	enum { O_KENT = 256, O_KPART, O_BATCH, O_SEED };
 	static const struct option opts[] = {
 		{"graph", required_argument, 0, 'g'},
 		{"entity-neighbors", required_argument, 0, O_KENT},
@@ -216,6 +221,7 @@ int main(int argc, char **argv)
 		{"batch-size", required_argument, 0, O_BATCH},
 		CLI_LONG_THREADS,
 		{"field", required_argument, 0, 'f'},
+		{"seed", required_argument, 0, O_SEED},
 		{"wordnet", required_argument, 0, 'w'},
 		CLI_LONG_OPTIONS,
 		LLM_LONG_OPTIONS,
@@ -231,6 +237,7 @@ int main(int argc, char **argv)
 		case 'm': model_dir = optarg; break;
 		case O_BATCH: batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16); break;
 		case 'f': field = optarg; break;
+		case O_SEED: seed = cli_long("--seed", optarg, 0, INT64_MAX); seed_given = 1; break;
 		case 'w': wndir = optarg; break;
 		default:
 			if (!cli_getopt(&co, c, optarg) && !llm_getopt(&lo, c, optarg))
@@ -238,7 +245,11 @@ int main(int argc, char **argv)
 		}
 	}
 	lo.quiet = co.quiet;
+	lo.seed = seed;
+	lo.watch_fd = STDOUT_FILENO;
 	llm_opts_check(&lo);
+	if (seed_given && !lo.url)
+		cli_usage_error("--seed needs --llm URL (the rules draw nothing at random)");
 	if (!*field)
 		cli_usage_error("--field: empty name");
 	const char *same;
@@ -278,7 +289,7 @@ int main(int argc, char **argv)
 	llm_client *cl = NULL;
 	prompt *pr = NULL;
 	char *types = NULL;
-	jv shape = jv_invalid();
+	llm_format fmt = {.shape = jv_invalid(), .schema = jv_invalid()};
 	if (lo.url) {
 		char *dir = prompts_dir(lo.prompts_dir, err, sizeof err);
 		if (!dir)
@@ -289,7 +300,8 @@ int main(int argc, char **argv)
 		if (!pr || !prompt_check(pr, names, err, sizeof err))
 			cli_die("%s", err);
 		types = kg_llm_types();
-		shape = jv_parse(LLM_SHAPE_KGEXTRACT);
+		if (llm_format_init(&fmt, "kgextract", LLM_SHAPE_KGEXTRACT, kg_llm_check, err, sizeof err))
+			cli_die("%s", err);
 		if (!(cl = llm_open(&lo, deliver, &st, err, sizeof err)))
 			cli_die("%s", err);
 	}
@@ -349,7 +361,11 @@ int main(int argc, char **argv)
 		if (!x->pending)
 			flush(&st);
 		else
-			fatal = llm_submit(cl, ndjson_lineno(r), msgs, llm_validate_shape, &shape, x) < 0;
+			fatal = llm_submit(cl, &(llm_request){
+				.index = ndjson_lineno(r), .messages = msgs, .format = &fmt,
+				.ctx = (void *)jv_string_value(x->text),
+				.max_tokens = KG_LLM_EXTRACT_TOKENS(jv_string_length_bytes(jv_copy(x->text))),
+				.user = x}) < 0;
 		progress_tick(&pg, ++nrec);
 	}
 	if (cl && !fatal)
@@ -391,7 +407,7 @@ int main(int argc, char **argv)
 	}
 	free(st.seen);
 	free(types);
-	jv_free(shape);
+	llm_format_free(&fmt);
 	prompt_free(pr);
 	kg_analysis_free(st.a);
 	kg_extractor_free(st.x);

@@ -3,6 +3,7 @@
  * (--llm) with the rules as the fallback. */
 #include "base/cli.h"
 #include "kg/kggraph.h"
+#include "llm/kgllm.h"
 #include "llm/llm.h"
 #include "base/ndjson.h"
 #include "llm/prompts.h"
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char help[] =
 "usage: kgsynth [options] [file ...]\n"
@@ -30,7 +32,8 @@ static const char help[] =
 "options:\n"
 "  -n, --per-record N    positives and negatives per record (default 1, 1..100)\n"
 "  -s, --seed S          random seed (default 0, 0..2^63-1); a record's\n"
-"                        candidates depend only on the seed and its text\n"
+"                        candidates depend only on the seed and its text;\n"
+"                        with --llm also every request's seed (low 31 bits)\n"
 "      --positive-mix SPEC  the rule path's positive families and shares,\n"
 "                        \"kind:share,...\" (default " KG_MIX_POSITIVE ");\n"
 "                        the order gives the fallbacks, share 0 a fallback only\n"
@@ -219,6 +222,7 @@ static void finish(state *st, rec *x)
 	else
 		jv_free(errs);
 	ndjson_write(out);
+	ndjson_finish();   /* the reader sees each record at once; a closed output shows */
 }
 
 static void flush(state *st)
@@ -353,6 +357,8 @@ int main(int argc, char **argv)
 		}
 	}
 	lo.quiet = co.quiet;
+	lo.seed = seed;
+	lo.watch_fd = STDOUT_FILENO;
 	llm_opts_check(&lo);
 	if (!*field)
 		cli_usage_error("--field: empty name");
@@ -381,8 +387,11 @@ int main(int argc, char **argv)
 			kg_synth_set_mix(s, role, &mix[role]);
 	state st = {.s = s, .seed = seed, .n = (int)n, .report = lo.on_invalid == LLM_REPORT};
 	llm_client *cl = NULL;
+	llm_format fmt = {.shape = jv_invalid(), .schema = jv_invalid()};
 	if (lo.url) {
 		load_prompts(lo.prompts_dir);
+		if (llm_format_init(&fmt, "text", LLM_SHAPE_TEXT, llm_check_text, err, sizeof err))
+			cli_die("%s", err);
 		if (!(cl = llm_open(&lo, deliver, &st, err, sizeof err)))
 			cli_die("%s", err);
 	}
@@ -456,7 +465,10 @@ int main(int argc, char **argv)
 		for (int j = 0; j < ns && !fatal; j++) {
 			x->slots[j].owner = x;
 			jv msgs = plan_messages(&x->plans[j], x->anchor);
-			fatal = llm_submit(cl, line, msgs, llm_validate_text, x->anchor, &x->slots[j]) < 0;
+			fatal = llm_submit(cl, &(llm_request){
+				.index = line, .same_record = j > 0, .messages = msgs, .format = &fmt,
+				.ctx = x->anchor, .max_tokens = KG_LLM_SYNTH_TOKENS(strlen(x->anchor)),
+				.user = &x->slots[j]}) < 0;
 		}
 		progress_tick(&pg, st.nrec);
 	}
@@ -478,6 +490,7 @@ int main(int argc, char **argv)
 		print_stats(&st, cl != NULL);
 	for (int k = 0; k < KG_NKINDS; k++)
 		prompt_free(prompts[k]);
+	llm_format_free(&fmt);
 	kg_synth_free(s);
 	kg_graph_free(g);
 	wn_free(wn);

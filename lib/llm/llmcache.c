@@ -137,12 +137,14 @@ int llm_cache_get(llm_cache *c, const char key[65], jv *entry, char *err, size_t
 		jv f1 = jv_object_get(jv_copy(v), jv_string("format"));
 		jv k = jv_object_get(jv_copy(v), jv_string("key"));
 		jv a = jv_object_get(jv_copy(v), jv_string("answer"));
+		jv fl = jv_object_get(jv_copy(v), jv_string("failed"));
 		if (jv_get_kind(f1) != JV_KIND_STRING || strcmp(jv_string_value(f1), LLM_CACHE_FORMAT))
 			why = "not a " LLM_CACHE_FORMAT " entry";
 		else if (jv_get_kind(k) != JV_KIND_STRING || strcmp(jv_string_value(k), key))
 			why = "its key does not match its file name";
-		else if (jv_get_kind(a) != JV_KIND_OBJECT)
-			why = "no answer object";
+		else if (jv_get_kind(a) != JV_KIND_OBJECT && jv_get_kind(fl) != JV_KIND_OBJECT)
+			why = "neither an answer nor a failure object";
+		jv_free(fl);
 		jv_free(f1);
 		jv_free(k);
 		jv_free(a);
