@@ -135,9 +135,54 @@ static void quote_start(const char *s, size_t n, char *out, size_t cap)
 	out[o] = 0;
 }
 
+/* The path of the first string under v that holds U+0000, written to path
+ * (pl bytes in use); 1 when there is one. */
+static int nul_path(jv v, char *path, size_t pl, size_t cap)
+{
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING:
+		return memchr(jv_string_value(v), 0, (size_t)jv_string_length_bytes(jv_copy(v))) != NULL;
+	case JV_KIND_ARRAY: {
+		int n = jv_array_length(jv_copy(v));
+		for (int i = 0; i < n; i++) {
+			jv x = jv_array_get(jv_copy(v), i);
+			snprintf(path + pl, cap - pl, "[%d]", i);
+			int hit = nul_path(x, path, strlen(path), cap);
+			jv_free(x);
+			if (hit)
+				return 1;
+		}
+		path[pl] = 0;
+		return 0;
+	}
+	case JV_KIND_OBJECT: {
+		int hit = 0;
+		jv_object_foreach(jv_copy(v), k, x) {
+			if (!hit) {
+				snprintf(path + pl, cap - pl, "%s%s", pl ? "." : "", jv_string_value(k));
+				hit = nul_path(x, path, strlen(path), cap);
+			}
+			jv_free(k);
+			jv_free(x);
+		}
+		if (!hit)
+			path[pl] = 0;
+		return hit;
+	}
+	default:
+		return 0;
+	}
+}
+
 int llm_check_answer(jv answer, const llm_format *f, void *ctx, char *err, size_t errlen)
 {
 	char e[480] = "";
+	/* a string holding U+0000 would be cut where the programs take it as a
+	 * C string: an encoding fault, whatever field it is in */
+	if (nul_path(answer, e, 0, sizeof e)) {
+		snprintf(err, errlen, "%s: contains a NUL character (\\u0000)", *e ? e : ".");
+		return LLM_R_ENCODING;
+	}
 	if (!llm_shape_check(answer, f->shape, e, sizeof e)) {
 		snprintf(err, errlen, "wrong shape: %s", e);
 		return LLM_R_SHAPE;
