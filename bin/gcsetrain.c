@@ -6,6 +6,7 @@
 #include "nn/bertconfig.h"
 #include "train/checkpoint.h"
 #include "base/cli.h"
+#include "base/fileio.h"
 #include "train/dist.h"
 #include "train/loss.h"
 #include "nn/model.h"
@@ -150,25 +151,10 @@ static char err[1024];
 
 static char *join(const char *dir, const char *name)
 {
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = xmalloc(n);
-	snprintf(p, n, "%s/%s", dir, name);
+	char *p = path_join(dir, name);
+	if (!p)
+		cli_die("out of memory");
 	return p;
-}
-
-static void mkdir_p(const char *dir)
-{
-	char *p = xstrdup(dir);
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = 0;
-			if (mkdir(p, 0777) && errno != EEXIST)
-				cli_die("%s: %s", p, strerror(errno));
-			*s = '/';
-		}
-	if (mkdir(p, 0777) && errno != EEXIST)
-		cli_die("%s: %s", p, strerror(errno));
-	free(p);
 }
 
 /* vocab.txt and tokenizer_config.json of tk into dir, atomically */
@@ -185,7 +171,7 @@ static void write_tokenizer(const char *dir, const tokenizer *tk, int max_pos)
 	}
 	char *path = join(dir, "vocab.txt");
 	if (atomic_write_file(path, b.s, b.len, err, sizeof err))
-		cli_die("%s", err);
+		cli_die("%s: %s", path, err);
 	free(path);
 	jv c = jv_object();
 	c = jv_object_set(c, jv_string("do_lower_case"), jv_bool(tokenizer_lowercase(tk)));
@@ -200,7 +186,7 @@ static void write_tokenizer(const char *dir, const tokenizer *tk, int max_pos)
 	memcpy(txt, jv_string_value(s), n);
 	txt[n++] = '\n';
 	if (atomic_write_file(path, txt, n, err, sizeof err))
-		cli_die("%s", err);
+		cli_die("%s: %s", path, err);
 	jv_free(s);
 	free(txt);
 	free(path);
@@ -804,7 +790,8 @@ int main(int argc, char **argv)
 			rng_shuffle(&r, order, d.n, sizeof *order);
 	}
 	if (o.save_every && lead) {
-		mkdir_p(ckdir);
+		if (mkdir_p(ckdir, err, sizeof err))
+			cli_die("%s", err);
 		char *p = join(ckdir, "config.json");
 		if (!bert_config_save(cfg, p, err, sizeof err))
 			cli_die("%s: %s", p, err);

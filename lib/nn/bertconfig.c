@@ -1,6 +1,7 @@
 /* bertconfig.c — config.json parsing and writing for BERT models. */
 #include "nn/bertconfig.h"
 #include "base/err.h"
+#include "base/fileio.h"
 #include "nn/safetensors.h"
 
 #include <errno.h>
@@ -185,55 +186,17 @@ int bert_config_parse(bert_config *c, const char *json, size_t len, char *err, s
 	return ok && bert_config_check(c, err, errlen);
 }
 
-char *bert_read_text(const char *path, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		seterr(err, errlen, "%s", strerror(errno));
-		return NULL;
-	}
-	size_t cap = 4096, n = 0;
-	char *s = malloc(cap);
-	while (s) {
-		if (n + 1 >= cap) {
-			if (cap >= (1u << 26)) {
-				free(s);
-				s = NULL;
-				seterr(err, errlen, "file too large");
-				fclose(f);
-				return NULL;
-			}
-			char *t = realloc(s, cap *= 2);
-			if (!t) {
-				free(s);
-				s = NULL;
-				break;
-			}
-			s = t;
-		}
-		size_t r = fread(s + n, 1, cap - n - 1, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (!s || bad) {
-		free(s);
-		seterr(err, errlen, bad ? "read error" : "out of memory");
-		return NULL;
-	}
-	s[n] = 0;
-	*len = n;
-	return s;
-}
+/* a config file is small: anything larger is not one */
+#define CONFIG_MAX (1u << 26)
 
 int bert_config_load(bert_config *c, const char *path, char *err, size_t errlen)
 {
 	size_t n;
-	char *s = bert_read_text(path, &n, err, errlen);
-	if (!s)
+	char *s = file_read(path, CONFIG_MAX, &n);
+	if (!s) {
+		seterr(err, errlen, "%s", errno == EFBIG ? "file too large" : strerror(errno));
 		return 0;
+	}
 	int ok = bert_config_parse(c, s, n, err, errlen);
 	free(s);
 	return ok;
@@ -298,7 +261,7 @@ int bert_config_save(const bert_config *c, const char *path, char *err, size_t e
 	}
 	const void *bufs[1] = {s};
 	size_t lens[1] = {strlen(s)};
-	int ok = st_write_atomic(path, bufs, lens, 1, err, errlen);
+	int ok = atomic_write(path, bufs, lens, 1, err, errlen) == 0;
 	free(s);
 	return ok;
 }

@@ -39,6 +39,4 @@ int bert_config_check(const bert_config *c, char *err, size_t errlen);
 char *bert_config_json(const bert_config *c);
 /* Write config.json atomically. */
 int bert_config_save(const bert_config *c, const char *path, char *err, size_t errlen);
-/* A whole small text file (at most 64 MB), NUL-terminated, malloc'd; NULL with a message. */
-char *bert_read_text(const char *path, size_t *len, char *err, size_t errlen);
 #endif

@@ -1,6 +1,7 @@
 /* model.c — BERT parameter arena, Hugging Face directory loading and saving. */
 #include "nn/model.h"
 #include "base/err.h"
+#include "base/fileio.h"
 #include "nn/safetensors.h"
 
 #include <errno.h>
@@ -233,20 +234,6 @@ bert_model *model_init_random(const bert_config *c, uint64_t seed, char *err, si
 
 /* ---- sentence-transformers files -------------------------------------- */
 
-static char *path_join(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	char *p = malloc(la + lb + 2);
-	if (!p)
-		return NULL;
-	memcpy(p, a, la);
-	size_t n = la;
-	if (la && a[la - 1] != '/' && lb)
-		p[n++] = '/';
-	memcpy(p + n, b, lb + 1);
-	return p;
-}
-
 static int exists(const char *path)
 {
 	struct stat st;
@@ -262,9 +249,11 @@ static jv read_json(const char *path, int *missing, char *err, size_t errlen)
 		return jv_invalid();
 	}
 	size_t n;
-	char *s = bert_read_text(path, &n, err, errlen);
-	if (!s)
+	char *s = file_read(path, 1u << 26, &n);   /* a small JSON file */
+	if (!s) {
+		seterr(err, errlen, "%s", errno == EFBIG ? "file too large" : strerror(errno));
 		return jv_invalid();
+	}
 	jv v = jv_parse_sized(s, (int)n);
 	free(s);
 	if (!jv_is_valid(v)) {
@@ -435,7 +424,7 @@ int model_save_pooling(const char *dir, int pooling, int normalize, int hidden_s
 		         pooling == BERT_POOL_MEAN ? "true" : "false", pooling == BERT_POOL_MAX ? "true" : "false");
 		const void *b[1] = {text};
 		size_t l[1] = {strlen(text)};
-		ok = st_write_atomic(pc, b, l, 1, err, errlen);
+		ok = atomic_write(pc, b, l, 1, err, errlen) == 0;
 	}
 	if (ok && normalize && mkdir(nd, 0777) != 0 && errno != EEXIST) {
 		seterr(err, errlen, "2_Normalize: %s", strerror(errno));
@@ -451,7 +440,7 @@ int model_save_pooling(const char *dir, int pooling, int normalize, int hidden_s
 		                     "\"type\": \"sentence_transformers.models.Normalize\"}" : "");
 		const void *b[1] = {text};
 		size_t l[1] = {strlen(text)};
-		ok = st_write_atomic(mj, b, l, 1, err, errlen);
+		ok = atomic_write(mj, b, l, 1, err, errlen) == 0;
 	}
 	free(pd), free(pc), free(nd), free(mj);
 	return ok;

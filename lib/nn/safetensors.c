@@ -1,6 +1,7 @@
 /* safetensors.c — safetensors reader (checked, memory-mapped) and atomic writer. */
 #include "nn/safetensors.h"
 #include "base/err.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -590,77 +591,6 @@ int st_to_i64(const st_file *f, const st_tensor *t, int64_t *out, char *err, siz
 
 /* ---- writing ---------------------------------------------------------- */
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-	while (n) {
-		ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return 0;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 1;
-}
-
-int st_write_atomic(const char *path, const void *const *bufs, const size_t *lens, int nbufs,
-                    char *err, size_t errlen)
-{
-	size_t pl = strlen(path);
-	char *tmp = malloc(pl + 8);
-	if (!tmp) {
-		seterr(err, errlen, "out of memory");
-		return 0;
-	}
-	memcpy(tmp, path, pl);
-	memcpy(tmp + pl, ".XXXXXX", 8);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		seterr(err, errlen, "cannot create a temporary file next to it: %s", strerror(errno));
-		free(tmp);
-		return 0;
-	}
-	mode_t um = umask(0);
-	umask(um);
-	int ok = fchmod(fd, 0666 & ~um) == 0;
-	for (int i = 0; ok && i < nbufs; i++)
-		ok = write_all(fd, bufs[i], lens[i]);
-	ok = ok && fsync(fd) == 0;
-	int e = errno;
-	if (close(fd) != 0 && ok) {
-		ok = 0;
-		e = errno;
-	}
-	if (ok && rename(tmp, path) != 0) {
-		ok = 0;
-		e = errno;
-	}
-	if (!ok) {
-		seterr(err, errlen, "cannot write: %s", strerror(e));
-		unlink(tmp);
-		free(tmp);
-		return 0;
-	}
-	/* make the rename durable; some filesystems cannot fsync a folder */
-	char *slash = strrchr(tmp, '/');
-	if (slash == tmp)
-		slash[1] = 0;
-	else if (slash)
-		*slash = 0;
-	else
-		strcpy(tmp, ".");
-	int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	free(tmp);
-	return 1;
-}
-
 typedef struct sbuf {
 	char *s;
 	size_t n, cap;
@@ -795,7 +725,7 @@ int st_write(const char *path, const st_out *t, int n, const char *const *meta,
 			bufs[i + 2] = t[i].data;
 			lens[i + 2] = bytes[i];
 		}
-		ok = st_write_atomic(path, bufs, lens, n + 2, err, errlen);
+		ok = atomic_write(path, bufs, lens, n + 2, err, errlen) == 0;
 	}
 	free(bufs);
 	free(lens);

@@ -18,8 +18,8 @@
  *   if (!st_to_f32(f, t, w, err, sizeof err)) ...
  *   st_close(f);
  *
- * The writer writes atomically (temporary file in the same folder, fsync,
- * rename), pads the header with spaces to a multiple of 8 bytes and writes
+ * The writer writes atomically (base/fileio.h: a temporary file in the same
+ * folder, fsync, rename), pads the header with spaces to a multiple of 8 bytes and writes
  * tensors in the order given. Host byte order must be little-endian. */
 #ifndef GCSE_SAFETENSORS_H
 #define GCSE_SAFETENSORS_H
@@ -93,9 +93,4 @@ typedef struct st_out {
  * NULL; may be NULL) atomically to path. 1 on success, 0 with a message. */
 int st_write(const char *path, const st_out *t, int n, const char *const *meta,
              char *err, size_t errlen);
-
-/* Write buffers one after another to path atomically (temporary file in the
- * same folder, fsync, rename, fsync of the folder). Used for config files. */
-int st_write_atomic(const char *path, const void *const *bufs, const size_t *lens,
-                    int nbufs, char *err, size_t errlen);
 #endif

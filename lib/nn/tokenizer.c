@@ -8,6 +8,7 @@
  * incrementally, without building strings. */
 #include "nn/tokenizer.h"
 #include "base/err.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1050,40 +1051,6 @@ int tokenizer_write_vocab(const tokenizer *t, const char *path, char *err, size_
 
 /* ---- files ---- */
 
-/* Whole file into a NUL-terminated buffer; NULL with errno set on failure. */
-static char *read_file(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL, *q;
-	size_t cap = 0, len = 0, r;
-	if (!f)
-		return NULL;
-	do {
-		if (cap - len < 65536) {
-			cap = cap ? 2 * cap : 65536 + 1;
-			if (!(q = realloc(buf, cap))) {
-				free(buf);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = q;
-		}
-		r = fread(buf + len, 1, cap - len - 1, f);
-		len += r;
-	} while (r > 0);
-	if (ferror(f)) {
-		int e = errno ? errno : EIO;
-		free(buf);
-		fclose(f);
-		errno = e;
-		return NULL;
-	}
-	fclose(f);
-	buf[len] = 0;
-	*n = len;
-	return buf;
-}
 
 /* vocab.txt: split buf in place into lines (universal newlines, as Python's
  * text mode reads it); *lines is malloc'ed and points into buf. */
@@ -1122,7 +1089,7 @@ static int split_lines(char *buf, size_t n, char ***lines, int *nl)
 static tokenizer *load_vocab_opts(const char *path, opts *o, char *err, size_t errlen)
 {
 	size_t n;
-	char *buf = read_file(path, &n), **lines = NULL;
+	char *buf = file_read(path, 0, &n), **lines = NULL;
 	int nl = 0;
 	tokenizer *t;
 	if (!buf) {
@@ -1165,7 +1132,7 @@ tokenizer *tokenizer_load_vocab(const char *vocab_path, int lowercase, char *err
 static int load_json(const char *path, jv *v, char *err, size_t errlen)
 {
 	size_t n;
-	char *buf = read_file(path, &n);
+	char *buf = file_read(path, 0, &n);
 	if (!buf) {
 		if (errno == ENOENT)
 			return 0;
@@ -1297,17 +1264,6 @@ static int read_config(jv c, opts *o, int full, const char *path, char *err, siz
 	return 0;
 }
 
-static char *join(const char *dir, const char *name)
-{
-	size_t a = strlen(dir), b = strlen(name);
-	char *p = malloc(a + b + 2);
-	if (p) {
-		memcpy(p, dir, a);
-		p[a] = '/';
-		memcpy(p + a + 1, name, b + 1);
-	}
-	return p;
-}
 
 /* Kind name for messages. */
 static const char *type_of(jv obj)
@@ -1528,8 +1484,8 @@ out:
 
 tokenizer *tokenizer_load_dir(const char *dir, char *err, size_t errlen)
 {
-	char *tj = join(dir, "tokenizer.json"), *vt = join(dir, "vocab.txt");
-	char *tc = join(dir, "tokenizer_config.json"), *sm = join(dir, "special_tokens_map.json");
+	char *tj = path_join(dir, "tokenizer.json"), *vt = path_join(dir, "vocab.txt");
+	char *tc = path_join(dir, "tokenizer_config.json"), *sm = path_join(dir, "special_tokens_map.json");
 	jv j = jv_null(), cfg = jv_null(), map = jv_null();
 	int hj = 0, hc = 0, hm = 0;
 	tokenizer *t = NULL;

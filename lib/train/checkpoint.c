@@ -1,148 +1,18 @@
-/* checkpoint.c — atomic writes, the checkpoint container, training state. */
+/* checkpoint.c — the checkpoint container, training state. */
 #include "train/checkpoint.h"
 #include "base/err.h"
 #include "nn/safetensors.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jv.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "checkpoint.c assumes a little-endian host (as safetensors.c)"
 #endif
 
-
-/* ---- atomic files ---- */
-
-/* "dir/name" -> "dir/.name.tmp"; "name" -> ".name.tmp"; the directory part
- * (or ".") into *dir. */
-static int tmp_name(const char *path, char **tmp, char **dir)
-{
-	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	size_t dlen = slash ? (size_t)(slash - path) : 0;
-	*tmp = malloc(strlen(path) + 8);
-	*dir = malloc(dlen + 2);
-	if (!*tmp || !*dir) {
-		free(*tmp);
-		free(*dir);
-		return -1;
-	}
-	memcpy(*tmp, path, (size_t)(base - path));
-	sprintf(*tmp + (base - path), ".%s.tmp", base);
-	if (slash) {
-		memcpy(*dir, path, dlen ? dlen : 1);   /* "/name": dir "/" */
-		(*dir)[dlen ? dlen : 1] = 0;
-	} else
-		strcpy(*dir, ".");
-	return 0;
-}
-
-int atomic_open(atomic_file *af, const char *path, char *err, size_t errlen)
-{
-	char *dir = NULL;
-	memset(af, 0, sizeof *af);
-	const char *slash = strrchr(path, '/');
-	if (!*path || (slash && !slash[1])) {
-		seterr(err, errlen, "%s: not a file name", path);
-		return -1;
-	}
-	if (tmp_name(path, &af->tmp, &dir) < 0 || !(af->path = strdup(path))) {
-		seterr(err, errlen, "%s: out of memory", path);
-		free(af->tmp);
-		free(dir);
-		af->tmp = NULL;
-		return -1;
-	}
-	free(dir);
-	int fd = open(af->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || !(af->f = fdopen(fd, "wb"))) {
-		seterr(err, errlen, "%s: %s", af->tmp, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(af->tmp);
-		}
-		free(af->tmp);
-		free(af->path);
-		memset(af, 0, sizeof *af);
-		return -1;
-	}
-	return 0;
-}
-
-void atomic_abort(atomic_file *af)
-{
-	if (af->f)
-		fclose(af->f);
-	if (af->tmp)
-		unlink(af->tmp);
-	free(af->tmp);
-	free(af->path);
-	memset(af, 0, sizeof *af);
-}
-
-int atomic_commit(atomic_file *af, char *err, size_t errlen)
-{
-	char *tmp = NULL, *dir = NULL;
-	int rc = -1;
-	if (!af->f) {
-		seterr(err, errlen, "atomic_commit: file not open");
-		return -1;
-	}
-	int e = 0;
-	if (fflush(af->f) != 0 || ferror(af->f))
-		e = errno ? errno : EIO;
-	else if (fsync(fileno(af->f)) != 0)
-		e = errno;
-	if (fclose(af->f) != 0 && !e)
-		e = errno ? errno : EIO;
-	af->f = NULL;
-	if (e) {
-		seterr(err, errlen, "%s: write failed: %s", af->tmp, strerror(e));
-		goto fail;
-	}
-	if (rename(af->tmp, af->path) != 0) {
-		seterr(err, errlen, "%s: cannot rename to %s: %s", af->tmp, af->path,
-		       strerror(errno));
-		goto fail;
-	}
-	if (tmp_name(af->path, &tmp, &dir) == 0) {
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);   /* best effort: some file systems refuse it */
-			close(dfd);
-		}
-	}
-	free(tmp);
-	free(dir);
-	free(af->tmp);
-	free(af->path);
-	memset(af, 0, sizeof *af);
-	return 0;
-fail:
-	atomic_abort(af);
-	return rc;
-}
-
-int atomic_write_file(const char *path, const void *data, size_t n, char *err,
-                      size_t errlen)
-{
-	atomic_file af;
-	if (atomic_open(&af, path, err, errlen) < 0)
-		return -1;
-	if (n && fwrite(data, 1, n, af.f) != n) {
-		seterr(err, errlen, "%s: write failed: %s", af.tmp, strerror(errno));
-		atomic_abort(&af);
-		return -1;
-	}
-	return atomic_commit(&af, err, errlen);
-}
 
 /* ---- training state ---- */
 

@@ -1,9 +1,4 @@
-/* checkpoint.h — atomic file writes and the training checkpoint format.
- *
- * Atomic writes: the data goes to DIR/.NAME.tmp, which is flushed, fsync'ed
- * and renamed over DIR/NAME, then DIR is fsync'ed. A crash or SIGKILL at any
- * moment leaves either the old file or the new one, never a mix; a stale
- * .NAME.tmp may remain and is overwritten by the next write.
+/* checkpoint.h — the training checkpoint format.
  *
  * The training checkpoint is a safetensors file (lib/safetensors.h, so
  * PyTorch can open it too) with the tensors
@@ -23,25 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-/* ---- atomic files ---- */
-typedef struct atomic_file {
-	FILE *f;       /* write here between open and commit */
-	char *path;    /* final name */
-	char *tmp;     /* DIR/.NAME.tmp */
-} atomic_file;
-
-/* Create DIR/.NAME.tmp for writing. 0 on success, -1 with err set. */
-int atomic_open(atomic_file *af, const char *path, char *err, size_t errlen);
-/* Flush, check for write errors, fsync, close, rename over path, fsync the
- * directory. On any failure the temp file is removed, the old file is left
- * as it was, and -1 is returned with err set. Frees af's fields either way. */
-int atomic_commit(atomic_file *af, char *err, size_t errlen);
-/* Close and remove the temp file; the old file is left as it was. */
-void atomic_abort(atomic_file *af);
-/* The whole cycle for a buffer. */
-int atomic_write_file(const char *path, const void *data, size_t n, char *err,
-                      size_t errlen);
 
 /* ---- training state ---- */
 typedef struct train_ckpt {
