@@ -196,7 +196,7 @@ static void write_tokenizer(const char *dir, const tokenizer *tk, int max_pos)
 /* The whole output directory: encoder, tokenizer, head. */
 static void save_out(const char *dir, const trainer *t, const tokenizer *tk)
 {
-	if (!model_save(t->m, dir, err, sizeof err))
+	if (model_save(t->m, dir, err, sizeof err))
 		cli_die("%s: %s", dir, err);
 	write_tokenizer(dir, tk, t->cfg.max_position_embeddings);
 	char *path = join(dir, "mlp_head.safetensors");
@@ -300,7 +300,7 @@ static bert_model *start_model(const opts *o, tokenizer **tkp)
 			        tokenizer_vocab_size(tk), m->cfg.vocab_size);
 	} else {
 		bert_config c;
-		if (!bert_config_load(&c, o->config, err, sizeof err))
+		if (bert_config_load(&c, o->config, err, sizeof err))
 			cli_die("%s: %s", o->config, err);
 		tk = fresh_vocab(o, &wv);
 		c.vocab_size = tokenizer_vocab_size(tk);
@@ -658,7 +658,7 @@ int main(int argc, char **argv)
 	if (o.resume) {
 		bert_config c;
 		char *p = join(o.resume, "config.json");
-		if (!bert_config_load(&c, p, err, sizeof err))
+		if (bert_config_load(&c, p, err, sizeof err))
 			cli_die("%s: %s", p, err);
 		free(p);
 		tk = tokenizer_load_dir(o.resume, err, sizeof err);
@@ -776,7 +776,7 @@ int main(int argc, char **argv)
 		epoch = ck.epoch;
 		pos = ck.pos;
 		opt.t = ck.adam_t;
-		if (!rng_set_state(&r, ck.rng))
+		if (rng_set_state(&r, ck.rng))
 			cli_die("%s: bad random state", o.resume);
 		last_ckpt = step;
 		last_ckdir = o.resume;
@@ -793,7 +793,7 @@ int main(int argc, char **argv)
 		if (mkdir_p(ckdir, err, sizeof err))
 			cli_die("%s", err);
 		char *p = join(ckdir, "config.json");
-		if (!bert_config_save(cfg, p, err, sizeof err))
+		if (bert_config_save(cfg, p, err, sizeof err))
 			cli_die("%s: %s", p, err);
 		free(p);
 		write_tokenizer(ckdir, tk, cfg->max_position_embeddings);
@@ -858,7 +858,7 @@ int main(int argc, char **argv)
 		if (rank > 0)
 			key = rng_derive(key, 0x52414e4b00000000ULL + (uint64_t)rank);
 		trainer_zero_grad(t);
-		if (nl > 0 && !train_forward(t, fids, fmask, kk * nl, T, 1, key, err, sizeof err))
+		if (nl > 0 && train_forward(t, fids, fmask, kk * nl, T, 1, key, err, sizeof err))
 			cli_die("step %lld: %s", (long long)step + 1, err);
 		if (gcse)
 			for (int i = 0; i < nb; i++)

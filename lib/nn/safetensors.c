@@ -532,7 +532,7 @@ int st_to_f32(const st_file *f, const st_tensor *t, float *out, char *err, size_
 	case ST_F32:
 		if (n)
 			memcpy(out, p, n * 4);
-		return 1;
+		return 0;
 	case ST_F16:
 	case ST_BF16:
 		for (size_t i = 0; i < n; i++) {
@@ -540,17 +540,17 @@ int st_to_f32(const st_file *f, const st_tensor *t, float *out, char *err, size_
 			memcpy(&h, p + 2 * i, 2);
 			out[i] = t->dtype == ST_F16 ? st_f16_to_f32(h) : st_bf16_to_f32(h);
 		}
-		return 1;
+		return 0;
 	case ST_F64:
 		for (size_t i = 0; i < n; i++) {
 			double d;
 			memcpy(&d, p + 8 * i, 8);
 			out[i] = (float)d;
 		}
-		return 1;
+		return 0;
 	default:
 		seterr(err, errlen, "tensor \"%s\": dtype %s is not a float type", t->name, st_dtype_name(t->dtype));
-		return 0;
+		return -1;
 	}
 }
 
@@ -575,7 +575,7 @@ int st_to_i64(const st_file *f, const st_tensor *t, int64_t *out, char *err, siz
 			if (v > INT64_MAX) {
 				seterr(err, errlen, "tensor \"%s\": value %llu does not fit int64", t->name,
 				       (unsigned long long)v);
-				return 0;
+				return -1;
 			}
 			out[i] = (int64_t)v;
 			break;
@@ -583,10 +583,10 @@ int st_to_i64(const st_file *f, const st_tensor *t, int64_t *out, char *err, siz
 		default:
 			seterr(err, errlen, "tensor \"%s\": dtype %s is not an integer type", t->name,
 			       st_dtype_name(t->dtype));
-			return 0;
+			return -1;
 		}
 	}
-	return 1;
+	return 0;
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -632,29 +632,29 @@ int st_write(const char *path, const st_out *t, int n, const char *const *meta,
 {
 	if (n < 0) {
 		seterr(err, errlen, "negative tensor count");
-		return 0;
+		return -1;
 	}
 	size_t *bytes = calloc(n ? n : 1, sizeof *bytes);
 	if (!bytes) {
 		seterr(err, errlen, "out of memory");
-		return 0;
+		return -1;
 	}
 	for (int i = 0; i < n; i++) {
 		if (!t[i].name || !*t[i].name || !strcmp(t[i].name, "__metadata__")) {
 			seterr(err, errlen, "tensor %d: bad name", i);
 			free(bytes);
-			return 0;
+			return -1;
 		}
 		for (int j = 0; j < i; j++)
 			if (!strcmp(t[i].name, t[j].name)) {
 				seterr(err, errlen, "duplicate tensor name \"%s\"", t[i].name);
 				free(bytes);
-				return 0;
+				return -1;
 			}
 		if (t[i].dtype < 0 || t[i].dtype >= ST_NDTYPES || t[i].ndim < 0 || t[i].ndim > ST_MAX_DIMS) {
 			seterr(err, errlen, "tensor \"%s\": bad dtype or rank", t[i].name);
 			free(bytes);
-			return 0;
+			return -1;
 		}
 		size_t numel = 1;
 		int bad = 0;
@@ -665,7 +665,7 @@ int st_write(const char *path, const st_out *t, int n, const char *const *meta,
 		    (bytes[i] && !t[i].data)) {
 			seterr(err, errlen, "tensor \"%s\": bad shape or data", t[i].name);
 			free(bytes);
-			return 0;
+			return -1;
 		}
 	}
 
@@ -706,7 +706,7 @@ int st_write(const char *path, const st_out *t, int n, const char *const *meta,
 		free(h.s);
 		free(bytes);
 		seterr(err, errlen, "out of memory");
-		return 0;
+		return -1;
 	}
 	unsigned char len8[8];
 	for (int i = 0; i < 8; i++)
@@ -731,5 +731,5 @@ int st_write(const char *path, const st_out *t, int n, const char *const *meta,
 	free(lens);
 	free(h.s);
 	free(bytes);
-	return ok;
+	return ok ? 0 : -1;
 }

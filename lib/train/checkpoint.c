@@ -67,7 +67,7 @@ int train_ckpt_save(const char *path, const train_ckpt *c, const char *meta,
 	}
 	md[k] = NULL;
 	char e[400];
-	if (!st_write(path, t, NT, md, e, sizeof e)) {
+	if (st_write(path, t, NT, md, e, sizeof e)) {
 		seterr(err, errlen, "%s: %s", path, e);
 		return -1;
 	}

@@ -211,7 +211,7 @@ int train_forward(trainer *t, const int *ids, const int *mask, int B, int T, int
 	const bert_params *p = &t->m->params;
 	if (B < 1 || T < 1 || B > t->maxB || T > t->maxT) {
 		seterr(err, errlen, "batch %d x %d outside the trainer's %d x %d", B, T, t->maxB, t->maxT);
-		return 0;
+		return -1;
 	}
 	int C = c->hidden_size, NH = c->num_attention_heads, Lc = c->num_hidden_layers;
 	int N = B * T;
@@ -222,7 +222,7 @@ int train_forward(trainer *t, const int *ids, const int *mask, int B, int T, int
 			if (ids[k] < 0 || ids[k] >= c->vocab_size) {
 				seterr(err, errlen, "token id %d (sequence %d, position %d) outside the vocabulary (%d)",
 				       ids[k], b, i, c->vocab_size);
-				return 0;
+				return -1;
 			}
 			t->ids[k] = ids[k];
 			t->mask[k] = !mask || mask[k] != 0;
@@ -230,7 +230,7 @@ int train_forward(trainer *t, const int *ids, const int *mask, int B, int T, int
 		}
 		if (!any) {
 			seterr(err, errlen, "sequence %d has no real token", b);
-			return 0;
+			return -1;
 		}
 	}
 	t->B = B;
@@ -264,7 +264,7 @@ int train_forward(trainer *t, const int *ids, const int *mask, int B, int T, int
 		}
 	}
 	mlp_forward(t->h, t->cls, C, t->head.W, t->head.b, B, C);
-	return 1;
+	return 0;
 }
 
 static void zero(float *x, size_t n)
@@ -391,7 +391,7 @@ int train_head_save(const trainer *t, const char *path, char *err, size_t errlen
 		{HEAD_B, ST_F32, 1, sb, t->head.b},
 	};
 	const char *meta[] = {"format", "pt", "gcse", "training-only MLP head: tanh(cls W^T + b)", NULL};
-	return st_write(path, o, 2, meta, err, errlen) ? 0 : -1;
+	return st_write(path, o, 2, meta, err, errlen);
 }
 
 int train_head_load(trainer *t, const char *path, char *err, size_t errlen)
@@ -406,7 +406,7 @@ int train_head_load(trainer *t, const char *path, char *err, size_t errlen)
 		seterr(err, errlen, "%s: no tensor %s", path, !w ? HEAD_W : HEAD_B);
 	else if (w->ndim != 2 || w->shape[0] != C || w->shape[1] != C || b->ndim != 1 || b->shape[0] != C)
 		seterr(err, errlen, "%s: head shape does not match hidden size %lld", path, (long long)C);
-	else if (st_to_f32(f, w, t->head.W, err, errlen) && st_to_f32(f, b, t->head.b, err, errlen))
+	else if (st_to_f32(f, w, t->head.W, err, errlen) == 0 && st_to_f32(f, b, t->head.b, err, errlen) == 0)
 		ok = 1;
 	st_close(f);
 	return ok ? 0 : -1;

@@ -175,7 +175,7 @@ static int encode_texts(bert_ctx *x, const tokenizer *tk, int pooling, char *con
 				mask[(size_t)b * T + i] = i < len[b];
 			}
 		}
-		if (!bert_encode(x, ids, mask, B, T, pooling, 0, out + b0 * C, err, errlen)) {
+		if (bert_encode(x, ids, mask, B, T, pooling, 0, out + b0 * C, err, errlen)) {
 			free(len);
 			return -1;
 		}
@@ -412,7 +412,7 @@ double sts_spearman(sts_set *s, struct bert_ctx *x, int pooling, int batch, int 
 				s->mask[(size_t)b * T + i] = i < len;
 			}
 		}
-		if (!bert_encode(x, s->ids, s->mask, B, T, pooling, 0, s->emb + b0 * C, err, errlen))
+		if (bert_encode(x, s->ids, s->mask, B, T, pooling, 0, s->emb + b0 * C, err, errlen))
 			return NAN;
 	}
 	for (size_t i = 0; i < s->n; i++)

@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 		double c0 = cpu_seconds(), t0 = now_seconds();
 		trainer_zero_grad(t);
 		double t1 = now_seconds();
-		if (!train_forward(t, ids, mask, rows, T, 1, rng_derive(7, (uint64_t)s), err, sizeof err))
+		if (train_forward(t, ids, mask, rows, T, 1, rng_derive(7, (uint64_t)s), err, sizeof err))
 			cli_die("%s", err);
 		double t2 = now_seconds();
 		double loss = loss_forward(&lw, &lc, t->h, t->h + (size_t)B * C, NULL, NULL, B);
