@@ -1028,25 +1028,58 @@ tokenizer *tokenizer_from_tokens(const char *const *tokens, int n, int lowercase
 
 int tokenizer_write_vocab(const tokenizer *t, const char *path, char *err, size_t errlen)
 {
-	FILE *f;
-	for (int i = 0; i < t->n; i++)
-		if (strpbrk(t->tok[i], "\r\n")) {
+	size_t n = 0;
+	for (int i = 0; i < t->n; i++) {
+		if (memchr(t->tok[i], '\n', (size_t)t->len[i]) || memchr(t->tok[i], '\r', (size_t)t->len[i])) {
 			seterr(err, errlen, "%s: token %d contains a line break", path, i);
 			return -1;
 		}
-	if (!(f = fopen(path, "w"))) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		n += (size_t)t->len[i] + 1;
+	}
+	char *b = malloc(n ? n : 1), *q = b;
+	if (!b) {
+		seterr(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	for (int i = 0; i < t->n; i++) {
-		fwrite(t->tok[i], 1, (size_t)t->len[i], f);
-		putc('\n', f);
+		memcpy(q, t->tok[i], (size_t)t->len[i]);
+		q += t->len[i];
+		*q++ = '\n';
 	}
-	if (ferror(f) | fclose(f)) {
-		seterr(err, errlen, "%s: write error: %s", path, strerror(errno));
-		return -1;
+	char e[256];
+	int rc = atomic_write_file(path, b, n, e, sizeof e);
+	if (rc)
+		seterr(err, errlen, "%s: %s", path, e);
+	free(b);
+	return rc;
+}
+
+int tokenizer_save(const tokenizer *t, const char *dir, int max_length, char *err, size_t errlen)
+{
+	char *vp = path_join(dir, "vocab.txt"), *cp = path_join(dir, "tokenizer_config.json");
+	int rc = -1;
+	if (!vp || !cp)
+		seterr(err, errlen, "out of memory");
+	else if (!tokenizer_write_vocab(t, vp, err, errlen)) {
+		jv c = jv_object();
+		c = jv_object_set(c, jv_string("do_lower_case"), jv_bool(t->lower));
+		if (t->strip != t->lower)
+			c = jv_object_set(c, jv_string("strip_accents"), jv_bool(t->strip));
+		c = jv_object_set(c, jv_string("model_max_length"), jv_number(max_length));
+		c = jv_object_set(c, jv_string("tokenizer_class"), jv_string("BertTokenizer"));
+		jv s = jv_dump_string(c, JV_PRINT_PRETTY | JV_PRINT_INDENT_FLAGS(2) | JV_PRINT_SORTED);
+		const char *txt = jv_string_value(s);
+		const void *bufs[2] = {txt, "\n"};
+		size_t lens[2] = {strlen(txt), 1};
+		char e[256];
+		rc = atomic_write(cp, bufs, lens, 2, e, sizeof e);
+		if (rc)
+			seterr(err, errlen, "%s: %s", cp, e);
+		jv_free(s);
 	}
-	return 0;
+	free(vp);
+	free(cp);
+	return rc;
 }
 
 /* ---- files ---- */

@@ -1,9 +1,12 @@
-/* checkpoint.c — the checkpoint container, training state. */
+/* checkpoint.c — the checkpoint container, training state, the run's meta. */
 #include "train/checkpoint.h"
 #include "base/err.h"
 #include "nn/safetensors.h"
+#include "nn/tokenizer.h"
+#include "train/loss.h"
 
 #include <jv.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,4 +283,97 @@ int ckpt_meta_diff(const char *saved, const char *now, const char *const *ignore
 	jv_free(a);
 	jv_free(b);
 	return ndiff;
+}
+
+/* ---- the run's meta ---- */
+
+train_progress train_progress_start(int has_pooler)
+{
+	return (train_progress){0, 0, 0, 0, -INFINITY, 0, 0, has_pooler};
+}
+
+
+char *train_meta_text(const train_settings *s, const train_progress *p)
+{
+	jv h = jv_object();
+#define SETN(k, v) h = jv_object_set(h, jv_string(k), jv_number((double)(v)))
+#define SETS(k, v) h = jv_object_set(h, jv_string(k), jv_string(v))
+	SETS("loss", loss_kind_name((loss_kind)s->loss));
+	SETN("temperature", s->tau);
+	SETN("sigma", s->sigma);
+	SETS("gate", s->symmetric ? "symmetric" : "one-sided");
+	if (s->gate_cls)   /* only when set: older checkpoints keep their meta */
+		SETS("gate_on", "cls");
+	SETN("word_repeat", s->word_repeat);
+	SETN("epochs", s->epochs);
+	SETN("batch_size", s->batch_size);
+	SETN("lr", s->lr);
+	SETN("max_length", s->max_length);
+	SETN("warmup", s->warmup);
+	SETN("total_steps", s->total_steps);
+	SETN("weight_decay", s->weight_decay);
+	SETN("adamw", s->adamw);
+	SETN("grad_clip", s->grad_clip);
+	SETN("hidden_dropout", s->hidden_dropout);
+	SETN("attention_dropout", s->attention_dropout);
+	SETN("seed", s->seed);
+	SETN("shuffle", s->shuffle);
+	SETN("log_every", s->log_every);
+	SETN("eval_every", s->eval_every);
+	SETN("examples", s->examples);
+	SETN("data_crc32", s->data_crc);
+	SETN("params", s->params);
+	SETN("win_loss", p->win_loss);
+	SETN("win_gate", p->win_gate);
+	SETN("win_steps", p->win_steps);
+	SETN("win_examples", p->win_examples);
+	h = jv_object_set(h, jv_string("best_eval"), isfinite(p->best_eval) ? jv_number(p->best_eval) : jv_null());
+	SETN("best_step", p->best_step);
+	SETN("saved_out", p->saved_out);
+	SETN("has_pooler", p->has_pooler);
+#undef SETN
+#undef SETS
+	jv t = jv_dump_string(h, 0);
+	char *r = strdup(jv_string_value(t));
+	jv_free(t);
+	return r;
+}
+
+/* o[k] as a number, or dflt when absent or not a number */
+static double num(jv o, const char *k, double dflt)
+{
+	jv v = jv_object_get(jv_copy(o), jv_string(k));
+	double r = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : dflt;
+	jv_free(v);
+	return r;
+}
+
+int train_meta_resume(const char *saved, const train_settings *now, train_progress *p, int *usage,
+                      char *err, size_t errlen)
+{
+	*usage = 1;
+	train_progress zero = train_progress_start(0);
+	char *nowtext = train_meta_text(now, &zero), msg[2048];
+	static const char *const ignore[] = {
+		"win_loss", "win_gate", "win_steps", "win_examples", "best_eval", "best_step", "saved_out",
+		"has_pooler", NULL,
+	};
+	int nd = nowtext ? ckpt_meta_diff(saved, nowtext, ignore, msg, sizeof msg) : -1;
+	free(nowtext);
+	if (nd != 0) {
+		seterr(err, errlen, "the checkpoint was made with other settings: %s",
+		       nd < 0 ? "unreadable meta" : msg);
+		return -1;
+	}
+	jv sm = jv_parse(saved);
+	p->win_loss = num(sm, "win_loss", 0);
+	p->win_gate = num(sm, "win_gate", 0);
+	p->win_steps = (long)num(sm, "win_steps", 0);
+	p->win_examples = (long)num(sm, "win_examples", 0);
+	p->best_eval = num(sm, "best_eval", -INFINITY);
+	p->best_step = (long)num(sm, "best_step", 0);
+	p->saved_out = (int)num(sm, "saved_out", 0);
+	p->has_pooler = (int)num(sm, "has_pooler", 0);
+	jv_free(sm);
+	return 0;
 }

@@ -8,7 +8,7 @@
  *   rng                      U64 [4]         xoshiro256** state (rng.s)
  * and the __metadata__ strings
  *   format "gcse-train-checkpoint", version "1",
- *   meta   JSON text of the hyperparameters (for ckpt_meta_diff),
+ *   meta   JSON text of the run's settings and progress (train_meta_text),
  *   crc32.NAME  8 lowercase hex digits: zlib crc32 of tensor NAME's bytes.
  * Loading checks the safetensors structure (a truncated file fails there),
  * the format and version, every tensor's dtype and shape, and every CRC, so
@@ -17,7 +17,6 @@
 #define GCSE_CHECKPOINT_H
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 /* ---- training state ---- */
 typedef struct train_ckpt {
@@ -54,4 +53,50 @@ int train_ckpt_load(const char *path, train_ckpt *c, char **meta, char *err,
  * not a JSON object. */
 int ckpt_meta_diff(const char *saved, const char *now, const char *const *ignore,
                    char *msg, size_t msglen);
+
+/* ---- the run's meta: its settings and its progress ---- */
+/* The settings of a run, as the meta records them (JSON keys in comments):
+ * a resumed run must have the same ones. */
+typedef struct train_settings {
+	int loss;                      /* "loss": loss_kind name */
+	double tau, sigma;             /* "temperature", "sigma" */
+	int symmetric;                 /* "gate": "symmetric" or "one-sided" */
+	int gate_cls;                  /* "gate_on": "cls", only when set (older meta lacks it) */
+	int word_repeat;               /* "word_repeat" */
+	long epochs, batch_size;       /* "epochs", "batch_size" */
+	double lr;                     /* "lr" */
+	long max_length, warmup;       /* "max_length", "warmup" */
+	int64_t total_steps;           /* "total_steps" */
+	double weight_decay;           /* "weight_decay" */
+	int adamw;                     /* "adamw" */
+	double grad_clip;              /* "grad_clip" */
+	double hidden_dropout, attention_dropout;   /* "hidden_dropout", "attention_dropout" */
+	uint64_t seed;                 /* "seed" */
+	int shuffle;                   /* "shuffle" */
+	long log_every, eval_every;    /* "log_every", "eval_every" (0: no --eval) */
+	size_t examples;               /* "examples" */
+	uint32_t data_crc;             /* "data_crc32": train_data.crc, the token ids and s' */
+	size_t params;                 /* "params" */
+} train_settings;
+
+/* Where a run stands besides the arrays of train_ckpt. */
+typedef struct train_progress {
+	double win_loss, win_gate;     /* sums over the steps since the last metrics record */
+	long win_steps, win_examples;
+	double best_eval;              /* best --eval Spearman so far; -inf: none yet */
+	long best_step;
+	int saved_out;                 /* the output folder holds a model of this run */
+	int has_pooler;                /* the model has (untrained) pooler weights to save */
+} train_progress;
+
+/* A fresh run's progress: nothing yet, best_eval -inf. */
+train_progress train_progress_start(int has_pooler);
+/* The meta JSON text of a checkpoint (malloc'ed; NULL when out of memory). */
+char *train_meta_text(const train_settings *s, const train_progress *p);
+/* A resume: check the saved meta against the settings now, and read the
+ * progress from it. 0 when they match. -1 with a message when they do not
+ * ("the checkpoint was made with other settings: lr: 0.001 (checkpoint) vs
+ * 0.002 (now)"); *usage is then 1. */
+int train_meta_resume(const char *saved, const train_settings *now, train_progress *p, int *usage,
+                      char *err, size_t errlen);
 #endif
