@@ -505,6 +505,22 @@ typedef struct run {
 	double tw;              /* when the last metrics record was written */
 } run;
 
+/* --out and the checkpoint folder, made (with their parents) and checked
+ * before anything else, so that a run never trains to find at its end that
+ * it cannot write (rank 0 alone writes). */
+static void prepare_out(run *R)
+{
+	if (!R->lead)
+		return;
+	const char *dirs[2] = {R->o.out, R->o.save_every ? R->ckdir : NULL};
+	for (int i = 0; i < 2 && dirs[i]; i++) {
+		if (mkdir_p(dirs[i], err, sizeof err))
+			cli_die("%s", err);
+		if (access(dirs[i], W_OK | X_OK))
+			cli_die("%s: %s", dirs[i], strerror(errno));
+	}
+}
+
 /* The model and tokenizer: from the checkpoint folder (--resume; the
  * parameters come with the checkpoint), else as the options say. */
 static void load_model(run *R)
@@ -649,13 +665,12 @@ static void start_state(run *R)
 		        (long long)R->total, (long long)R->epoch);
 }
 
-/* The checkpoint folder: the model's config and tokenizer, written once. */
+/* The checkpoint folder (made by prepare_out): the model's config and
+ * tokenizer, written once. */
 static void prepare_checkpoints(run *R)
 {
 	if (!R->o.save_every || !R->lead)
 		return;
-	if (mkdir_p(R->ckdir, err, sizeof err))
-		cli_die("%s", err);
 	char *p = join(R->ckdir, "config.json");
 	if (bert_config_save(&R->m->cfg, p, err, sizeof err))
 		cli_die("%s: %s", p, err);
@@ -839,6 +854,7 @@ int main(int argc, char **argv)
 	}
 	R.ckdir = R.o.ckdir ? xstrdup(R.o.ckdir) : join(R.o.out, "checkpoint");
 	R.ckpath = join(R.ckdir, "train.safetensors");
+	prepare_out(&R);
 	load_model(&R);
 	load_data(&R, files, nfiles);
 	setup_training(&R);

@@ -39,6 +39,16 @@ printf '%s\n' '{"text1":"a","text2":"b","neg":"c","neg_logit":3}' '{"text1":"a",
 t_case "one record without s'" 1 empty ':2: field "neg_logit": missing' "$G --out $T/x --loss gcse $T/half.ndjson"
 t_case "no examples" 1 empty 'no training examples' "$G --out $T/x < /dev/null"
 
+# ---- the output folder ----------------------------------------------------------
+# (issue 15 D3) --out is checked and made before the first step, not after
+# the whole run
+: > "$T/afile"
+t_case "--out under a file: refused before training" 1 empty "$T/afile/x: Not a directory" \
+  "$G --out $T/afile/x $S"
+t_case "--out is a file: refused before training" 1 empty "$T/afile: not a directory" "$G --out $T/afile $S"
+t_case "--out with missing parents: made" 0 - empty \
+  "$G --out $T/new/a/b $S > /dev/null && [ -s $T/new/a/b/model.safetensors ]"
+
 # ---- training runs ------------------------------------------------------------
 t_case "simcse: one record per step, model written" 0 - empty \
   "$G --out $T/s --epochs 2 $S > $T/s.out && [ \$(wc -l < $T/s.out) -eq 10 ] &&
