@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <stdnoreturn.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -503,21 +504,32 @@ typedef struct run {
 	const char *last_ckdir;
 	progress pg;
 	double tw;              /* when the last metrics record was written */
+	int lock[2];            /* descriptors holding the locks of --out and the checkpoint folder */
 } run;
 
 /* --out and the checkpoint folder, made (with their parents) and checked
  * before anything else, so that a run never trains to find at its end that
- * it cannot write (rank 0 alone writes). */
+ * it cannot write, and locked (base/fileio.h dir_lock) for the whole run,
+ * so that a second run into them stops instead of mixing its files with
+ * this one's; then a killed run's stray temporaries there are removed.
+ * Rank 0 alone writes. */
 static void prepare_out(run *R)
 {
 	if (!R->lead)
 		return;
 	const char *dirs[2] = {R->o.out, R->o.save_every ? R->ckdir : NULL};
+	struct stat st[2];
 	for (int i = 0; i < 2 && dirs[i]; i++) {
 		if (mkdir_p(dirs[i], err, sizeof err))
 			cli_die("%s", err);
-		if (access(dirs[i], W_OK | X_OK))
+		if (access(dirs[i], W_OK | X_OK) || stat(dirs[i], &st[i]))
 			cli_die("%s: %s", dirs[i], strerror(errno));
+		if (i == 1 && st[1].st_dev == st[0].st_dev && st[1].st_ino == st[0].st_ino)
+			break;   /* --checkpoint-dir is --out: locked already */
+		if ((R->lock[i] = dir_lock(dirs[i], err, sizeof err)) < 0)
+			cli_die("%s", err);
+		if (atomic_clean_stale(dirs[i], err, sizeof err) < 0)
+			cli_die("%s", err);
 	}
 }
 
@@ -854,6 +866,7 @@ int main(int argc, char **argv)
 	}
 	R.ckdir = R.o.ckdir ? xstrdup(R.o.ckdir) : join(R.o.out, "checkpoint");
 	R.ckpath = join(R.ckdir, "train.safetensors");
+	R.lock[0] = R.lock[1] = -1;
 	prepare_out(&R);
 	load_model(&R);
 	load_data(&R, files, nfiles);
@@ -869,6 +882,9 @@ int main(int argc, char **argv)
 		        R.o.out);
 	run_free(&R);
 	ndjson_finish();
+	for (int i = 0; i < 2; i++)   /* the run's files are written: release the folders */
+		if (R.lock[i] >= 0)
+			close(R.lock[i]);
 	dist_finalize();
 	return 0;
 }

@@ -48,6 +48,22 @@ t_case "--out under a file: refused before training" 1 empty "$T/afile/x: Not a 
 t_case "--out is a file: refused before training" 1 empty "$T/afile: not a directory" "$G --out $T/afile $S"
 t_case "--out with missing parents: made" 0 - empty \
   "$G --out $T/new/a/b $S > /dev/null && [ -s $T/new/a/b/model.safetensors ]"
+# (issue 15 D4) one run at a time in an output folder (and in a checkpoint
+# folder): a second run is refused, not mixed into the first one's files
+$G -b 4 --epochs 400 --save-every 50 --out "$T/lk" $S > /dev/null 2>&1 &
+pid=$!
+while kill -0 $pid 2>/dev/null && [ ! -f "$T/lk/checkpoint/train.safetensors" ]; do sleep 0.01; done
+if ! kill -0 $pid 2>/dev/null; then
+  t_skip "a second run into a busy --out is refused" "the first run finished too soon"
+else
+  t_case "a second run into a busy --out is refused" 1 empty "^gcsetrain: $T/lk is in use by another process \\(pid $pid holds" \
+    "$G --out $T/lk --max-steps 1 $S"
+  t_case "a second run into a busy --checkpoint-dir is refused" 1 empty "$T/lk/checkpoint is in use by another process" \
+    "$G --out $T/lk2 --save-every 1 --checkpoint-dir $T/lk/checkpoint --max-steps 1 $S"
+fi
+kill $pid 2>/dev/null
+wait $pid 2>/dev/null
+t_case "the folder is free again once the run is gone" 0 - empty "$G --out $T/lk --max-steps 1 $S > /dev/null"
 
 # ---- training runs ------------------------------------------------------------
 t_case "simcse: one record per step, model written" 0 - empty \
@@ -115,11 +131,15 @@ wait $pid 2>/dev/null
 if [ -f "$T/rb/model.safetensors" ]; then
   t_skip "killed run resumes exactly" "the run finished before the kill"
 else
+  # what a kill between write and rename leaves: a stray temporary
+  : > "$T/rb/checkpoint/.train.safetensors.tmp.Zk9x3Q"
   t_case "killed run resumes exactly" 0 - 'resuming at step [0-9]+ of 500' \
     "$R --out $T/rb --resume $T/rb/checkpoint > $T/rb2.out &&
      s=\$(head -1 $T/rb2.out | jq .step) && [ \$s -gt 7 ] &&
      $NM $T/ra.out | tail -n +\$s > $T/ra.cmp && $NM $T/rb2.out > $T/rb.cmp && cmp $T/ra.cmp $T/rb.cmp &&
      cmp $T/ra/model.safetensors $T/rb/model.safetensors && cmp $T/ra/mlp_head.safetensors $T/rb/mlp_head.safetensors"
+  t_ok "the resumed run removed the killed one's stray temporaries" \
+    "[ -z \"\$(find $T/rb -name '.*.tmp.*')\" ]"
 fi
 t_case "resume refuses other settings" 2 empty 'other settings: lr: 0.001 \(checkpoint\) vs 0.002 \(now\)' \
   "$R --out $T/rb --resume $T/ra/checkpoint --lr 2e-3"
