@@ -505,6 +505,7 @@ typedef struct run {
 	progress pg;
 	double tw;              /* when the last metrics record was written */
 	int lock[2];            /* descriptors holding the locks of --out and the checkpoint folder */
+	int stdout_closed;      /* no reader for the metrics any more */
 } run;
 
 /* --out and the checkpoint folder, made (with their parents) and checked
@@ -717,11 +718,15 @@ static double evaluate(run *R)
 	return sp;
 }
 
-/* One metrics record: the means over the steps since the last one. */
+/* One metrics record: the means over the steps since the last one. Once
+ * standard output is closed (| head -1), no more records: the metrics are
+ * lost, the run is not; it goes on and writes its model. */
 static void log_metrics(run *R, double lr, int evaluated, double sp)
 {
 	train_progress *ps = &R->ps;
 	double tn = now_seconds();
+	if (R->stdout_closed)
+		goto done;
 	jv rec = jv_object();
 	rec = jv_object_set(rec, jv_string("step"), jv_number((double)R->step));
 	double ep = (double)R->epoch + (double)R->pos / (double)R->d.n;
@@ -734,8 +739,12 @@ static void log_metrics(run *R, double lr, int evaluated, double sp)
 	                    jv_number(round(ps->win_examples / fmax(tn - R->tw, 1e-9) * 10) / 10));
 	if (evaluated)
 		rec = jv_object_set(rec, jv_string("eval_spearman"), isfinite(sp) ? jv_number(sp) : jv_null());
-	ndjson_write(rec);
-	ndjson_finish();   /* each record reaches a pipe at once */
+	if (ndjson_write_flush(rec)) {   /* each record reaches a pipe at once */
+		R->stdout_closed = 1;
+		cli_msg("standard output is closed at step %lld: no more metrics records; training goes "
+		        "on to write the model", (long long)R->step);
+	}
+done:
 	ps->win_loss = ps->win_gate = 0;
 	ps->win_steps = ps->win_examples = 0;
 	R->tw = tn;

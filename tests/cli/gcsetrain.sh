@@ -65,6 +65,21 @@ kill $pid 2>/dev/null
 wait $pid 2>/dev/null
 t_case "the folder is free again once the run is gone" 0 - empty "$G --out $T/lk --max-steps 1 $S > /dev/null"
 
+# (issue 15 D5) standard output closed early: the metrics are lost, the run
+# is not: it trains to the end and writes the same model (exit 0), or fails
+$G --out "$T/hc0" -b 4 --epochs 20 $S > /dev/null
+if command -v python3 > /dev/null; then
+  t_case "stdout closed before the first record: the run still ends with its model" 0 empty \
+    'standard output is closed at step 1: no more metrics records' \
+    "python3 -c 'import os, subprocess, sys; r, w = os.pipe(); os.close(r); sys.exit(subprocess.run(sys.argv[1:], stdout=w).returncode)' \
+       $G --out $T/hc1 -b 4 --epochs 20 $S && cmp $T/hc0/model.safetensors $T/hc1/model.safetensors"
+else
+  t_skip "stdout closed before the first record: the run still ends with its model" "no python3"
+fi
+t_case "| head -1: the run still ends with its model, exit 0" 0 - - \
+  "{ $G --out $T/hc2 -b 4 --epochs 20 $S; echo \$? > $T/hc2.rc; } | head -1 > /dev/null &&
+   [ \"\$(cat $T/hc2.rc)\" = 0 ] && cmp $T/hc0/model.safetensors $T/hc2/model.safetensors"
+
 # ---- training runs ------------------------------------------------------------
 t_case "simcse: one record per step, model written" 0 - empty \
   "$G --out $T/s --epochs 2 $S > $T/s.out && [ \$(wc -l < $T/s.out) -eq 10 ] &&
