@@ -622,6 +622,7 @@ static void setup_training(run *R)
 		o->loss, o->tau, o->sigma, o->symmetric, o->gate_cls, o->word_repeat, o->epochs, o->batch,
 		o->lr, o->max_len, o->warmup, R->total, o->wd, o->adamw, o->clip, t->hidden_p, t->att_p,
 		o->seed, o->shuffle, o->log_every, o->eval ? o->eval_every : 0, R->d.n, R->d.crc, t->nparams,
+		train_tokenizer_crc(R->tk),
 	};
 	if (o->eval && R->lead)
 		R->evx = bert_ctx_new(R->m, 0);

@@ -292,6 +292,19 @@ train_progress train_progress_start(int has_pooler)
 	return (train_progress){0, 0, 0, 0, -INFINITY, 0, 0, has_pooler};
 }
 
+uint32_t train_tokenizer_crc(const struct tokenizer *tk)
+{
+	uLong c = crc32_z(0L, Z_NULL, 0);
+	int V = tokenizer_vocab_size(tk);
+	for (int i = 0; i < V; i++) {
+		const char *s = tokenizer_token(tk, i);
+		c = crc32_z(c, (const Bytef *)s, strlen(s));
+		c = crc32_z(c, (const Bytef *)"\n", 1);
+	}
+	unsigned char flags[2] = {(unsigned char)tokenizer_lowercase(tk),
+	                          (unsigned char)tokenizer_strip_accents(tk)};
+	return (uint32_t)crc32_z(c, flags, 2);
+}
 
 char *train_meta_text(const train_settings *s, const train_progress *p)
 {
@@ -323,6 +336,7 @@ char *train_meta_text(const train_settings *s, const train_progress *p)
 	SETN("examples", s->examples);
 	SETN("data_crc32", s->data_crc);
 	SETN("params", s->params);
+	SETN("tokenizer_crc32", s->tokenizer_crc);
 	SETN("win_loss", p->win_loss);
 	SETN("win_gate", p->win_gate);
 	SETN("win_steps", p->win_steps);
@@ -351,29 +365,52 @@ static double num(jv o, const char *k, double dflt)
 int train_meta_resume(const char *saved, const train_settings *now, train_progress *p, int *usage,
                       char *err, size_t errlen)
 {
-	*usage = 1;
+	*usage = 0;
+	jv sm = jv_parse(saved ? saved : "");
+	if (jv_get_kind(sm) != JV_KIND_OBJECT) {
+		jv_free(sm);
+		seterr(err, errlen, "the checkpoint's meta is not a JSON object (a damaged checkpoint?)");
+		return -1;
+	}
 	train_progress zero = train_progress_start(0);
 	char *nowtext = train_meta_text(now, &zero), msg[2048];
+	/* the data and the tokenizer are compared apart: they are not options */
 	static const char *const ignore[] = {
 		"win_loss", "win_gate", "win_steps", "win_examples", "best_eval", "best_step", "saved_out",
-		"has_pooler", NULL,
+		"has_pooler", "data_crc32", "tokenizer_crc32", NULL,
 	};
 	int nd = nowtext ? ckpt_meta_diff(saved, nowtext, ignore, msg, sizeof msg) : -1;
 	free(nowtext);
-	if (nd != 0) {
-		seterr(err, errlen, "the checkpoint was made with other settings: %s",
-		       nd < 0 ? "unreadable meta" : msg);
-		return -1;
+	double tk = num(sm, "tokenizer_crc32", -1), dc = num(sm, "data_crc32", -1);
+	const char *also = nd > 0 ? "; and other settings: " : "";
+	int rc = -1;
+	if (nd < 0)
+		seterr(err, errlen, "out of memory");
+	else if (tk >= 0 && tk != (double)now->tokenizer_crc)
+		seterr(err, errlen, "the checkpoint's tokenizer (vocab.txt, tokenizer_config.json) has "
+		       "changed since the run started (tokenizer_crc32 %.0f, now %lu)%s%s", tk,
+		       (unsigned long)now->tokenizer_crc, also, nd > 0 ? msg : "");
+	else if (dc != (double)now->data_crc)
+		seterr(err, errlen, "the input is not the data the run was trained on: the same number of "
+		       "examples (%zu) but other token ids (data_crc32 %.0f, now %lu): other records%s%s%s",
+		       now->examples, dc, (unsigned long)now->data_crc,
+		       tk < 0 ? ", or an edited vocabulary in the checkpoint folder" : "", also,
+		       nd > 0 ? msg : "");
+	else if (nd > 0) {
+		seterr(err, errlen, "the checkpoint was made with other settings: %s", msg);
+		*usage = 1;
+	} else
+		rc = 0;
+	if (rc == 0) {
+		p->win_loss = num(sm, "win_loss", 0);
+		p->win_gate = num(sm, "win_gate", 0);
+		p->win_steps = (long)num(sm, "win_steps", 0);
+		p->win_examples = (long)num(sm, "win_examples", 0);
+		p->best_eval = num(sm, "best_eval", -INFINITY);
+		p->best_step = (long)num(sm, "best_step", 0);
+		p->saved_out = (int)num(sm, "saved_out", 0);
+		p->has_pooler = (int)num(sm, "has_pooler", 0);
 	}
-	jv sm = jv_parse(saved);
-	p->win_loss = num(sm, "win_loss", 0);
-	p->win_gate = num(sm, "win_gate", 0);
-	p->win_steps = (long)num(sm, "win_steps", 0);
-	p->win_examples = (long)num(sm, "win_examples", 0);
-	p->best_eval = num(sm, "best_eval", -INFINITY);
-	p->best_step = (long)num(sm, "best_step", 0);
-	p->saved_out = (int)num(sm, "saved_out", 0);
-	p->has_pooler = (int)num(sm, "has_pooler", 0);
 	jv_free(sm);
-	return 0;
+	return rc;
 }

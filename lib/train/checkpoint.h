@@ -77,6 +77,7 @@ typedef struct train_settings {
 	size_t examples;               /* "examples" */
 	uint32_t data_crc;             /* "data_crc32": train_data.crc, the token ids and s' */
 	size_t params;                 /* "params" */
+	uint32_t tokenizer_crc;        /* "tokenizer_crc32": train_tokenizer_crc */
 } train_settings;
 
 /* Where a run stands besides the arrays of train_ckpt. */
@@ -91,12 +92,19 @@ typedef struct train_progress {
 
 /* A fresh run's progress: nothing yet, best_eval -inf. */
 train_progress train_progress_start(int has_pooler);
+/* crc32 of a tokenizer's tokens (vocab.txt) and its lowercase and accent
+ * flags (tokenizer_config.json): what turns texts into the token ids. */
+struct tokenizer;
+uint32_t train_tokenizer_crc(const struct tokenizer *tk);
 /* The meta JSON text of a checkpoint (malloc'ed; NULL when out of memory). */
 char *train_meta_text(const train_settings *s, const train_progress *p);
 /* A resume: check the saved meta against the settings now, and read the
- * progress from it. 0 when they match. -1 with a message when they do not
- * ("the checkpoint was made with other settings: lr: 0.001 (checkpoint) vs
- * 0.002 (now)"); *usage is then 1. */
+ * progress from it. 0 when they match. -1 with a message when they do not,
+ * and *usage tells which kind of error it is: 1 when options differ from
+ * the interrupted run's ("the checkpoint was made with other settings: lr:
+ * 0.001 (checkpoint) vs 0.002 (now)"), 0 when the data differ (the input's
+ * token ids, or the tokenizer in the checkpoint folder, which a message
+ * names) or the meta is unreadable. */
 int train_meta_resume(const char *saved, const train_settings *now, train_progress *p, int *usage,
                       char *err, size_t errlen);
 #endif

@@ -158,6 +158,16 @@ else
 fi
 t_case "resume refuses other settings" 2 empty 'other settings: lr: 0.001 \(checkpoint\) vs 0.002 \(now\)' \
   "$R --out $T/rb --resume $T/ra/checkpoint --lr 2e-3"
+# (issue 15 D12) other data is a data error (exit 1) that says what differs
+cp -r "$T/ra/checkpoint" "$T/rv"
+sed -i 's/^cat$/kat/' "$T/rv/vocab.txt"
+t_case "resume: an edited checkpoint vocabulary is named (exit 1)" 1 empty \
+  "$T/rv/train.safetensors: the checkpoint's tokenizer \\(vocab.txt, tokenizer_config.json\\) has changed since the run started" \
+  "$R --out $T/rv-out --resume $T/rv"
+sed 's/child/dog/' $S > "$T/other.ndjson"
+t_case "resume: other records, as many (exit 1)" 1 empty \
+  'the input is not the data the run was trained on: the same number of examples \(40\) but other token ids' \
+  "$G -b 4 --epochs 50 --save-every 7 --word-repeat --out $T/rv-out --resume $T/ra/checkpoint $T/other.ndjson"
 
 # ---- a non-finite loss ----------------------------------------------------------
 N="$G --lr 1e30 --save-every 1 --out $T/n $S"

@@ -2,6 +2,7 @@
  * corruption, mismatches, a failed save, hyperparameter comparison (the
  * atomic writer under them: test_fileio). */
 #include "train/checkpoint.h"
+#include "train/loss.h"
 #include "base/rng.h"
 #include "nn/safetensors.h"
 #include "t.h"
@@ -259,6 +260,62 @@ static void test_meta_diff(void)
 	T_EQ_INT(strlen(tiny), 7);
 }
 
+/* The run's meta: settings compared on resume (options: a usage error;
+ * the data and the tokenizer: a data error that says which), progress read
+ * back, an older meta without tokenizer_crc32 still resumes. */
+static void test_meta_resume(void)
+{
+	train_settings s = {LOSS_GCSE, 0.05, 0.17, 0, 0, 1, 2, 128, 1e-5, 64, 190, 500, 0, 0, 1.0,
+	                    0.1, 0.1, 42, 1, 1, 0, 40, 12345u, 1000, 777u};
+	train_progress p = {1.5, 0.25, 3, 12, 71.5, 300, 1, 1}, q;
+	char *meta = train_meta_text(&s, &p), err[2048];
+	T_ASSERT(meta && strstr(meta, "\"tokenizer_crc32\":777") && strstr(meta, "\"lr\":1e-05"));
+	int usage = -1;
+	T_EQ_INT(train_meta_resume(meta, &s, &q, &usage, err, sizeof err), 0);
+	T_ASSERT(q.win_loss == 1.5 && q.win_gate == 0.25 && q.win_steps == 3 && q.win_examples == 12);
+	T_ASSERT(q.best_eval == 71.5 && q.best_step == 300 && q.saved_out == 1 && q.has_pooler == 1);
+	/* an option differs: usage */
+	train_settings o = s;
+	o.lr = 3e-5;
+	T_EQ_INT(train_meta_resume(meta, &o, &q, &usage, err, sizeof err), -1);
+	T_EQ_INT(usage, 1);
+	T_EQ_STR(err, "the checkpoint was made with other settings: lr: 1e-05 (checkpoint) vs 3e-05 (now)");
+	/* other token ids, the same tokenizer: the input */
+	o = s;
+	o.data_crc = 999;
+	T_EQ_INT(train_meta_resume(meta, &o, &q, &usage, err, sizeof err), -1);
+	T_EQ_INT(usage, 0);
+	T_ASSERT(strstr(err, "the input is not the data the run was trained on") &&
+	         strstr(err, "(data_crc32 12345, now 999): other records") && !strstr(err, "vocabulary"));
+	/* the tokenizer changed (and so the token ids), and an option: the tokenizer, then the option */
+	o.tokenizer_crc = 778;
+	o.seed = 7;
+	T_EQ_INT(train_meta_resume(meta, &o, &q, &usage, err, sizeof err), -1);
+	T_EQ_INT(usage, 0);
+	printf("# %s\n", err);
+	T_ASSERT(strstr(err, "the checkpoint's tokenizer (vocab.txt, tokenizer_config.json) has changed since the run started (tokenizer_crc32 777, now 778)") &&
+	         strstr(err, "; and other settings: seed: 42 (checkpoint) vs 7 (now)"));
+	/* a meta from before tokenizer_crc32: compared without it */
+	char *old = strdup(meta), *k = strstr(old, ",\"tokenizer_crc32\":777");
+	T_ASSERT(k);
+	memmove(k, k + strlen(",\"tokenizer_crc32\":777"), strlen(k + strlen(",\"tokenizer_crc32\":777")) + 1);
+	o = s;
+	o.tokenizer_crc = 1;
+	T_EQ_INT(train_meta_resume(old, &o, &q, &usage, err, sizeof err), 0);
+	o.data_crc = 5;
+	T_EQ_INT(train_meta_resume(old, &o, &q, &usage, err, sizeof err), -1);
+	T_ASSERT(usage == 0 && strstr(err, "other records, or an edited vocabulary in the checkpoint folder"));
+	/* unreadable */
+	T_EQ_INT(train_meta_resume("{\"lr\":", &s, &q, &usage, err, sizeof err), -1);
+	T_ASSERT(usage == 0 && strstr(err, "not a JSON object"));
+	T_EQ_INT(train_meta_resume("", &s, &q, &usage, err, sizeof err), -1);
+	free(old);
+	free(meta);
+	/* a fresh run: no best yet */
+	q = train_progress_start(1);
+	T_ASSERT(q.best_eval < 0 && isinf(q.best_eval) && q.has_pooler == 1 && q.win_steps == 0);
+}
+
 int main(void)
 {
 	strcpy(dir, "/tmp/gcse-test-ckpt-XXXXXX");
@@ -272,6 +329,7 @@ int main(void)
 	T_RUN(test_mismatch);
 	T_RUN(test_save_fails_cleanly);
 	T_RUN(test_meta_diff);
+	T_RUN(test_meta_resume);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
