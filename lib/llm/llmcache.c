@@ -69,34 +69,14 @@ char *llm_cache_path(const llm_cache *c, const char key[65])
 int llm_cache_get(llm_cache *c, const char key[65], jv *entry, char *err, size_t errlen)
 {
 	char *path = llm_cache_path(c, key);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
+	size_t len;
+	char *buf = file_read(path, 0, &len);
+	if (!buf) {
 		int e = errno;
-		if (e == ENOENT) {
-			free(path);
-			return 0;
-		}
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		if (e != ENOENT)
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
 		free(path);
-		return -1;
-	}
-	char *buf = NULL;
-	size_t len = 0, cap = 0, got;
-	do {
-		if (len + 65536 > cap) {
-			cap = (len + 65536) * 2;
-			buf = xrealloc(buf, cap);
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-	} while (got > 0);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		snprintf(err, errlen, "%s: read error", path);
-		free(buf);
-		free(path);
-		return -1;
+		return e == ENOENT ? 0 : -1;
 	}
 	jv v = jv_parse_sized(buf, (int)len);
 	free(buf);
