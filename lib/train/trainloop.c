@@ -121,6 +121,20 @@ typedef struct step_state {
 	int nl;
 } step_state;
 
+/* 1: the batch as token rows in L->ids, L->mask, by loss kind; returns
+ * the tokens per row, or 0 for a kind without a batch. */
+static int step_batch(train_loop *L, const train_data *d, const int64_t *idx, int n,
+                      const word_repeat *wr, rng *r)
+{
+	switch (L->cfg.loss.kind) {
+	case LOSS_SIMCSE:
+	case LOSS_CONTRASTIVE:
+	case LOSS_GCSE:
+		return train_batch(d, idx, n, L->cfg.pad_id, wr, r, L->cfg.max_len, L->ids, L->mask);
+	}
+	return 0;
+}
+
 /* 1-3: the batch, this rank's rows of it, the forward on them. */
 static int step_forward(train_loop *L, const train_data *d, const int64_t *idx, int n,
                         const word_repeat *wr, rng *r, int64_t step, step_state *s, double *secs,
@@ -129,7 +143,11 @@ static int step_forward(train_loop *L, const train_data *d, const int64_t *idx, 
 	trainer *t = L->t;
 	double t0 = now_seconds();
 	s->n = n;
-	s->T = train_batch(d, idx, n, L->cfg.pad_id, wr, r, L->cfg.max_len, L->ids, L->mask);
+	s->T = step_batch(L, d, idx, n, wr, r);
+	if (s->T < 1) {
+		seterr(err, errlen, "loss kind %d has no batch", (int)L->cfg.loss.kind);
+		return -1;
+	}
 	for (int q = 0; q < L->nrank; q++) {
 		size_t a, b;
 		dist_share((size_t)n, q, L->nrank, &a, &b);

@@ -13,14 +13,16 @@
  *   6. clip      grad_clip_norm
  *   7. update    Adam / AdamW, weight decay per tensor by optim_decays
  *
- * Step 4 is one case of a switch on the loss kind (step_loss in
- * trainloop.c). simcse, contrastive and gcse share one case: the head
- * outputs h of the whole batch are gathered over ranks (and, for gcse with
- * gate_cls, the [CLS] cosines that the gate reads), so in-batch negatives
- * span the global batch. A new loss is one more loss_kind (loss.h), its rows
- * per example (train_loop_rows), its case in step_loss, and, if it has
- * parameters of its own, their tensors in the decay list that
- * train_loop_init builds (trainloop.c, tensor_ranges).
+ * Steps 1 and 4 are a switch on the loss kind (step_batch and step_loss
+ * in trainloop.c). simcse, contrastive and gcse share one case: their
+ * batches are train_batch's, and the head outputs h of the whole batch are
+ * gathered over ranks (and, for gcse with gate_cls, the [CLS] cosines that
+ * the gate reads), so in-batch negatives span the global batch. A new loss
+ * is one more loss_kind (loss.h), its rows per example (train_loop_rows),
+ * its case in step_batch and in step_loss, and, if it has parameters of
+ * its own (a head), their tensors with their kinds in the decay list that
+ * train_loop_init builds (tensor_ranges in trainloop.c), so that
+ * optim_decays applies to them too.
  *
  * With the same data, order, seed and learning rates the step gives the
  * same bits whatever the thread count, and N ranks with a global batch B
