@@ -603,8 +603,11 @@ static void setup_training(run *R)
 	lc.tau = o->tau;
 	lc.sigma = o->sigma;
 	lc.symmetric = o->symmetric;
-	train_loop_config c = {lc, o->gate_cls, o->clip, o->wd, o->adamw, o->seed, R->B, (int)o->max_len,
-	                       tokenizer_pad_id(R->tk), rng_derive(o->seed, 1)};
+	train_loop_config c = {
+		.loss = lc, .gate_cls = o->gate_cls, .clip = o->clip, .weight_decay = o->wd,
+		.adamw = o->adamw, .seed = o->seed, .max_batch = R->B, .max_len = (int)o->max_len,
+		.pad_id = tokenizer_pad_id(R->tk), .head_seed = rng_derive(o->seed, 1),
+	};
 	if (train_loop_init(&R->L, R->m, &c, err, sizeof err))
 		cli_die("%s", err);
 	trainer *t = R->L.t;
@@ -619,10 +622,14 @@ static void setup_training(run *R)
 	if (o->word_repeat && word_repeat_init(&R->wr, R->tk))
 		cli_die("out of memory");
 	R->set = (train_settings){
-		o->loss, o->tau, o->sigma, o->symmetric, o->gate_cls, o->word_repeat, o->epochs, o->batch,
-		o->lr, o->max_len, o->warmup, R->total, o->wd, o->adamw, o->clip, t->hidden_p, t->att_p,
-		o->seed, o->shuffle, o->log_every, o->eval ? o->eval_every : 0, R->d.n, R->d.crc, t->nparams,
-		train_tokenizer_crc(R->tk),
+		.loss = o->loss, .tau = o->tau, .sigma = o->sigma, .symmetric = o->symmetric,
+		.gate_cls = o->gate_cls, .word_repeat = o->word_repeat, .epochs = o->epochs,
+		.batch_size = o->batch, .lr = o->lr, .max_length = o->max_len, .warmup = o->warmup,
+		.total_steps = R->total, .weight_decay = o->wd, .adamw = o->adamw, .grad_clip = o->clip,
+		.hidden_dropout = t->hidden_p, .attention_dropout = t->att_p, .seed = o->seed,
+		.shuffle = o->shuffle, .log_every = o->log_every, .eval_every = o->eval ? o->eval_every : 0,
+		.examples = R->d.n, .data_crc = R->d.crc, .params = t->nparams,
+		.tokenizer_crc = train_tokenizer_crc(R->tk),
 	};
 	if (o->eval && R->lead)
 		R->evx = bert_ctx_new(R->m, 0);
@@ -632,8 +639,9 @@ static void setup_training(run *R)
 static train_ckpt ckpt_of(run *R)
 {
 	train_loop *L = &R->L;
-	return (train_ckpt){L->t->params, L->opt.m, L->opt.v, L->t->nparams, R->order, R->d.n,
-	                    R->step, R->epoch, R->pos, L->opt.t, {0}};
+	return (train_ckpt){.params = L->t->params, .adam_m = L->opt.m, .adam_v = L->opt.v,
+	                    .nparams = L->t->nparams, .order = R->order, .norder = R->d.n,
+	                    .step = R->step, .epoch = R->epoch, .pos = R->pos, .adam_t = L->opt.t};
 }
 
 /* Where training starts: the checkpoint of --resume (checked against the

@@ -30,8 +30,10 @@ static decay_range *tensor_ranges(const trainer *t, double wd, int *nr)
 		return NULL;
 	}
 	bert_tensors(&t->cfg, &t->m->params, ts);
-	ts[ne] = (bert_tensor){"mlp.dense.weight", t->head.W, 2, {C, C}, (size_t)C * C, BERT_T_MATRIX, 0};
-	ts[ne + 1] = (bert_tensor){"mlp.dense.bias", t->head.b, 1, {C, 0}, (size_t)C, BERT_T_BIAS, 0};
+	ts[ne] = (bert_tensor){.name = "mlp.dense.weight", .data = t->head.W, .ndim = 2, .shape = {C, C},
+	                       .numel = (size_t)C * C, .kind = BERT_T_MATRIX};
+	ts[ne + 1] = (bert_tensor){.name = "mlp.dense.bias", .data = t->head.b, .ndim = 1, .shape = {C},
+	                           .numel = (size_t)C, .kind = BERT_T_BIAS};
 	*nr = optim_decay_ranges(ts, n, t->params, t->nparams, wd, r);
 	free(ts);
 	if (*nr < 0) {

@@ -86,7 +86,8 @@ int main(int argc, char **argv)
 	int64_t *idx = xmalloc(ns * sizeof *idx);
 	for (size_t i = 0; i < ns; i++)
 		idx[i] = (int64_t)i;
-	train_loop_config lc = {loss_config_default(LOSS_SIMCSE), 0, 1.0, 0, 0, 7, B, T, 0, 2};
+	train_loop_config lc = {.loss = loss_config_default(LOSS_SIMCSE), .clip = 1.0, .seed = 7,
+	                        .max_batch = B, .max_len = T, .pad_id = 0, .head_seed = 2};
 	train_loop tl;
 	if (train_loop_init(&tl, m, &lc, err, sizeof err))
 		cli_die("%s", err);

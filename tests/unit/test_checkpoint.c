@@ -265,9 +265,14 @@ static void test_meta_diff(void)
  * back, an older meta without tokenizer_crc32 still resumes. */
 static void test_meta_resume(void)
 {
-	train_settings s = {LOSS_GCSE, 0.05, 0.17, 0, 0, 1, 2, 128, 1e-5, 64, 190, 500, 0, 0, 1.0,
-	                    0.1, 0.1, 42, 1, 1, 0, 40, 12345u, 1000, 777u};
-	train_progress p = {1.5, 0.25, 3, 12, 71.5, 300, 1, 1}, q;
+	train_settings s = {
+		.loss = LOSS_GCSE, .tau = 0.05, .sigma = 0.17, .word_repeat = 1, .epochs = 2,
+		.batch_size = 128, .lr = 1e-5, .max_length = 64, .warmup = 190, .total_steps = 500,
+		.grad_clip = 1.0, .hidden_dropout = 0.1, .attention_dropout = 0.1, .seed = 42, .shuffle = 1,
+		.log_every = 1, .examples = 40, .data_crc = 12345u, .params = 1000, .tokenizer_crc = 777u,
+	};
+	train_progress p = {.win_loss = 1.5, .win_gate = 0.25, .win_steps = 3, .win_examples = 12,
+	                    .best_eval = 71.5, .best_step = 300, .saved_out = 1, .has_pooler = 1}, q;
 	char *meta = train_meta_text(&s, &p), err[2048];
 	T_ASSERT(meta && strstr(meta, "\"tokenizer_crc32\":777") && strstr(meta, "\"lr\":1e-05"));
 	int usage = -1;

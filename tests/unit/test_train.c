@@ -198,8 +198,8 @@ static void parity(const char *kind_name, loss_kind kind)
 	train_data d;
 	T_ASSERT(train_data_from_rows(&d, kind == LOSS_SIMCSE ? 1 : 3, (size_t)N, ids, mask, T, sprime,
 	                              err, sizeof err) == 0);
-	train_loop_config c = {loss_config_default(kind), 0, max_norm, 0, 0, 99, N, T,
-	                       m->cfg.pad_token_id, 1};
+	train_loop_config c = {.loss = loss_config_default(kind), .clip = max_norm, .seed = 99,
+	                       .max_batch = N, .max_len = T, .pad_id = m->cfg.pad_token_id, .head_seed = 1};
 	train_loop L;
 	T_ASSERT(train_loop_init(&L, m, &c, err, sizeof err) == 0);
 	trainer *t = L.t;
