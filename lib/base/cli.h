@@ -1,5 +1,5 @@
 /* lib/base/: the tool conventions under every program (messages, options, NDJSON,
- * strings, hashing, random numbers, statistics); it depends on nothing else in
+ * files, strings, hashing, random numbers, statistics); it depends on nothing else in
  * lib/, and only cli and ndjson end the process (usage errors, bad lines,
  * a closed stdout).
  *
