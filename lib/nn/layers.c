@@ -8,15 +8,15 @@
  * where the target has FMA), so an element gets the same bits whether it
  * falls in a vector body, a tail, or a differently blocked call.
  *
- * Speed: outside the BLIS products everything is one pass over memory at
+ * Speed: outside the GEMMs (base/gemm.h) everything is one pass over memory at
  * most (biases are added inside the kernels that follow a product), the
  * attention works on small per-thread copies that stay in cache, and exp and
  * GELU are polynomial evaluations in AVX2 registers. */
 #include "nn/layers.h"
 #include "nn/dropout.h"
+#include "base/gemm.h"
 #include "base/rng.h"
 
-#include <blis.h>
 #include <math.h>
 #include <omp.h>
 #include <stddef.h>
@@ -202,9 +202,9 @@ static inline __m256 gelu8(__m256 x)
 /* ---- backward helpers ------------------------------------------------
  * Backward kernels accumulate (+=) into their outputs, as in llm.c. Row
  * reductions (bias, LayerNorm weight, embedding tables) give each output
- * element to one thread, which adds the rows in row order; BLIS never
- * splits the k dimension of a product: no result depends on the number of
- * threads. */
+ * element to one thread, which adds the rows in row order; no product's
+ * bits depend on the thread count (base/gemm.h): no result depends on the
+ * number of threads. */
 
 /* The scale of a kept element, exactly as dropout.c computes it. */
 static float keep_scale(float p)
@@ -516,16 +516,8 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
 	if (C == 0)
 		memset(out, 0, (size_t)N * OC * sizeof *out);
 	else {
-		/* The packed path computes every element with the same
-		 * microkernel and k blocking whatever N is; the small-matrix
-		 * ("sup") path would use other kernels for small N, so a row's
-		 * bits would depend on the batch. */
-		float one = 1.0f, zero = 0.0f;
-		rntm_t rntm;
-		bli_rntm_init_from_global(&rntm);
-		bli_rntm_disable_l3_sup(&rntm);
-		bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, N, OC, C, &one, (float *)inp, C, 1,
-		             (float *)weight, C, 1, &zero, out, OC, 1, NULL, &rntm);
+		/* row-wise: a row's bits do not depend on N (gemm.h) */
+		gemm_f32(N, OC, C, 1.0f, inp, C, 1, weight, 1, C, 0.0f, out, OC, 1, GEMM_ROWWISE);
 	}
 	/* the bias after the product, as the fused kernels (bias_gelu_forward,
 	 * attention_forward_infer, residual_layernorm_forward) add it */
@@ -555,15 +547,7 @@ void matmul_forward_naive(float *out, const float *inp, const float *weight, con
 void gemm_strided(long m, long n, long k, float alpha, const float *A, long rsa, long csa,
                   const float *B, long rsb, long csb, float beta, float *C, long rsc, long csc)
 {
-	rntm_t rntm = BLIS_RNTM_INITIALIZER;
-	rntm_t *rp = NULL;
-	if ((double)m * n * k < (double)(1 << 21)) {
-		bli_rntm_set_num_threads(1, &rntm);
-		rp = &rntm;
-	}
-	bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &alpha, (float *)A,
-	             (inc_t)rsa, (inc_t)csa, (float *)B, (inc_t)rsb, (inc_t)csb, &beta, C, (inc_t)rsc,
-	             (inc_t)csc, NULL, rp);
+	gemm_f32(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc, 0);
 }
 
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,

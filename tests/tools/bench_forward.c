@@ -11,8 +11,8 @@
  * of every other sequence. */
 #include "nn/bert.h"
 #include "nn/layers.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 		}
 	}
 	omp_set_num_threads(threads);
-	bli_thread_set_num_threads(threads);
+	gemm_set_threads(threads);
 	char err[256];
 	bert_model *m = model_init_random(&c, 1, err, sizeof err);
 	if (!m) {
