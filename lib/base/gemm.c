@@ -334,8 +334,9 @@ DEFINE_GEMM(, gemm_f64, double, cblas_dgemm)
  * others, row-wise products run here instead: B packed once into panels of
  * NR columns, A by blocks of MR-row panels (zero rows past m), one
  * micro-kernel computing a whole MR x NR tile as one fused multiply-add
- * chain per element over all of k: every row gets the same operations
- * wherever it falls, whatever m or the thread count. AVX-512 (12 x 32) or
+ * chain per element over each chunk of 384 k, the chunks added to C in
+ * order: every row gets the same operations wherever it falls, whatever m
+ * or the thread count. AVX-512 (12 x 32) or
  * AVX2 (6 x 16) when the CPU has it, whatever -march the build used. */
 
 static int ob_rowwise_invariant(void)
@@ -449,6 +450,24 @@ static const char *describe_extra(void)
 	return buf;
 }
 
+/* A row of a tile into C: c = alpha t + beta c (beta 0: c is only written). */
+static void tile_out(float *restrict c, long csc, const float *restrict t, long nv, float alpha, float beta)
+{
+	if (csc == 1) {
+		if (beta == 0)
+			for (long j = 0; j < nv; j++)
+				c[j] = alpha * t[j];
+		else if (beta == 1)
+			for (long j = 0; j < nv; j++)
+				c[j] += alpha * t[j];
+		else
+			for (long j = 0; j < nv; j++)
+				c[j] = alpha * t[j] + beta * c[j];
+	} else
+		for (long j = 0; j < nv; j++)
+			c[j * csc] = beta == 0 ? alpha * t[j] : alpha * t[j] + beta * c[j * csc];
+}
+
 /* C = alpha A B + beta C by the micro-kernel u; k >= 1. */
 static void own_rows(const ukr *u, long m, long n, long k, float alpha, const float *A, long rsa, long csa,
                      const float *B, long rsb, long csb, float beta, float *C, long rsc, long csc)
@@ -470,9 +489,12 @@ static void own_rows(const ukr *u, long m, long n, long k, float alpha, const fl
 				d[j] = 0;
 		}
 	}
-	/* A by blocks of mc rows (about 192 KiB packed, L2) and, when there are
-	 * few blocks, the columns by groups, so that every thread has work */
-	long mc = (192L << 10) / ((long)sizeof(float) * k * MR) * MR;
+	/* k by chunks of KC (a chunk of a B panel stays in L1/L2), A by blocks
+	 * of mc rows (about 192 KiB a chunk, L2) and, when there are few
+	 * blocks, the columns by groups, so that every thread has work. An
+	 * element's chunks are summed in k order into C whatever the split. */
+	const long KC = 384, kc0 = k < KC ? k : KC;
+	long mc = (192L << 10) / ((long)sizeof(float) * kc0 * MR) * MR;
 	mc = mc < MR ? MR : mc > 16 * MR ? 16 * MR : mc;
 	long nrb = (m + mc - 1) / mc, th = omp_in_parallel() ? 1 : omp_get_max_threads();
 	long ncg = nrb >= 2 * th ? 1 : (2 * th + nrb - 1) / nrb;
@@ -481,41 +503,37 @@ static void own_rows(const ukr *u, long m, long n, long k, float alpha, const fl
 	long ntask = nrb * ncg;
 #pragma omp parallel if (ntask > 1)
 	{
-		float *Ap = aligned_alloc(64, (size_t)(mc * k) * sizeof *Ap);
+		float *Ap = aligned_alloc(64, (size_t)(mc * kc0) * sizeof *Ap);
 		float t[12 * 32];
 		if (!Ap)
-			cli_die("out of memory (%ld x %ld matrix)", mc, k);
+			cli_die("out of memory (%ld x %ld matrix)", mc, kc0);
 #pragma omp for schedule(dynamic, 1)
 		for (long task = 0; task < ntask; task++) {
 			long r0 = task / ncg * mc, mb = m - r0 < mc ? m - r0 : mc;
 			long jp0 = task % ncg * np / ncg, jp1 = (task % ncg + 1) * np / ncg;
-			/* A panel ip: Ap[ip k MR + p MR + i] = A(r0 + ip MR + i, p), zeros past m */
 			long nip = (mb + MR - 1) / MR;
-			for (long ip = 0; ip < nip; ip++) {
-				float *d = Ap + ip * k * MR;
-				long mv = mb - ip * MR < MR ? mb - ip * MR : MR;
-				const float *s = A + (r0 + ip * MR) * rsa;
-				for (long p = 0; p < k; p++, d += MR) {
-					for (long i = 0; i < mv; i++)
-						d[i] = s[i * rsa + p * csa];
-					for (long i = mv; i < MR; i++)
-						d[i] = 0;
-				}
-			}
-			for (long jp = jp0; jp < jp1; jp++) {
-				long nv = n - jp * NR < NR ? n - jp * NR : NR;
+			for (long pc = 0; pc < k; pc += KC) {
+				long kc = k - pc < KC ? k - pc : KC;
+				/* A panel ip: Ap[ip kc MR + p MR + i] = A(r0 + ip MR + i, pc + p), zeros past m */
 				for (long ip = 0; ip < nip; ip++) {
+					float *d = Ap + ip * kc * MR;
 					long mv = mb - ip * MR < MR ? mb - ip * MR : MR;
-					u->fn(k, Ap + ip * k * MR, Bp + jp * k * NR, t);
-					for (long i = 0; i < mv; i++) {
-						float *c = C + (r0 + ip * MR + i) * rsc + jp * NR * csc;
-						const float *ti = t + i * NR;
-						if (beta == 0)
-							for (long j = 0; j < nv; j++)
-								c[j * csc] = alpha * ti[j];
-						else
-							for (long j = 0; j < nv; j++)
-								c[j * csc] = alpha * ti[j] + beta * c[j * csc];
+					const float *a = A + (r0 + ip * MR) * rsa + pc * csa;
+					for (long p = 0; p < kc; p++, d += MR) {
+						for (long i = 0; i < mv; i++)
+							d[i] = a[i * rsa + p * csa];
+						for (long i = mv; i < MR; i++)
+							d[i] = 0;
+					}
+				}
+				for (long jp = jp0; jp < jp1; jp++) {
+					long nv = n - jp * NR < NR ? n - jp * NR : NR;
+					for (long ip = 0; ip < nip; ip++) {
+						long mv = mb - ip * MR < MR ? mb - ip * MR : MR;
+						u->fn(kc, Ap + ip * kc * MR, Bp + jp * k * NR + pc * NR, t);
+						for (long i = 0; i < mv; i++)
+							tile_out(C + (r0 + ip * MR + i) * rsc + jp * NR * csc, csc, t + i * NR, nv,
+							         alpha, pc > 0 ? 1.0f : beta);
 					}
 				}
 			}
