@@ -195,6 +195,6 @@ void colsum_add(float *acc, const float *x, int N, int C);
 float layers_expf(float x);
 float layers_erff(float x);
 float layers_gelu(float x);
-/* 1 when the AVX2/FMA paths are compiled in (otherwise plain C). */
+/* 2 when the AVX-512 paths are compiled in, 1 for AVX2/FMA, 0 for plain C. */
 int layers_simd(void);
 #endif

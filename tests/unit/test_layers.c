@@ -328,7 +328,7 @@ static void test_residuals(void)
 int main(void)
 {
 	frand_seed(12345);
-	printf("# simd kernels: %s\n", layers_simd() ? "AVX2+FMA" : "plain C");
+	printf("# simd kernels: %s\n", layers_simd() == 2 ? "AVX-512 + AVX2+FMA" : layers_simd() ? "AVX2+FMA" : "plain C");
 	T_RUN(test_exp_accuracy);
 	T_RUN(test_erf_gelu_accuracy);
 	T_RUN(test_gelu_simd_equals_scalar);
