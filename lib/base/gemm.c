@@ -213,11 +213,17 @@ static long round_up(long x, long u)
 	return (x + u - 1) / u * u;
 }
 
-/* Cut the m rows of C into blocks of ROW_UNIT multiples, each with more
- * than SMALL_MNK multiply-adds, about one per thread: where a row falls
- * never changes its bits (see gemm.h), so the cut may follow the thread
- * count. direct: A and C can be used in place. Returns the count. */
-static int cut_rows(long m, long n, long k, int direct, rowblock **out)
+/* Cut the m rows of C into blocks, one OpenBLAS call each, about one per
+ * thread. Every block but a last one of fewer than ROW_UNIT rows starts at
+ * a multiple of ROW_UNIT, holds a multiple of ROW_UNIT rows and more than
+ * SMALL_MNK multiply-adds: on every kernel set a row then gets the same
+ * operations whichever block it falls in, so the cut may follow the thread
+ * count; the last short block is the same for every thread count.
+ * rowwise: a row's bits may not depend on m either: short blocks are copied
+ * and padded with zero rows to a whole block (on the kernel sets where this
+ * path serves row-wise products, a row's place in a block does not matter).
+ * direct: A and C can be used in place (else every block is copied). */
+static int cut_rows(long m, long n, long k, int direct, int rowwise, rowblock **out)
 {
 	int th = omp_in_parallel() ? 1 : omp_get_max_threads();
 	long minrows = round_up((long)((double)SMALL_MNK / ((double)n * k)) + 1, ROW_UNIT);
@@ -226,9 +232,14 @@ static int cut_rows(long m, long n, long k, int direct, rowblock **out)
 		rb = minrows;
 	if (rb > ROW_BLOCK_MAX)
 		rb = minrows > ROW_BLOCK_MAX ? minrows : ROW_BLOCK_MAX;
-	long full = direct ? m / ROW_UNIT * ROW_UNIT : 0;   /* rows done in place */
+	long full = m / ROW_UNIT * ROW_UNIT;   /* rows in whole blocks */
+	if (!rowwise && full < 2 * minrows) {   /* too few to cut: one block, whatever it is */
+		*out = xalloc(1, sizeof **out, 0);
+		**out = (rowblock){0, m, m, direct};
+		return 1;
+	}
 	if (full < minrows)
-		full = 0;
+		full = 0;                      /* rowwise: every row in a padded block */
 	int nb = (int)((full + rb - 1) / rb) + (m > full ? (int)((m - full + rb - 1) / rb) : 0);
 	rowblock *b = xalloc((size_t)nb, sizeof *b, 0);
 	int i = 0;
@@ -237,25 +248,26 @@ static int cut_rows(long m, long n, long k, int direct, rowblock **out)
 		if (mb < minrows && i > 0)   /* too small alone: into the previous block */
 			b[i - 1].mb += mb, b[i - 1].rows += mb;
 		else
-			b[i++] = (rowblock){r, mb, mb, 1};
+			b[i++] = (rowblock){r, mb, mb, direct};
 	}
 	for (long r = full; r < m; r += rb) {
-		long mb = m - r < rb ? m - r : rb;
-		long rows = round_up(mb, ROW_UNIT);
-		b[i++] = (rowblock){r, mb, rows < minrows ? minrows : rows, 0};
+		long mb = m - r < rb ? m - r : rb, rows = mb;
+		if (rowwise) {
+			rows = round_up(mb, ROW_UNIT);
+			rows = rows < minrows ? minrows : rows;
+		}
+		b[i++] = (rowblock){r, mb, rows, direct && rows == mb};
 	}
 	*out = b;
 	return i;
 }
 
-/* One type's product: the rows of C by blocks, each block one OpenBLAS call
- * on one thread (column-major: C^T (n, rows) = B^T A^T), the blocks over the
- * OpenMP team. A row's bits then depend only on n, k and its own data: every
- * call is the serial driver on a whole number of ROW_UNIT columns (its N),
- * above the small-matrix sizes, column-major (no direct kernel). */
+/* One type's product: the rows of C by blocks (cut_rows), each block one
+ * OpenBLAS call on one thread, column-major (no direct kernel): C^T (n, rows)
+ * = B^T A^T, the blocks over the OpenMP team. */
 #define DEFINE_GEMM(LINK, NAME, T, CBLAS)                                                          \
 	LINK void NAME(long m, long n, long k, T alpha, const T *A, long rsa, long csa, const T *B,      \
-	          long rsb, long csb, T beta, T *C, long rsc, long csc)                               \
+	          long rsb, long csb, T beta, T *C, long rsc, long csc, int rowwise)                  \
 	{                                                                                          \
 		if (m <= 0 || n <= 0)                                                              \
 			return;                                                                    \
@@ -281,7 +293,7 @@ static int cut_rows(long m, long n, long k, int direct, rowblock **out)
 		/* A^T (k, rows) and C^T (n, rows) in place: C row-major, A either */              \
 		int direct = csc == 1 && (m == 1 || rsc >= n) && as_blas(k, m, csa, rsa, &ta, &lda); \
 		rowblock *blk;                                                                     \
-		int nb = cut_rows(m, n, k, direct, &blk);                                          \
+		int nb = cut_rows(m, n, k, direct, rowwise, &blk);                                 \
 		int outer = !omp_in_parallel() && omp_get_max_threads() > 1;                       \
 		int saved = omp_get_max_threads();                                                 \
 		_Pragma("omp parallel for schedule(dynamic, 1) if (outer && nb > 1)")                 \
@@ -323,7 +335,13 @@ static int cut_rows(long m, long n, long k, int direct, rowblock **out)
 	}
 
 DEFINE_GEMM(static, gemm_f32_, float, cblas_sgemm)
-DEFINE_GEMM(, gemm_f64, double, cblas_dgemm)
+DEFINE_GEMM(static, gemm_f64_, double, cblas_dgemm)
+
+void gemm_f64(long m, long n, long k, double alpha, const double *A, long rsa, long csa,
+              const double *B, long rsb, long csb, double beta, double *C, long rsc, long csc)
+{
+	gemm_f64_(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc, 0);
+}
 
 /* ---- row-wise products where OpenBLAS's kernels move the bits ---------------
  * OpenBLAS's Haswell sgemm kernel (sgemm_kernel_8x4_haswell_2.c, also the
@@ -551,6 +569,6 @@ void gemm_f32(long m, long n, long k, float alpha, const float *A, long rsa, lon
 		own_rows(ukr_pick(), m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
 		return;
 	}
-	gemm_f32_(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+	gemm_f32_(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc, (flags & GEMM_ROWWISE) != 0);
 }
 #endif
