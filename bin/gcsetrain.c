@@ -7,6 +7,7 @@
 #include "train/checkpoint.h"
 #include "base/cli.h"
 #include "base/fileio.h"
+#include "base/gemm.h"
 #include "train/dist.h"
 #include "train/loss.h"
 #include "nn/model.h"
@@ -460,7 +461,7 @@ static void parse(opts *o, int argc, char **argv)
 		case O_SAVEEVERY: o->save_every = cli_long("--save-every", optarg, 0, 1L << 40); break;
 		case O_CKDIR: o->ckdir = optarg; break;
 		case 'V':
-			printf("gcsetrain (gcse) %s\n", GCSE_VERSION);
+			printf("gcsetrain (gcse) %s\n%s\n", GCSE_VERSION, gemm_describe());
 			if (dist_built_with_mpi())
 				printf("built with MPI: %s\n", dist_library());
 			else
@@ -881,6 +882,7 @@ int main(int argc, char **argv)
 		snprintf(rankname, sizeof rankname, "gcsetrain[%d]", R.rank);
 		cli_prog = rankname;
 		R.o.prog_mode = -1;
+		gemm_set_notice(0);   /* the GEMM notice comes from rank 0 */
 	}
 	R.ckdir = R.o.ckdir ? xstrdup(R.o.ckdir) : join(R.o.out, "checkpoint");
 	R.ckpath = join(R.ckdir, "train.safetensors");

@@ -17,7 +17,7 @@
  * The activations arena is sized for the largest (B,T) seen and reused;
  * nothing else is allocated per call. With keep_all set every layer's
  * activations are kept (what a backward pass needs); otherwise one layer's
- * buffers are reused for all layers. Kernels run on the OpenMP/BLIS threads
+ * buffers are reused for all layers. Kernels run on the OpenMP/GEMM threads
  * set by the program (cli_set_threads). A sequence's result does not depend on
  * the other sequences in the batch, on its padding or on the thread count. */
 #ifndef GCSE_BERT_H

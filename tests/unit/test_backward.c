@@ -9,8 +9,8 @@
 #include "nn/bert.h"
 #include "nn/layers.h"
 #include "nn/safetensors.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <omp.h>
 #include <stdint.h>
 
@@ -554,7 +554,7 @@ static void test_pooling(void)
 static void set_threads(int n)
 {
 	omp_set_num_threads(n);
-	bli_thread_set_num_threads(n);
+	gemm_set_threads(n);
 }
 
 static void test_thread_independence(void)

@@ -4,8 +4,8 @@
 #include "t.h"
 #include "nn/encoder.h"
 #include "nn/safetensors.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <jv.h>
 #include <omp.h>
 #include <sys/stat.h>
@@ -174,7 +174,7 @@ static void test_batch_independence(void)
 	for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
 		for (int th = 1; th <= 2; th++) {
 			omp_set_num_threads(th);
-			bli_thread_set_num_threads(th);
+			gemm_set_threads(th);
 			o.batch_size = sizes[s];
 			e = encoder_open(path("%s/tests/data/models/%s", "tiny-st"), &o, err, sizeof err);
 			T_ASSERT(e && encoder_embed(e, texts, NULL, n, out, NULL, NULL, err, sizeof err) == 0);
@@ -194,7 +194,7 @@ static void test_batch_independence(void)
 			encoder_free(e);
 		}
 	omp_set_num_threads(2);
-	bli_thread_set_num_threads(2);
+	gemm_set_threads(2);
 	free(ref), free(out);
 }
 

@@ -8,8 +8,8 @@
 #include "nn/bert.h"
 #include "nn/layers.h"
 #include "nn/safetensors.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <omp.h>
 
 static const char *names[] = {"tiny-cls", "tiny-legacy", "tiny-bf16", "tiny-f16", "tiny-st"};
@@ -195,7 +195,7 @@ static void test_batch_independence(void)
 			T_FAIL("%s: %s", names[k], err);
 		int B = x.B, T = x.T, C = x.C;
 		omp_set_num_threads(2);
-		bli_thread_set_num_threads(2);
+		gemm_set_threads(2);
 		bert_ctx *ctx = bert_ctx_new(x.m, 0);
 		T_ASSERT(bert_forward(ctx, x.ids, x.mask, B, T, err, sizeof err) == 0);
 		float *base = malloc((size_t)B * T * C * sizeof *base), *pb = malloc((size_t)B * C * 4 * sizeof *pb);
@@ -206,7 +206,7 @@ static void test_batch_independence(void)
 		float *out = malloc((size_t)C * sizeof *out);
 		for (int th = 1; th <= 2; th++) {
 			omp_set_num_threads(th);
-			bli_thread_set_num_threads(th);
+			gemm_set_threads(th);
 			bert_ctx *c1 = bert_ctx_new(x.m, 0);
 			for (int b = 0; b < B; b++) {
 				int len = 0;
@@ -246,7 +246,7 @@ static void test_batch_independence(void)
 			bert_ctx_free(c1);
 		}
 		omp_set_num_threads(2);
-		bli_thread_set_num_threads(2);
+		gemm_set_threads(2);
 		free(base), free(pb), free(out);
 		bert_ctx_free(ctx);
 		close_fixture(&x);
@@ -254,7 +254,8 @@ static void test_batch_independence(void)
 }
 
 /* A larger random model (several key and head blocks, batches over the
- * sup thresholds of BLIS): a sentence alone and inside a batch of 24. */
+ * small-matrix thresholds of the GEMM backends): a sentence alone and inside
+ * a batch of 24. */
 static void test_batch_independence_large(void)
 {
 	bert_config c;

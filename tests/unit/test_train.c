@@ -13,9 +13,9 @@
 #include "train/optim.h"
 #include "nn/safetensors.h"
 #include "train/train.h"
+#include "base/gemm.h"
 #include "train/trainloop.h"
 
-#include <blis.h>
 #include <omp.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -255,7 +255,7 @@ static void test_parity_gcse(void) { parity("gcse", LOSS_GCSE); }
 static void set_threads(int n)
 {
 	omp_set_num_threads(n);
-	bli_thread_set_num_threads(n);
+	gemm_set_threads(n);
 }
 
 /* A batch of B random rows of T tokens with ragged lengths. */
