@@ -122,7 +122,7 @@ int optim_decay_ranges(const bert_tensor *ts, int n, const float *base, size_t t
 			return -1;
 		out[i].lo = (size_t)(ts[i].data - base);
 		out[i].hi = out[i].lo + ts[i].numel;
-		out[i].wd = optim_decays(ts[i].kind) ? wd : 0;
+		out[i].wd = optim_decays(ts[i].kind) && !ts[i].pooler ? wd : 0;
 	}
 	qsort(out, (size_t)n, sizeof *out, cmp_range);
 	int k = 0;

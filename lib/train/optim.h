@@ -57,7 +57,8 @@ typedef struct decay_range {
 } decay_range;
 
 /* The arena [0, total) as ranges with weight decay wd on the tensors
- * optim_decays names and 0 on the others, in arena order, neighbours of the
+ * optim_decays names and 0 on the others (and on the pooler's, which no
+ * loss here trains: torch's AdamW skips a tensor without a gradient), in arena order, neighbours of the
  * same decay merged (so with wd 0 the whole arena is one range). ts (n
  * tensors, any order) must cover [0, total) exactly once, ts[i].data
  * pointing into the arena that starts at base. out has room for n ranges.
