@@ -46,11 +46,18 @@ static const char help[] =
 "                       s' = cos/tau per triple: \"neg_logit\" (logit units, as\n"
 "                       kgfilter writes it) or \"neg_cosine\" (divided by tau),\n"
 "                       or --frozen DIR to compute it (no dropout)\n"
+"  --loss mlm           {\"text\"}: masked-LM pretraining (BERT's: 15% of the\n"
+"                       tokens predicted, 80/10/10 [MASK]/random/kept) with\n"
+"                       BertForMaskedLM's head, its decoder tied to the word\n"
+"                       embeddings\n"
 "Prints one metrics record per logging step on stdout: {\"step\",\"epoch\",\"loss\",\n"
-"\"lr\",\"examples_per_s\"} plus \"gate\" (gcse: mean G) and \"eval_spearman\"\n"
-"(x100) when evaluated. Writes the encoder to --out as a Hugging Face\n"
-"directory (config.json, model.safetensors, vocab.txt, tokenizer_config.json)\n"
-"and the training-only MLP head apart, as DIR/mlp_head.safetensors.\n"
+"\"lr\",\"examples_per_s\"} plus \"gate\" (gcse: mean G), \"accuracy\" (mlm: share\n"
+"of masked tokens predicted right) and \"eval_spearman\" (x100) when evaluated.\n"
+"Writes the encoder to --out as a Hugging Face directory (config.json,\n"
+"model.safetensors, vocab.txt, tokenizer_config.json) and the training-only\n"
+"MLP head apart, as DIR/mlp_head.safetensors; after mlm, the directory of\n"
+"BertForMaskedLM (encoder under \"bert.\", head as \"cls.predictions.*\"),\n"
+"which every program here reads as a plain encoder.\n"
 "\n"
 "model (one of):\n"
 "      --init DIR            start from a Hugging Face BERT directory\n"
@@ -69,12 +76,14 @@ static const char help[] =
 "                            a random projection when the sizes differ)\n"
 "      --vectors-rms X       scale those rows to root mean square X (default 0:\n"
 "                            the vectors' own scale)\n"
+"      --fresh-head          with --init DIR: a new MLP head, not DIR's\n"
+"                            mlp_head.safetensors (loaded by default)\n"
 "      --resume DIR          continue the run whose checkpoint is in DIR (the\n"
 "                            model options are then ignored; the others must\n"
 "                            match the interrupted run)\n"
 "\n"
 "loss:\n"
-"      --loss NAME           simcse (default), contrastive or gcse\n"
+"      --loss NAME           simcse (default), contrastive, gcse or mlm\n"
 "      --temperature T       tau: logits are cosine / tau (default 0.05)\n"
 "      --sigma S             gcse: Gaussian width in logit units (default 0.17)\n"
 "      --gate MODE           gcse: one-sided (default: decay only when the model\n"
@@ -85,12 +94,19 @@ static const char help[] =
 "                            or cls (s from the [CLS] cosine, the space in which\n"
 "                            s' is measured; the logit itself stays h's)\n"
 "      --frozen DIR          gcse: compute s' with this frozen model (its\n"
-"                            tokenizer, [CLS] cosine as kgfilter, no dropout)\n"
-"                            instead\n"
-"                            of reading it from the records\n"
+"                            tokenizer, no dropout) instead of reading it from\n"
+"                            the records: through DIR's MLP head (the space of\n"
+"                            the training logits), or its [CLS] cosine with\n"
+"                            --gate-on cls or when DIR has no head\n"
+"      --gate-from MODE      gcse: s for the gate from the training forward\n"
+"                            (dropout, default) or from a forward without\n"
+"                            dropout (clean: G starts at 1 when the model is E',\n"
+"                            about a third more time per step)\n"
 "      --word-repeat         repeat one random word of each anchor (ESimCSE)\n"
+"      --mlm-probability P   mlm: share of tokens predicted (default 0.15)\n"
+"      --whole-word-mask     mlm: select whole words (a token and its ## pieces)\n"
 "\n"
-"training (defaults: simcse | contrastive, gcse, as METHOD.md):\n"
+"training (defaults: simcse, mlm | contrastive, gcse, as METHOD.md; mlm's lr 1e-4):\n"
 "  -o, --out DIR             where the model goes (required); with --eval the\n"
 "                            best one, else the last\n"
 "      --epochs N            passes over the data (1 | 2)\n"
@@ -139,8 +155,10 @@ typedef struct opts {
 	const char *ckdir, *eval;
 	int vocab_size, cased;
 	double vectors_rms;
-	int loss, symmetric, gate_cls, word_repeat;
+	int loss, symmetric, gate_cls, gate_clean, word_repeat, fresh_head;
 	double tau, sigma;
+	double mlm_prob;        /* --mlm-probability */
+	int whole_word;         /* --whole-word-mask */
 	long epochs, batch, max_len, warmup, max_steps, log_every, eval_every, save_every;
 	double lr, wd, clip, hdrop, adrop;
 	int adamw, shuffle, max_len_given;
@@ -166,9 +184,16 @@ static void write_tokenizer(const char *dir, const tokenizer *tk, int max_pos)
 		cli_die("%s", err);
 }
 
-/* The whole output directory: encoder, tokenizer, head. */
+/* The whole output directory: encoder, tokenizer, head (after masked-LM:
+ * BertForMaskedLM's model with its head, no MLP head). */
 static void save_out(const char *dir, const trainer *t, const tokenizer *tk)
 {
+	if (t->mlm) {
+		if (train_mlm_save(t, dir, err, sizeof err))
+			cli_die("%s: %s", dir, err);
+		write_tokenizer(dir, tk, t->cfg.max_position_embeddings);
+		return;
+	}
 	if (model_save(t->m, dir, err, sizeof err))
 		cli_die("%s: %s", dir, err);
 	write_tokenizer(dir, tk, t->cfg.max_position_embeddings);
@@ -312,16 +337,16 @@ enum {
 	O_INIT = 256, O_CONFIG, O_VOCAB, O_VOCABVEC, O_VOCABWORDS, O_VOCABSIZE, O_CASED, O_INITVEC, O_VECRMS,
 	O_RESUME, O_LOSS, O_TAU, O_SIGMA, O_GATE, O_GATEON, O_FROZEN, O_WREP, O_EPOCHS, O_LR, O_MAXLEN,
 	O_WARMUP, O_MAXSTEPS, O_WD, O_ADAMW, O_CLIP, O_DROP, O_HDROP, O_ADROP, O_SEED, O_NOSHUF,
-	O_LOGEVERY, O_EVAL, O_EVALEVERY, O_SAVEEVERY, O_CKDIR,
+	O_LOGEVERY, O_EVAL, O_EVALEVERY, O_SAVEEVERY, O_CKDIR, O_MLMPROB, O_WWM, O_GATEFROM, O_FRESHHEAD,
 };
 
 /* The defaults that depend on the loss, and the checks across options. */
 static void settle(opts *o)
 {
-	int hard = o->loss != LOSS_SIMCSE;
+	int hard = o->loss == LOSS_CONTRASTIVE || o->loss == LOSS_GCSE, mlm = o->loss == LOSS_MLM;
 	if (o->epochs < 0) o->epochs = hard ? 2 : 1;
 	if (o->batch < 0) o->batch = hard ? 128 : 64;
-	if (o->lr < 0) o->lr = hard ? 1e-5 : 3e-5;
+	if (o->lr < 0) o->lr = hard ? 1e-5 : mlm ? 1e-4 : 3e-5;
 	if (o->max_len < 0) o->max_len = hard ? 64 : 32;
 	if (o->warmup < 0) o->warmup = hard ? 190 : 0;
 	if (!o->out)
@@ -339,6 +364,16 @@ static void settle(opts *o)
 		cli_usage_error("--frozen DIR is for --loss gcse");
 	if (o->gate_cls && o->loss != LOSS_GCSE)
 		cli_usage_error("--gate-on is for --loss gcse");
+	if (o->gate_clean && o->loss != LOSS_GCSE)
+		cli_usage_error("--gate-from is for --loss gcse");
+	if (o->fresh_head && (!o->init || mlm))
+		cli_usage_error("--fresh-head is for --init DIR with a contrastive loss");
+	if (o->word_repeat && mlm)
+		cli_usage_error("--word-repeat is not for --loss mlm");
+	if ((o->mlm_prob >= 0 || o->whole_word) && !mlm)
+		cli_usage_error("--mlm-probability and --whole-word-mask are for --loss mlm");
+	if (o->mlm_prob < 0)
+		o->mlm_prob = 0.15;
 }
 
 static void parse(opts *o, int argc, char **argv)
@@ -361,6 +396,10 @@ static void parse(opts *o, int argc, char **argv)
 		{"gate-on", required_argument, 0, O_GATEON},
 		{"frozen", required_argument, 0, O_FROZEN},
 		{"word-repeat", no_argument, 0, O_WREP},
+		{"mlm-probability", required_argument, 0, O_MLMPROB},
+		{"whole-word-mask", no_argument, 0, O_WWM},
+		{"gate-from", required_argument, 0, O_GATEFROM},
+		{"fresh-head", no_argument, 0, O_FRESHHEAD},
 		{"out", required_argument, 0, 'o'},
 		{"epochs", required_argument, 0, O_EPOCHS},
 		{"batch-size", required_argument, 0, 'b'},
@@ -392,6 +431,7 @@ static void parse(opts *o, int argc, char **argv)
 	o->vocab_size = 30000;
 	o->tau = LOSS_TAU;
 	o->sigma = LOSS_SIGMA;
+	o->mlm_prob = -1;
 	o->clip = 1.0;
 	o->seed = 42;
 	o->shuffle = 1;
@@ -415,8 +455,19 @@ static void parse(opts *o, int argc, char **argv)
 		case O_LOSS:
 			o->loss = loss_kind_parse(optarg);
 			if (o->loss < 0)
-				cli_usage_error("--loss: expected simcse, contrastive or gcse, got '%s'", optarg);
+				cli_usage_error("--loss: expected simcse, contrastive, gcse or mlm, got '%s'", optarg);
 			break;
+		case O_MLMPROB: o->mlm_prob = cli_double("--mlm-probability", optarg, 1e-6, 1); break;
+		case O_WWM: o->whole_word = 1; break;
+		case O_GATEFROM:
+			if (!strcmp(optarg, "dropout"))
+				o->gate_clean = 0;
+			else if (!strcmp(optarg, "clean"))
+				o->gate_clean = 1;
+			else
+				cli_usage_error("--gate-from: expected dropout or clean, got '%s'", optarg);
+			break;
+		case O_FRESHHEAD: o->fresh_head = 1; break;
 		case O_TAU: o->tau = cli_double("--temperature", optarg, 1e-4, 100); break;
 		case O_SIGMA: o->sigma = cli_double("--sigma", optarg, 1e-6, 1e6); break;
 		case O_GATEON:
@@ -491,6 +542,7 @@ typedef struct run {
 	sts_set ev;             /* --eval records (rank 0) */
 	bert_ctx *evx;          /* their encoder (rank 0) */
 	word_repeat wr;
+	uint8_t *is_piece;      /* (V) mlm: the "##" tokens */
 	train_loop L;
 	int B;                  /* examples per step */
 	int64_t total;          /* steps */
@@ -566,7 +618,8 @@ static void load_model(run *R)
 static void load_data(run *R, char **files, int nfiles)
 {
 	const opts *o = &R->o;
-	int k = o->loss == LOSS_SIMCSE ? 1 : 3, gcse = o->loss == LOSS_GCSE, maxT = (int)o->max_len;
+	int k = o->loss == LOSS_SIMCSE || o->loss == LOSS_MLM ? 1 : 3, gcse = o->loss == LOSS_GCSE;
+	int maxT = (int)o->max_len;
 	train_data *d = &R->d;
 	d->k = k;
 	if (R->lead) {
@@ -578,9 +631,13 @@ static void load_data(run *R, char **files, int nfiles)
 			cli_msg("%zu texts cut at --max-length %d", d->ntrunc, maxT);
 	}
 	if (R->lead && gcse && o->frozen) {
+		int head_used = 0;
 		if (train_data_frozen_sprime(d, o->frozen, maxT, (int)(o->batch < 256 ? o->batch : 256),
-		                             o->tau, err, sizeof err))
+		                             o->tau, !o->gate_cls, &head_used, err, sizeof err))
 			cli_die("%s", err);
+		if (!o->gate_cls && !head_used)
+			cli_msg("%s has no %s: s' is its [CLS] cosine, not in the space of the training "
+			        "logits (--gate-on cls reads s there too)", o->frozen, MLP_HEAD_FILE);
 		d->crc ^= 0x5f3759dfu;   /* the data now includes computed s' */
 		for (size_t i = 0; i < d->n; i++) {
 			uint32_t b;
@@ -594,6 +651,52 @@ static void load_data(run *R, char **files, int nfiles)
 		sts_read(&R->ev, o->eval, R->tk, maxT, o->skip_bad);
 }
 
+/* mlm: the special tokens and the "##" pieces of the vocabulary. */
+static mlm_tokens mlm_tokens_of(run *R)
+{
+	const tokenizer *tk = R->tk;
+	int V = tokenizer_vocab_size(tk), Vm = R->m->cfg.vocab_size;   /* V <= Vm */
+	if (tokenizer_mask_id(tk) < 0)
+		cli_die("--loss mlm: the vocabulary has no [MASK] token");
+	R->is_piece = xcalloc((size_t)Vm, 1);
+	for (int i = 0; i < V; i++)
+		R->is_piece[i] = !strncmp(tokenizer_token(tk, i), "##", 2);
+	/* random replacements draw from the whole vocabulary, as transformers' collator */
+	return (mlm_tokens){.cls = tokenizer_cls_id(tk), .sep = tokenizer_sep_id(tk),
+	                    .pad = tokenizer_pad_id(tk), .mask = tokenizer_mask_id(tk),
+	                    .V = R->m->cfg.vocab_size, .first_real = 0, .is_piece = R->is_piece};
+}
+
+/* mlm from --init DIR: its masked-LM head when it has one (a directory that
+ * --loss mlm wrote, or BertForMaskedLM's), else the fresh one. */
+static void load_mlm_head(run *R)
+{
+	trainer *t = R->L.t;
+	char *p = join(R->o.init, "model.safetensors");
+	int rc = mlm_head_load(&t->mlmh, p, t->cfg.hidden_size, t->cfg.vocab_size, err, sizeof err);
+	if (rc < 0)
+		cli_die("%s", err);
+	if (R->lead && R->o.prog_mode != -1)   /* not with -q */
+		cli_msg("%s: %s", R->o.init, rc == 1 ? "continuing with its masked-LM head" : "no masked-LM head; a fresh one");
+	free(p);
+}
+
+/* --init DIR: its trained MLP head (DIR/mlp_head.safetensors, as gcsetrain
+ * writes it) when it has one, so that stage 2 starts from E' whole (METHOD.md
+ * section 5: at the start the model equals E'); --fresh-head or none: the
+ * fresh one. */
+static void load_mlp_head(run *R)
+{
+	char *p = join(R->o.init, MLP_HEAD_FILE);
+	if (access(p, F_OK) == 0) {
+		if (train_head_load(R->L.t, p, err, sizeof err))
+			cli_die("%s", err);
+		if (R->lead && R->o.prog_mode != -1)   /* not with -q */
+			cli_msg("%s: continuing with its MLP head (--fresh-head: a new one)", R->o.init);
+	}
+	free(p);
+}
+
 /* The step (lib/train/trainloop.h), the number of steps, the settings that
  * a resumed run must share. */
 static void setup_training(run *R)
@@ -605,13 +708,21 @@ static void setup_training(run *R)
 	lc.sigma = o->sigma;
 	lc.symmetric = o->symmetric;
 	train_loop_config c = {
-		.loss = lc, .gate_cls = o->gate_cls, .clip = o->clip, .weight_decay = o->wd,
+		.loss = lc, .gate_cls = o->gate_cls, .gate_clean = o->gate_clean, .clip = o->clip,
+		.weight_decay = o->wd,
 		.adamw = o->adamw, .seed = o->seed, .max_batch = R->B, .max_len = (int)o->max_len,
 		.pad_id = tokenizer_pad_id(R->tk), .head_seed = rng_derive(o->seed, 1),
+		.mlm_prob = (float)o->mlm_prob, .whole_word = o->whole_word,
 	};
+	if (o->loss == LOSS_MLM)
+		c.mlm_tk = mlm_tokens_of(R);
 	if (train_loop_init(&R->L, R->m, &c, err, sizeof err))
 		cli_die("%s", err);
 	trainer *t = R->L.t;
+	if (o->loss == LOSS_MLM && o->init && !o->resume)
+		load_mlm_head(R);
+	else if (o->init && !o->resume && !o->fresh_head)
+		load_mlp_head(R);
 	if (o->hdrop >= 0)
 		t->hidden_p = (float)o->hdrop;
 	if (o->adrop >= 0)
@@ -630,7 +741,9 @@ static void setup_training(run *R)
 		.hidden_dropout = t->hidden_p, .attention_dropout = t->att_p, .seed = o->seed,
 		.shuffle = o->shuffle, .log_every = o->log_every, .eval_every = o->eval ? o->eval_every : 0,
 		.examples = R->d.n, .data_crc = R->d.crc, .params = t->nparams,
-		.tokenizer_crc = train_tokenizer_crc(R->tk),
+		.tokenizer_crc = train_tokenizer_crc(R->tk), .mlm_prob = o->mlm_prob,
+		.gate_clean = o->gate_clean,
+		.whole_word = o->whole_word,
 	};
 	if (o->eval && R->lead)
 		R->evx = bert_ctx_new(R->m, 0);
@@ -744,6 +857,9 @@ static void log_metrics(run *R, double lr, int evaluated, double sp)
 	rec = jv_object_set(rec, jv_string("loss"), jv_number(ps->win_loss / ps->win_steps));
 	if (R->o.loss == LOSS_GCSE)
 		rec = jv_object_set(rec, jv_string("gate"), jv_number(ps->win_gate / ps->win_steps));
+	if (R->o.loss == LOSS_MLM)
+		rec = jv_object_set(rec, jv_string("accuracy"),
+		                    jv_number(round(ps->win_acc / ps->win_steps * 1e4) / 1e4));
 	rec = jv_object_set(rec, jv_string("lr"), jv_number(lr));
 	rec = jv_object_set(rec, jv_string("examples_per_s"),
 	                    jv_number(round(ps->win_examples / fmax(tn - R->tw, 1e-9) * 10) / 10));
@@ -755,7 +871,7 @@ static void log_metrics(run *R, double lr, int evaluated, double sp)
 		        "on to write the model", (long long)R->step);
 	}
 done:
-	ps->win_loss = ps->win_gate = 0;
+	ps->win_loss = ps->win_gate = ps->win_acc = 0;
 	ps->win_steps = ps->win_examples = 0;
 	R->tw = tn;
 }
@@ -809,6 +925,7 @@ static void train(run *R)
 		R->pos += nb;
 		ps->win_loss += st.loss;
 		ps->win_gate += st.gate;
+		ps->win_acc += isfinite(st.accuracy) ? st.accuracy : 0;
 		ps->win_steps++;
 		ps->win_examples += nb;
 		if (R->pos >= (int64_t)R->d.n) {
@@ -836,6 +953,7 @@ static void run_free(run *R)
 	bert_ctx_free(R->evx);
 	sts_free(&R->ev);
 	word_repeat_free(&R->wr);
+	free(R->is_piece);
 	train_loop_free(&R->L);
 	model_free(R->m);
 	tokenizer_free(R->tk);

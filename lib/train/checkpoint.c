@@ -289,7 +289,7 @@ int ckpt_meta_diff(const char *saved, const char *now, const char *const *ignore
 
 train_progress train_progress_start(int has_pooler)
 {
-	return (train_progress){0, 0, 0, 0, -INFINITY, 0, 0, has_pooler};
+	return (train_progress){.best_eval = -INFINITY, .has_pooler = has_pooler};
 }
 
 uint32_t train_tokenizer_crc(const struct tokenizer *tk)
@@ -317,7 +317,13 @@ char *train_meta_text(const train_settings *s, const train_progress *p)
 	SETS("gate", s->symmetric ? "symmetric" : "one-sided");
 	if (s->gate_cls)   /* only when set: older checkpoints keep their meta */
 		SETS("gate_on", "cls");
+	if (s->gate_clean)
+		SETS("gate_from", "clean");
 	SETN("word_repeat", s->word_repeat);
+	if (s->loss == LOSS_MLM) {
+		SETN("mlm_probability", s->mlm_prob);
+		SETN("whole_word_mask", s->whole_word);
+	}
 	SETN("epochs", s->epochs);
 	SETN("batch_size", s->batch_size);
 	SETN("lr", s->lr);
@@ -345,6 +351,8 @@ char *train_meta_text(const train_settings *s, const train_progress *p)
 	SETN("best_step", p->best_step);
 	SETN("saved_out", p->saved_out);
 	SETN("has_pooler", p->has_pooler);
+	if (s->loss == LOSS_MLM)
+		SETN("win_accuracy", p->win_acc);
 #undef SETN
 #undef SETS
 	jv t = jv_dump_string(h, 0);
@@ -377,7 +385,7 @@ int train_meta_resume(const char *saved, const train_settings *now, train_progre
 	/* the data and the tokenizer are compared apart: they are not options */
 	static const char *const ignore[] = {
 		"win_loss", "win_gate", "win_steps", "win_examples", "best_eval", "best_step", "saved_out",
-		"has_pooler", "data_crc32", "tokenizer_crc32", NULL,
+		"has_pooler", "data_crc32", "tokenizer_crc32", "win_accuracy", NULL,
 	};
 	int nd = nowtext ? ckpt_meta_diff(saved, nowtext, ignore, msg, sizeof msg) : -1;
 	free(nowtext);
@@ -410,6 +418,7 @@ int train_meta_resume(const char *saved, const train_settings *now, train_progre
 		p->best_step = (long)num(sm, "best_step", 0);
 		p->saved_out = (int)num(sm, "saved_out", 0);
 		p->has_pooler = (int)num(sm, "has_pooler", 0);
+		p->win_acc = num(sm, "win_accuracy", 0);
 	}
 	jv_free(sm);
 	return rc;

@@ -62,6 +62,7 @@ typedef struct train_settings {
 	double tau, sigma;             /* "temperature", "sigma" */
 	int symmetric;                 /* "gate": "symmetric" or "one-sided" */
 	int gate_cls;                  /* "gate_on": "cls", only when set (older meta lacks it) */
+	int gate_clean;                /* "gate_from": "clean", only when set */
 	int word_repeat;               /* "word_repeat" */
 	long epochs, batch_size;       /* "epochs", "batch_size" */
 	double lr;                     /* "lr" */
@@ -78,6 +79,8 @@ typedef struct train_settings {
 	uint32_t data_crc;             /* "data_crc32": train_data.crc, the token ids and s' */
 	size_t params;                 /* "params" */
 	uint32_t tokenizer_crc;        /* "tokenizer_crc32": train_tokenizer_crc */
+	double mlm_prob;               /* "mlm_probability", "whole_word_mask": mlm only */
+	int whole_word;
 } train_settings;
 
 /* Where a run stands besides the arrays of train_ckpt. */
@@ -88,6 +91,7 @@ typedef struct train_progress {
 	long best_step;
 	int saved_out;                 /* the output folder holds a model of this run */
 	int has_pooler;                /* the model has (untrained) pooler weights to save */
+	double win_acc;                /* mlm: sum of the steps' accuracies since the last record */
 } train_progress;
 
 /* A fresh run's progress: nothing yet, best_eval -inf. */

@@ -1,6 +1,8 @@
 /* head.c — Linear(H,H) + tanh on the [CLS] vector, forward and backward. */
 #include "train/head.h"
 #include "nn/layers.h"
+#include "nn/safetensors.h"
+#include "base/err.h"
 
 #include <math.h>
 
@@ -84,4 +86,21 @@ void mlp_backward_ref(float *dinp, int ld, float *dW, float *db,
 			}
 			dinp[(size_t)i * ld + k] += (float)s;
 		}
+}
+
+int mlp_head_read(const char *path, int H, float *W, float *b, char *err, size_t errlen)
+{
+	st_file *f = st_open(path, err, errlen);
+	if (!f)
+		return -1;
+	const st_tensor *w = st_find(f, MLP_HEAD_W), *bb = st_find(f, MLP_HEAD_B);
+	int rc = -1;
+	if (!w || !bb)
+		seterr(err, errlen, "%s: no tensor %s", path, !w ? MLP_HEAD_W : MLP_HEAD_B);
+	else if (w->ndim != 2 || w->shape[0] != H || w->shape[1] != H || bb->ndim != 1 || bb->shape[0] != H)
+		seterr(err, errlen, "%s: head shape does not match hidden size %d", path, H);
+	else if (st_to_f32(f, w, W, err, errlen) == 0 && st_to_f32(f, bb, b, err, errlen) == 0)
+		rc = 0;
+	st_close(f);
+	return rc;
 }

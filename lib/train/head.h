@@ -10,6 +10,7 @@
  * (B,T,C) hidden-state tensor is at hidden + i*T*C, so ld = T*C. */
 #ifndef GCSE_HEAD_H
 #define GCSE_HEAD_H
+#include <stddef.h>
 
 typedef struct mlp_head {
 	float *W;   /* (H,H) [out,in] */
@@ -26,6 +27,15 @@ void mlp_forward(float *out, const float *inp, int ld, const float *W,
 void mlp_backward(float *dinp, int ld, float *dW, float *db, float *dpre,
                   const float *dout, const float *out, const float *inp,
                   const float *W, int N, int H);
+
+/* Reads the head's tensors "mlp.dense.weight" (H,H) and "mlp.dense.bias"
+ * (H) (SimCSE's BertForCL names; gcsetrain writes them to
+ * DIR/mlp_head.safetensors) from a safetensors file into W and b. 0, or -1
+ * with a message (a missing file or tensor, other shapes). */
+int mlp_head_read(const char *path, int H, float *W, float *b, char *err, size_t errlen);
+#define MLP_HEAD_FILE "mlp_head.safetensors"
+#define MLP_HEAD_W "mlp.dense.weight"
+#define MLP_HEAD_B "mlp.dense.bias"
 
 /* Naive references of the two (plain loops, double accumulation). */
 void mlp_forward_ref(float *out, const float *inp, int ld, const float *W,

@@ -20,6 +20,8 @@ int loss_kind_parse(const char *name)
 		return LOSS_CONTRASTIVE;
 	if (!strcmp(name, "gcse"))
 		return LOSS_GCSE;
+	if (!strcmp(name, "mlm"))
+		return LOSS_MLM;
 	return -1;
 }
 
@@ -29,6 +31,7 @@ const char *loss_kind_name(loss_kind kind)
 	case LOSS_SIMCSE: return "simcse";
 	case LOSS_CONTRASTIVE: return "contrastive";
 	case LOSS_GCSE: return "gcse";
+	case LOSS_MLM: return "mlm";
 	}
 	return "?";
 }
@@ -173,7 +176,7 @@ double loss_forward_gated(loss_ws *ws, const loss_config *cfg, const float *a, c
 {
 	const int C = ws->C;
 	const int hard = cfg->kind != LOSS_SIMCSE;
-	if (N < 1 || N > ws->maxN || !a || !p || (hard && !n) ||
+	if (cfg->kind == LOSS_MLM || N < 1 || N > ws->maxN || !a || !p || (hard && !n) ||
 	    (cfg->kind == LOSS_GCSE && !sprime) || !(cfg->tau > 0))
 		return NAN;
 	const int M = hard ? 2 * N : N;
@@ -219,7 +222,7 @@ double loss_forward_gated(loss_ws *ws, const loss_config *cfg, const float *a, c
 		const double two_s2 = 2.0 * cfg->sigma * cfg->sigma;
 		for (int i = 0; i < N; i++) {
 			double s = ws->s[i], d = (gate ? (double)gate[i] : s) - (double)sprime[i];
-			double G = (d <= 0 || cfg->symmetric) ? exp(-d * d / two_s2) : 0.0;
+			double G = (d <= LOSS_GATE_TIE || cfg->symmetric) ? exp(-d * d / two_s2) : 0.0;
 			if (isnan(d))
 				G = NAN;
 			ws->G[i] = G;
@@ -329,7 +332,7 @@ double loss_ref_gated(const loss_config *cfg, const float *a, const float *p, co
                       double *dn)
 {
 	const int hard = cfg->kind != LOSS_SIMCSE;
-	if (N < 1 || C < 1 || (hard && !n) || (cfg->kind == LOSS_GCSE && !sprime))
+	if (cfg->kind == LOSS_MLM || N < 1 || C < 1 || (hard && !n) || (cfg->kind == LOSS_GCSE && !sprime))
 		return NAN;
 	const int M = hard ? 2 * N : N;
 	size_t nc = (size_t)N * C;
@@ -355,7 +358,7 @@ double loss_ref_gated(const loss_config *cfg, const float *a, const float *p, co
 	if (cfg->kind == LOSS_GCSE)
 		for (int i = 0; i < N; i++) {
 			double s = L[(size_t)i * M + N + i], d = (gate ? gate[i] : s) - sprime[i];
-			double G = (d <= 0 || cfg->symmetric) ?
+			double G = (d <= LOSS_GATE_TIE || cfg->symmetric) ?
 			           exp(-d * d / (2 * cfg->sigma * cfg->sigma)) : 0.0;
 			L[(size_t)i * M + N + i] = s - G * s;
 		}

@@ -11,6 +11,9 @@
  *   LOSS_GCSE         as contrastive, but the own hard negative is decayed:
  *                       s_i = s(a_i, n_i),  d_i = s_i - s'_i,
  *                       G_i = exp(-d_i^2 / (2 sigma^2)) if d_i <= 0 else 0
+ *                             (d_i <= LOSS_GATE_TIE: a d of a few fp32 roundings,
+ *                             as when s and s' come from one model through two
+ *                             kernels, counts as 0)
  *                             (symmetric: for both signs of d_i),
  *                       logits_i[N+i] = (1 - G_i) * s_i
  *   loss = mean_i cross_entropy(logits_i, target i)
@@ -31,11 +34,15 @@
 #define GCSE_LOSS_H
 #include <stddef.h>
 
-typedef enum { LOSS_SIMCSE, LOSS_CONTRASTIVE, LOSS_GCSE } loss_kind;
+/* LOSS_MLM, masked-LM pretraining, is not a loss of this file (its head and
+ * cross-entropy are in train/mlm.h): it is named here so that the training
+ * step and the checkpoints know every kind; loss_forward* return NaN for it. */
+typedef enum { LOSS_SIMCSE, LOSS_CONTRASTIVE, LOSS_GCSE, LOSS_MLM } loss_kind;
 
 #define LOSS_TAU 0.05
 #define LOSS_SIGMA 0.17
 #define LOSS_EPS 1e-8
+#define LOSS_GATE_TIE 1e-5   /* logits: 5e-7 in cosine, a few fp32 ulps of s and s' */
 
 typedef struct loss_config {
 	loss_kind kind;
@@ -46,7 +53,7 @@ typedef struct loss_config {
 
 /* Defaults of METHOD.md for a kind (tau 0.05, sigma 0.17, one-sided). */
 loss_config loss_config_default(loss_kind kind);
-/* "simcse", "contrastive", "gcse" -> kind; -1 if unknown. */
+/* "simcse", "contrastive", "gcse", "mlm" -> kind; -1 if unknown. */
 int loss_kind_parse(const char *name);
 const char *loss_kind_name(loss_kind kind);
 

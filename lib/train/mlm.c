@@ -173,7 +173,7 @@ int mlm_correct(const mlm_ws *w)
 }
 
 int mlm_select(int *ids, const int *mask, int B, int T, const mlm_tokens *tk, float prob,
-               int whole_word, rng *r, int *qpos, int *labels)
+               int whole_word, rng *r, int *qpos, int *labels, int maxR)
 {
 	int R = 0, first = -1;
 	for (int b = 0; b < B; b++) {
@@ -187,13 +187,13 @@ int mlm_select(int *ids, const int *mask, int B, int T, const mlm_tokens *tk, fl
 			int piece = whole_word && tk->is_piece && id >= 0 && id < tk->V && tk->is_piece[id];
 			if (!piece || !whole_word)
 				chosen = rng_uniform(r) < prob;
-			if (!chosen)
+			if (!chosen || R == maxR)
 				continue;
 			qpos[R] = k;
 			labels[R++] = id;
 		}
 	}
-	if (R == 0 && first >= 0) {
+	if (R == 0 && first >= 0 && maxR > 0) {
 		qpos[0] = first;
 		labels[R++] = ids[first];
 	}

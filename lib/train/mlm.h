@@ -88,11 +88,13 @@ int mlm_correct(const mlm_ws *w);
  * eligible one when the draws chose none). ids is changed in place;
  * qpos (R) receives the selected flat positions b*T + i, ascending, and
  * labels (R) the original ids; returns R (0 when no position is eligible).
+ * At most maxR positions are selected: the draws go on (the same draws
+ * whatever maxR), but a token drawn after the first maxR is left as it is.
  * is_piece (V) marks the "##" tokens (NULL: none). Draws from r. */
 typedef struct mlm_tokens {
 	int cls, sep, pad, mask, V, first_real;
 	const uint8_t *is_piece;
 } mlm_tokens;
 int mlm_select(int *ids, const int *mask, int B, int T, const mlm_tokens *tk, float prob,
-               int whole_word, rng *r, int *qpos, int *labels);
+               int whole_word, rng *r, int *qpos, int *labels, int maxR);
 #endif

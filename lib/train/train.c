@@ -483,15 +483,13 @@ double train_mlm_loss(trainer *t, mlm_ws *w, const int *labels, float scale, int
 
 /* ---- the head's file ------------------------------------------------------ */
 
-#define HEAD_W "mlp.dense.weight"
-#define HEAD_B "mlp.dense.bias"
 
 int train_head_save(const trainer *t, const char *path, char *err, size_t errlen)
 {
 	int64_t C = t->cfg.hidden_size, sw[2] = {C, C}, sb[1] = {C};
 	st_out o[2] = {
-		{HEAD_W, ST_F32, 2, sw, t->head.W},
-		{HEAD_B, ST_F32, 1, sb, t->head.b},
+		{MLP_HEAD_W, ST_F32, 2, sw, t->head.W},
+		{MLP_HEAD_B, ST_F32, 1, sb, t->head.b},
 	};
 	const char *meta[] = {"format", "pt", "gcse", "training-only MLP head: tanh(cls W^T + b)", NULL};
 	return st_write(path, o, 2, meta, err, errlen);
@@ -499,20 +497,7 @@ int train_head_save(const trainer *t, const char *path, char *err, size_t errlen
 
 int train_head_load(trainer *t, const char *path, char *err, size_t errlen)
 {
-	st_file *f = st_open(path, err, errlen);
-	if (!f)
-		return -1;
-	int64_t C = t->cfg.hidden_size;
-	const st_tensor *w = st_find(f, HEAD_W), *b = st_find(f, HEAD_B);
-	int ok = 0;
-	if (!w || !b)
-		seterr(err, errlen, "%s: no tensor %s", path, !w ? HEAD_W : HEAD_B);
-	else if (w->ndim != 2 || w->shape[0] != C || w->shape[1] != C || b->ndim != 1 || b->shape[0] != C)
-		seterr(err, errlen, "%s: head shape does not match hidden size %lld", path, (long long)C);
-	else if (st_to_f32(f, w, t->head.W, err, errlen) == 0 && st_to_f32(f, b, t->head.b, err, errlen) == 0)
-		ok = 1;
-	st_close(f);
-	return ok ? 0 : -1;
+	return mlp_head_read(path, t->cfg.hidden_size, t->head.W, t->head.b, err, errlen);
 }
 
 int train_mlm_save(const trainer *t, const char *dir, char *err, size_t errlen)

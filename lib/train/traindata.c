@@ -7,12 +7,15 @@
 #include "nn/model.h"
 #include "base/ndjson.h"
 #include "base/stats.h"
+#include "base/fileio.h"
+#include "train/head.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* growable token store */
@@ -223,8 +226,10 @@ static int encode_texts(bert_ctx *x, const tokenizer *tk, int pooling, char *con
 }
 
 int train_data_frozen_sprime(train_data *d, const char *dir, int max_len, int batch,
-                             double tau, char *err, size_t errlen)
+                             double tau, int use_head, int *head_used, char *err, size_t errlen)
 {
+	if (head_used)
+		*head_used = 0;
 	if (!d->texts || d->k != 3) {
 		seterr(err, errlen, "frozen s': the texts of triples were not kept");
 		return -1;
@@ -253,14 +258,41 @@ int train_data_frozen_sprime(train_data *d, const char *dir, int max_len, int ba
 	float *ea = xmalloc((n ? n : 1) * C * sizeof *ea), *en = xmalloc((n ? n : 1) * C * sizeof *en);
 	if (!d->sprime)
 		d->sprime = xmalloc((n ? n : 1) * sizeof *d->sprime);
+	float *W = NULL, *b = NULL, *tmp = NULL;
+	char *hp = NULL;
+	if (use_head) {   /* the directory's MLP head, when it has one */
+		hp = path_join(dir, MLP_HEAD_FILE);
+		if (hp && access(hp, F_OK) == 0) {
+			W = xmalloc(C * C * sizeof *W);
+			b = xmalloc(C * sizeof *b);
+			tmp = xmalloc((n ? n : 1) * C * sizeof *tmp);
+			if (mlp_head_read(hp, (int)C, W, b, e2, sizeof e2)) {
+				seterr(err, errlen, "%s", e2);
+				goto done;
+			}
+		}
+	}
 	if (encode_texts(x, tk, BERT_POOL_CLS, d->texts, 3, n, max_len, batch, ids, mask, ea, e2, sizeof e2) ||
 	    encode_texts(x, tk, BERT_POOL_CLS, d->texts + 2, 3, n, max_len, batch, ids, mask, en, e2, sizeof e2))
 		seterr(err, errlen, "%s: %s", dir, e2);
 	else {
+		if (W && n) {   /* h = tanh(W cls + b), row by row as the trainer's head */
+			mlp_forward(tmp, ea, (int)C, W, b, (int)n, (int)C);
+			memcpy(ea, tmp, n * C * sizeof *ea);
+			mlp_forward(tmp, en, (int)C, W, b, (int)n, (int)C);
+			memcpy(en, tmp, n * C * sizeof *en);
+		}
+		if (head_used)
+			*head_used = W != NULL;
 		for (size_t i = 0; i < n; i++)
 			d->sprime[i] = (float)(cosine_sim(ea + i * C, en + i * C, (int)C) / tau);
 		rc = 0;
 	}
+done:
+	free(hp);
+	free(W);
+	free(b);
+	free(tmp);
 	free(ids);
 	free(mask);
 	free(ea);

@@ -49,12 +49,14 @@ void train_data_free(train_data *d);
 int train_data_from_rows(train_data *d, int k, size_t n, const int *ids, const int *mask, int T,
                          const float *sprime, char *err, size_t errlen);
 
-/* Fill d->sprime from a frozen model directory (its own tokenizer, its
- * default pooling, no dropout): s'_i = cos(E'(anchor_i), E'(neg_i)) / tau,
- * batch rows of at most max_len tokens. Needs keep_texts. 0, or -1 with a
- * message. */
+/* Fill d->sprime from a frozen model directory (its own tokenizer, no
+ * dropout): s'_i = cos(E'(anchor_i), E'(neg_i)) / tau, where E'(x) is the
+ * [CLS] vector, or with use_head and a DIR/mlp_head.safetensors, that
+ * vector through the directory's MLP head, tanh(W cls + b): the space of
+ * the training logits. *head_used (may be NULL) says which. Batch rows of
+ * at most max_len tokens. Needs keep_texts. 0, or -1 with a message. */
 int train_data_frozen_sprime(train_data *d, const char *dir, int max_len, int batch,
-                             double tau, char *err, size_t errlen);
+                             double tau, int use_head, int *head_used, char *err, size_t errlen);
 
 /* Token ids of text j of example i (len in *len). */
 static inline const int *train_text(const train_data *d, size_t i, int j, int *len)

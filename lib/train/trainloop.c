@@ -6,21 +6,28 @@
 #include "train/dist.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 int train_loop_rows(loss_kind kind)
 {
-	return kind == LOSS_SIMCSE ? 2 : 3;
+	return kind == LOSS_MLM ? 1 : kind == LOSS_SIMCSE ? 2 : 3;
 }
 
-/* The trainer's tensors (the encoder's, then the MLP head's W and b) as
- * decay ranges of its arena; NULL when out of memory or when they do not
- * cover the arena exactly. */
+int train_loop_mlm_rows(int B, int T, float p)
+{
+	double all = (double)B * T, cap = ceil(2.0 * p * all) + 32;
+	return (int)(cap < all ? cap : all);
+}
+
+/* The trainer's tensors (the encoder's, the MLP head's W and b, then the
+ * masked-LM head's when it has one) as decay ranges of its arena; NULL when
+ * out of memory or when they do not cover the arena exactly. */
 static decay_range *tensor_ranges(const trainer *t, double wd, int *nr)
 {
-	int ne = bert_num_tensors(&t->cfg), n = ne + 2;
+	int ne = bert_num_tensors(&t->cfg), n = ne + 2 + (t->mlm ? MLM_NTENSORS : 0);
 	int C = t->cfg.hidden_size;
 	bert_tensor *ts = malloc((size_t)n * sizeof *ts);
 	decay_range *r = malloc((size_t)n * sizeof *r);
@@ -30,10 +37,29 @@ static decay_range *tensor_ranges(const trainer *t, double wd, int *nr)
 		return NULL;
 	}
 	bert_tensors(&t->cfg, &t->m->params, ts);
+	/* masked-LM does not train the MLP head: like the pooler, no decay */
 	ts[ne] = (bert_tensor){.name = "mlp.dense.weight", .data = t->head.W, .ndim = 2, .shape = {C, C},
-	                       .numel = (size_t)C * C, .kind = BERT_T_MATRIX};
+	                       .numel = (size_t)C * C, .kind = BERT_T_MATRIX, .pooler = t->mlm};
 	ts[ne + 1] = (bert_tensor){.name = "mlp.dense.bias", .data = t->head.b, .ndim = 1, .shape = {C},
 	                           .numel = (size_t)C, .kind = BERT_T_BIAS};
+	if (t->mlm) {   /* W a matrix; b and the decoder's bias biases; the LayerNorm's */
+		static const int kind[MLM_NTENSORS] = {BERT_T_MATRIX, BERT_T_BIAS, BERT_T_LN_WEIGHT,
+		                                       BERT_T_LN_BIAS, BERT_T_BIAS};
+		st_out o[MLM_NTENSORS];
+		int64_t shapes[MLM_NTENSORS][2];
+		mlm_head_tensors(&t->mlmh, C, t->cfg.vocab_size, o, shapes);
+		for (int i = 0; i < MLM_NTENSORS; i++) {
+			bert_tensor *b = &ts[ne + 2 + i];
+			memset(b, 0, sizeof *b);
+			snprintf(b->name, sizeof b->name, "%s", o[i].name);
+			b->data = (float *)o[i].data;
+			b->ndim = o[i].ndim;
+			b->shape[0] = shapes[i][0];
+			b->shape[1] = o[i].ndim == 2 ? shapes[i][1] : 0;
+			b->numel = (size_t)shapes[i][0] * (o[i].ndim == 2 ? (size_t)shapes[i][1] : 1);
+			b->kind = kind[i];
+		}
+	}
 	*nr = optim_decay_ranges(ts, n, t->params, t->nparams, wd, r);
 	free(ts);
 	if (*nr < 0) {
@@ -57,12 +83,34 @@ int train_loop_init(train_loop *L, bert_model *m, const train_loop_config *c, ch
 	}
 	size_t B = (size_t)c->max_batch, T = (size_t)c->max_len, rows = (size_t)L->rows * B;
 	size_t Bl = (B + (size_t)L->nrank - 1) / (size_t)L->nrank;   /* a rank's share, at most */
-	L->t = trainer_new(m, L->rows * (int)Bl, c->max_len, c->head_seed, err, errlen);
+	int mlm = c->loss.kind == LOSS_MLM;
+	if (mlm) {
+		if (!(c->mlm_prob > 0 && c->mlm_prob <= 1) || c->mlm_tk.mask < 0) {
+			seterr(err, errlen, c->mlm_tk.mask < 0 ? "the vocabulary has no [MASK] token"
+			                                      : "mlm: a selection probability of %g", c->mlm_prob);
+			return -1;
+		}
+		L->maxR = train_loop_mlm_rows((int)B, c->max_len, c->mlm_prob);
+		/* a rank predicts at most the global bound, and at most its share's tokens */
+		int lR = L->maxR < (int)Bl * c->max_len ? L->maxR : (int)Bl * c->max_len;
+		L->t = trainer_new_mlm(m, (int)Bl, c->max_len, lR, c->head_seed, err, errlen);
+	} else
+		L->t = trainer_new(m, L->rows * (int)Bl, c->max_len, c->head_seed, err, errlen);
 	if (!L->t)
 		return -1;
 	size_t C = (size_t)L->t->cfg.hidden_size;
 	if (adam_init(&L->opt, L->t->nparams) || loss_ws_init(&L->lw, (int)B, (int)C))
 		goto oom;
+	if (mlm) {
+		size_t R = (size_t)L->maxR;
+		L->qpos = malloc(R * sizeof *L->qpos);
+		L->labels = malloc(R * sizeof *L->labels);
+		L->lqpos = malloc(R * sizeof *L->lqpos);
+		L->llabels = malloc(R * sizeof *L->llabels);
+		if (!L->qpos || !L->labels || !L->lqpos || !L->llabels ||
+		    mlm_ws_init(&L->mw, L->maxR, (int)C, L->t->cfg.vocab_size))
+			goto oom;
+	}
 	L->opt.weight_decay = c->weight_decay;
 	L->opt.decoupled = c->adamw;
 	L->ranges = tensor_ranges(L->t, c->weight_decay, &L->nranges);
@@ -79,6 +127,11 @@ int train_loop_init(train_loop *L, bert_model *m, const train_loop_config *c, ch
 	L->gcls_all = malloc(B * sizeof *L->gcls_all);
 	L->share = malloc((size_t)L->nrank * sizeof *L->share);
 	int ok = L->ids && L->mask && L->dh && L->sp && L->gcls && L->gcls_all && L->share;
+	if (ok && c->gate_clean) {
+		L->cids = malloc(2 * Bl * T * sizeof *L->cids);
+		L->cmask = malloc(2 * Bl * T * sizeof *L->cmask);
+		ok = L->cids && L->cmask;
+	}
 	if (ok && L->nrank > 1) {
 		size_t lrows = (size_t)L->rows * (Bl ? Bl : 1);
 		L->lids = malloc(lrows * T * sizeof *L->lids);
@@ -112,6 +165,13 @@ void train_loop_free(train_loop *L)
 	free(L->gcls);
 	free(L->gcls_all);
 	free(L->share);
+	free(L->cids);
+	free(L->cmask);
+	free(L->qpos);
+	free(L->labels);
+	free(L->lqpos);
+	free(L->llabels);
+	mlm_ws_free(&L->mw);
 	memset(L, 0, sizeof *L);
 }
 
@@ -133,7 +193,57 @@ static int step_batch(train_loop *L, const train_data *d, const int64_t *idx, in
 	case LOSS_CONTRASTIVE:
 	case LOSS_GCSE:
 		return train_batch(d, idx, n, L->cfg.pad_id, wr, r, L->cfg.max_len, L->ids, L->mask);
+	case LOSS_MLM: {
+		int T = train_batch_texts(d, idx, n, L->cfg.pad_id, L->cfg.max_len, L->ids, L->mask);
+		if (T < 1)
+			return T;
+		/* the draws need room for every eligible token; past maxR they are undone */
+		int R = mlm_select(L->ids, L->mask, n, T, &L->cfg.mlm_tk, L->cfg.mlm_prob,
+		                   L->cfg.whole_word, r, L->qpos, L->labels, L->maxR);
+		L->R = R;
+		return T;
 	}
+	}
+	return 0;
+}
+
+/* mlm: this rank's predicted positions, in its own rows [lo, lo + nl) */
+static void mlm_share(train_loop *L, const step_state *s)
+{
+	size_t a = s->lo * (size_t)s->T, b = (s->lo + (size_t)s->nl) * (size_t)s->T;
+	L->Rl = 0;
+	for (int i = 0; i < L->R; i++)
+		if ((size_t)L->qpos[i] >= a && (size_t)L->qpos[i] < b) {
+			L->lqpos[L->Rl] = (int)((size_t)L->qpos[i] - a);
+			L->llabels[L->Rl++] = L->labels[i];
+		}
+}
+
+/* gate_clean: s_i of the gate from a forward without dropout of this
+ * rank's anchors and hard negatives (rows [a | n] of its [a | p | n]), in
+ * the gate's space (h = MLP(CLS), or the [CLS] vectors with gate_cls), into
+ * L->gcls, gathered into L->gcls_all under MPI. Before the training
+ * forward, whose activations the backward needs. */
+static int clean_gate(train_loop *L, const int *ids, const int *mask, const step_state *s,
+                      char *err, size_t errlen)
+{
+	trainer *t = L->t;
+	int nl = s->nl, C = t->cfg.hidden_size;
+	size_t k = (size_t)nl * s->T;
+	if (nl > 0) {
+		memcpy(L->cids, ids, k * sizeof *ids);                      /* anchors */
+		memcpy(L->cmask, mask, k * sizeof *mask);
+		memcpy(L->cids + k, ids + 2 * k, k * sizeof *ids);          /* hard negatives */
+		memcpy(L->cmask + k, mask + 2 * k, k * sizeof *mask);
+		if (train_forward(t, L->cids, L->cmask, 2 * nl, s->T, 0, 0, err, errlen))
+			return -1;
+		const float *v = L->cfg.gate_cls ? t->cls : t->h;
+		cosine_forward(L->gcls, v, v + (size_t)nl * C, nl, C);
+		for (int i = 0; i < nl; i++)
+			L->gcls[i] = (float)(L->gcls[i] / L->cfg.loss.tau);
+	}
+	if (L->nrank > 1 && dist_allgather_rows(L->gcls, L->share, 1, L->gcls_all, err, errlen))
+		return -1;
 	return 0;
 }
 
@@ -175,10 +285,19 @@ static int step_forward(train_loop *L, const train_data *d, const int64_t *idx, 
 	uint64_t key = rng_derive(L->cfg.seed, (uint64_t)step + 2);
 	if (L->rank > 0)
 		key = rng_derive(key, 0x52414e4b00000000ULL + (uint64_t)L->rank);
+	if (L->cfg.gate_clean && L->cfg.loss.kind == LOSS_GCSE &&
+	    clean_gate(L, ids, mask, s, err, errlen))
+		return -1;
 	trainer_zero_grad(t);
 	double t1 = now_seconds();
 	secs[0] = t1 - t0;
-	int rc = s->nl > 0 ? train_forward(t, ids, mask, L->rows * s->nl, s->T, 1, key, err, errlen) : 0;
+	int rc = 0;
+	if (L->cfg.loss.kind == LOSS_MLM) {
+		mlm_share(L, s);
+		if (L->Rl > 0)
+			rc = train_forward_rows(t, ids, mask, s->nl, s->T, 1, key, L->lqpos, L->Rl, err, errlen);
+	} else if (s->nl > 0)
+		rc = train_forward(t, ids, mask, L->rows * s->nl, s->T, 1, key, err, errlen);
 	secs[1] = now_seconds() - t1;
 	return rc;
 }
@@ -196,7 +315,9 @@ static int contrastive_loss(train_loop *L, const train_data *d, const int64_t *i
 		for (int i = 0; i < n; i++)
 			L->sp[i] = d->sprime[idx[i]];
 	const float *gate = NULL;
-	if (L->cfg.gate_cls) {
+	if (L->cfg.gate_clean && gcse) {   /* computed before the forward (clean_gate) */
+		gate = L->nrank > 1 ? L->gcls_all : L->gcls;
+	} else if (L->cfg.gate_cls) {
 		/* d = s_cls - s': the model's own [CLS] cosine (with dropout)
 		 * against E''s [CLS] cosine, before the MLP head */
 		const float *cls = t->cls;
@@ -237,9 +358,37 @@ static int contrastive_loss(train_loop *L, const train_data *d, const int64_t *i
 	return 0;
 }
 
+/* mlm: the cross-entropy at this rank's predicted positions, scaled by 1 / R
+ * of the global batch, and its backward; the loss and the correct
+ * predictions summed over ranks. A batch with no position to predict (every
+ * text empty) has loss 0 and no gradient. */
+static int mlm_loss(train_loop *L, double *loss, double *acc, char *err, size_t errlen)
+{
+	float sum[2] = {0, 0};   /* this rank's loss sum and correct rows */
+	*loss = 0;
+	*acc = NAN;
+	if (L->R == 0)
+		return 0;
+	if (L->Rl > 0) {
+		int correct = 0;
+		double l = train_mlm_loss(L->t, &L->mw, L->llabels, 1.0f / (float)L->R, 1, &correct);
+		if (!isfinite(l)) {
+			*loss = l;
+			return 0;
+		}
+		sum[0] = (float)(l * L->Rl);
+		sum[1] = (float)correct;
+	}
+	if (L->nrank > 1 && dist_allreduce_sum_float(sum, 2, err, errlen))
+		return -1;
+	*loss = (double)sum[0] / L->R;
+	*acc = (double)sum[1] / L->R;
+	return 0;
+}
+
 /* 4: the loss and the backward pass, by loss kind. */
 static int step_loss(train_loop *L, const train_data *d, const int64_t *idx, const step_state *s,
-                     double *loss, double *gate, char *err, size_t errlen)
+                     double *loss, double *gate, double *acc, char *err, size_t errlen)
 {
 	int rc;
 	switch (L->cfg.loss.kind) {
@@ -249,6 +398,9 @@ static int step_loss(train_loop *L, const train_data *d, const int64_t *idx, con
 		rc = contrastive_loss(L, d, idx, s, loss, err, errlen);
 		*gate = loss_mean_gate(&L->lw);
 		return rc;
+	case LOSS_MLM:
+		*gate = 0;
+		return mlm_loss(L, loss, acc, err, errlen);
 	}
 	seterr(err, errlen, "loss kind %d has no training step", (int)L->cfg.loss.kind);
 	return -1;
@@ -274,8 +426,10 @@ int train_loop_step(train_loop *L, const train_data *d, const int64_t *idx, int 
 	if (step_forward(L, d, idx, n, wr, r, step, &s, st->secs, err, errlen))
 		return -1;
 	double t0 = now_seconds();
-	if (step_loss(L, d, idx, &s, &st->loss, &st->gate, err, errlen))
+	st->accuracy = NAN;
+	if (step_loss(L, d, idx, &s, &st->loss, &st->gate, &st->accuracy, err, errlen))
 		return -1;
+	st->predicted = L->cfg.loss.kind == LOSS_MLM ? L->R : 0;
 	/* 5, 6: the sum over ranks is the gradient of the global batch */
 	if (isfinite(st->loss) && dist_allreduce_sum_float(t->grads, t->nparams, err, errlen))
 		return -1;

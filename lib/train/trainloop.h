@@ -3,8 +3,9 @@
  *
  *   1. batch     the examples idx[0..n) of the data as token rows
  *                (train_batch: 2 rows per example for simcse, [a | a]; 3 for
- *                the triples, [a | p | n]), every rank the whole batch with
- *                the same draws of r (word repetition)
+ *                the triples, [a | p | n]; mlm: 1, with its masked positions
+ *                drawn by mlm_select), every rank the whole batch with
+ *                the same draws of r (word repetition, masking)
  *   2. shard     this rank's rows of each block (dist_share)
  *   3. forward   train_forward on them, dropout keys from (seed, step, rank)
  *   4. loss      the loss of the global batch and d loss / d h of this
@@ -14,7 +15,10 @@
  *   7. update    Adam / AdamW, weight decay per tensor by optim_decays
  *
  * Steps 1 and 4 are a switch on the loss kind (step_batch and step_loss
- * in trainloop.c). simcse, contrastive and gcse share one case: their
+ * in trainloop.c). mlm forwards only to the predicted positions
+ * (train_forward_rows) and scales each rank's cross-entropy by 1 / R of the
+ * global batch, so the summed gradient is that of the global mean.
+ * simcse, contrastive and gcse share one case: their
  * batches are train_batch's, and the head outputs h of the whole batch are
  * gathered over ranks (and, for gcse with gate_cls, the [CLS] cosines that
  * the gate reads), so in-batch negatives span the global batch. A new loss
@@ -35,6 +39,7 @@
 
 #include "base/rng.h"
 #include "train/loss.h"
+#include "train/mlm.h"
 #include "train/optim.h"
 #include "train/train.h"
 #include "train/traindata.h"
@@ -42,6 +47,8 @@
 typedef struct train_loop_config {
 	loss_config loss;       /* kind, tau, sigma, symmetric */
 	int gate_cls;           /* gcse: d = (the [CLS] cosine / tau) - s' (gcsetrain --gate-on cls) */
+	int gate_clean;         /* gcse: s for d from a dropout-free forward of the model
+	                           (gcsetrain --gate-from clean), before the training forward */
 	double clip;            /* clip the gradient norm at this (0: off) */
 	double weight_decay;    /* on the tensors optim_decays names; 0: none */
 	int adamw;              /* decoupled weight decay */
@@ -50,6 +57,10 @@ typedef struct train_loop_config {
 	int max_len;            /* tokens per text, [CLS] and [SEP] included */
 	int pad_id;             /* the padding token */
 	uint64_t head_seed;     /* the MLP head's initial weights (trainer_new) */
+	/* mlm: the masked positions (mlm.h mlm_select) */
+	float mlm_prob;         /* share of tokens (or words) selected, 0.15 */
+	int whole_word;         /* select every piece of a word together */
+	mlm_tokens mlm_tk;      /* [CLS] [SEP] [PAD] [MASK] ids, V, the "##" pieces */
 } train_loop_config;
 
 typedef struct train_loop {
@@ -67,8 +78,15 @@ typedef struct train_loop {
 	float *dh, *ldh;        /* d loss / d h: global, this rank's */
 	float *hg;              /* gathered h of the global batch (more than one rank) */
 	float *sp;              /* (max_batch) s' of the batch (gcse) */
-	float *gcls, *gcls_all; /* gate_cls: own and gathered [CLS] logits */
+	float *gcls, *gcls_all; /* gate_cls / gate_clean: own and gathered gate logits */
+	int *cids, *cmask;      /* gate_clean: (2 * share, max_len) this rank's anchors and negatives */
 	size_t *share;          /* (nrank) examples of each rank in this step */
+	/* mlm */
+	int maxR;               /* predicted positions per step, at most (train_loop_mlm_rows) */
+	int R, Rl;              /* this step's predicted positions: global, this rank's */
+	int *qpos, *labels;     /* (maxR) global flat positions b*T + i, original ids */
+	int *lqpos, *llabels;   /* (maxR) this rank's, positions in its own rows */
+	mlm_ws mw;
 } train_loop;
 
 /* What a step did. */
@@ -76,14 +94,23 @@ typedef struct train_step_stats {
 	double loss;            /* mean loss of the global batch */
 	double gate;            /* mean gate G (gcse; 0 for the others) */
 	double norm;            /* gradient norm before clipping */
+	double accuracy;        /* mlm: share of predicted positions whose argmax is the label */
+	int predicted;          /* mlm: positions predicted (R) */
 	int nonfinite;          /* 1: the loss or the norm was not finite (no update) */
 	double secs[4];         /* wall seconds: batch + zeroing, forward, loss + backward +
 	                           reduce, clip + update */
 } train_step_stats;
 
 /* Rows per example of a loss kind: 2 for simcse (two dropout views), 3 for
- * contrastive and gcse (anchor, positive, hard negative). */
+ * contrastive and gcse (anchor, positive, hard negative), 1 for mlm. */
 int train_loop_rows(loss_kind kind);
+/* mlm: the most positions one step predicts for B examples of T tokens and
+ * selection probability p: min(B*T, ceil(2 p B T) + 32), twice the mean and
+ * far above what a binomial draw reaches (the logits of these rows are the
+ * largest buffer: rows x vocabulary). A draw above it (a batch of long words
+ * under whole-word masking, say) keeps its first maxR positions; the rest
+ * get their own tokens back and are not predicted. */
+int train_loop_mlm_rows(int B, int T, float p);
 
 /* Set up the step for m (which must outlive the loop): the trainer (its
  * dropout probabilities from config.json; change t->hidden_p / t->att_p

@@ -14,14 +14,14 @@ NM="jq -c 'del(.examples_per_s)'"   # the metrics without the timing
 # ---- usage --------------------------------------------------------------------
 t_ok "help lists every option" "gcsetrain --help > $T/help &&
   for o in init config vocab vocab-from-vectors vocab-from-words vocab-size cased init-vectors vectors-rms resume \
-    loss temperature sigma gate gate-on frozen word-repeat out epochs batch-size lr max-length warmup \
+    loss temperature sigma gate gate-on gate-from fresh-head mlm-probability whole-word-mask frozen word-repeat out epochs batch-size lr max-length warmup \
     max-steps weight-decay adamw grad-clip dropout hidden-dropout attention-dropout seed \
     no-shuffle log-every eval eval-every save-every checkpoint-dir threads skip-bad quiet \
     progress help version; do grep -q -- \"--\$o\" $T/help || { echo missing \$o; exit 1; }; done"
 t_case "no --out" 2 empty '^gcsetrain: --out DIR is required' "gcsetrain --init $M $S"
 t_case "no model" 2 empty 'give the model' "gcsetrain --out $T/x $S"
 t_case "config without vocabulary" 2 empty 'needs one vocabulary' "gcsetrain --config $D/tiny-config.json --out $T/x $S"
-t_case "bad loss name" 2 empty "^gcsetrain: --loss: expected simcse, contrastive or gcse, got 'x'" "$G --out $T/x --loss x $S"
+t_case "bad loss name" 2 empty "^gcsetrain: --loss: expected simcse, contrastive, gcse or mlm, got 'x'" "$G --out $T/x --loss x $S"
 t_case "bad number" 2 empty 'gcsetrain: .*--lr' "$G --out $T/x --lr abc $S"
 t_case "frozen is for gcse" 2 empty 'frozen DIR is for --loss gcse' "$G --out $T/x --frozen $M $S"
 t_case "max-length over the model" 2 empty 'at most 16 tokens' "$G --out $T/x --max-length 17 $S"
@@ -99,14 +99,39 @@ t_case "gcse with stored logits: gate reported" 0 - empty \
 jq -c '.neg_cosine = .neg_logit * 0.05 | del(.neg_logit)' $X > "$T/cosine.ndjson"
 t_case "neg_cosine is neg_logit times tau" 0 - empty \
   "$G --out $T/g1 --loss gcse $X | $NM > $T/g1.out && $G --out $T/g2 --loss gcse $T/cosine.ndjson | $NM > $T/g2.out && cmp $T/g1.out $T/g2.out"
-# --gate-on cls compares the model's [CLS] cosine with E''s: a model that
-# is its own E' (no dropout) has d = 0 and every gate open; through the fresh
-# head (the default) it does not.
-t_case "gate-on cls: the model as its own E' opens every gate" 0 - empty \
-  "$G --out $T/gc --loss gcse --frozen $M --dropout 0 --gate symmetric --gate-on cls --max-steps 1 $T/nologit.ndjson |
-   jq -e '.gate > 0.999999' > /dev/null &&
-   $G --out $T/gh --loss gcse --frozen $M --dropout 0 --gate symmetric --max-steps 1 $T/nologit.ndjson |
-   jq -e '.gate < 0.5' > /dev/null"
+# The gate at step 0 when the model is its own E' (METHOD.md section 5: at the
+# start the model equals E', d is about 0, G about 1): --init brings E''s MLP
+# head and --frozen computes s' through it (or in [CLS] space with --gate-on
+# cls), so without dropout every gate is open, one-sided too; a fresh head
+# (--fresh-head) puts s in another space and shuts them; dropout in s moves
+# d by more than sigma, unless s comes from a clean forward (--gate-from clean).
+GF="$G --loss gcse --frozen $M --max-steps 1 $T/nologit.ndjson"
+t_case "the model as its own E', no dropout: every gate open (head space, one-sided)" 0 - empty \
+  "$GF --out $T/g0 --dropout 0 | jq -e '.gate > 0.99999' > /dev/null"
+t_case "the same in [CLS] space (--gate-on cls)" 0 - empty \
+  "$GF --out $T/gc --dropout 0 --gate-on cls | jq -e '.gate > 0.99999' > /dev/null"
+t_case "--fresh-head: s in another space, the gates shut" 0 - empty \
+  "$GF --out $T/gf --dropout 0 --fresh-head --gate symmetric | jq -e '.gate < 0.5' > /dev/null"
+t_case "with dropout, s moves by more than sigma: the gates shut" 0 - empty \
+  "$GF --out $T/gd --dropout 0.1 | jq -e '.gate < 0.5' > /dev/null"
+t_case "--gate-from clean: with dropout in training, every G is 1 at step 0" 0 - empty \
+  "$GF --out $T/gk --dropout 0.1 --gate-from clean | jq -e '.gate > 0.99999' > /dev/null &&
+   $GF --out $T/gk2 --dropout 0.1 --gate-from clean --gate-on cls | jq -e '.gate > 0.99999' > /dev/null"
+t_ok "--gate-from clean: the training step is unchanged but for the gate (same bits with G = 0 either way)" \
+  "$G --loss gcse --max-steps 2 --dropout 0.1 --out $T/gz1 $X | $NM | jq -c 'del(.gate)' > $T/gz1.out &&
+   $G --loss gcse --max-steps 2 --dropout 0.1 --sigma 1e-6 --out $T/gz2 $X | $NM | jq -c 'del(.gate)' > $T/gz2.out &&
+   $G --loss gcse --max-steps 2 --dropout 0.1 --sigma 1e-6 --gate-from clean --out $T/gz3 $X | $NM | jq -c 'del(.gate)' > $T/gz3.out &&
+   cmp $T/gz2.out $T/gz3.out && cmp $T/gz2/model.safetensors $T/gz3/model.safetensors"
+t_case "--init loads the directory's MLP head (said without -q)" 0 - 'continuing with its MLP head' \
+  "gcsetrain --threads 1 --init $M -b 8 --max-steps 1 --out $T/h1 $S > /dev/null &&
+   gcsetrain -q --threads 1 --init $T/h1 -b 8 --max-steps 1 --lr 0 --out $T/h2 $S > /dev/null &&
+   cmp $T/h1/mlp_head.safetensors $T/h2/mlp_head.safetensors &&
+   gcsetrain -q --threads 1 --init $T/h1 -b 8 --max-steps 1 --lr 0 --fresh-head --out $T/h3 $S > /dev/null &&
+   ! cmp -s $T/h1/mlp_head.safetensors $T/h3/mlp_head.safetensors"
+t_case "--gate-from needs gcse" 2 empty 'gate-from is for --loss gcse' "gcsetrain --init $M --gate-from clean --out $T/x $S"
+t_case "--gate-from: bad value" 2 empty "expected dropout or clean, got 'x'" "gcsetrain --init $M --loss gcse --gate-from x --out $T/x $S"
+t_case "--fresh-head needs --init" 2 empty 'fresh-head is for --init' \
+  "gcsetrain --config $D/tiny-config.json --vocab $M/vocab.txt --fresh-head --out $T/x $S"
 t_case "gate-on needs gcse" 2 empty 'gate-on is for --loss gcse' "gcsetrain --init $M --gate-on cls --out $T/x $S"
 t_case "gate-on: bad space" 2 empty "expected head or cls, got 'mlp'" "gcsetrain --init $M --loss gcse --gate-on mlp --out $T/x $S"
 t_case "gcse with --frozen" 0 - empty "$G --out $T/f --loss gcse --frozen $M $T/nologit.ndjson | jq -e '.gate >= 0' > /dev/null"

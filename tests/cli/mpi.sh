@@ -53,6 +53,14 @@ t_case "gcse --gate-on cls: 2 ranks follow 1 rank (gathered [CLS] gates)" 0 - em
   "$G -b 16 --epochs 3 --loss gcse --gate-on cls --gate symmetric --out $T/gc1 $X > $T/gc1.out &&
    $MPI $G -b 16 --epochs 3 --loss gcse --gate-on cls --gate symmetric --out $T/gc2 $X > $T/gc2.out &&
    $SAME $T/gc1.out $T/gc2.out && jq -e '.gate > 0' $T/gc2.out > /dev/null"
+t_case "gcse --gate-from clean: 2 ranks follow 1 rank (gathered clean gates)" 0 - empty \
+  "$G -b 16 --epochs 3 --loss gcse --gate-from clean --out $T/gk1 $X > $T/gk1.out &&
+   $MPI $G -b 16 --epochs 3 --loss gcse --gate-from clean --out $T/gk2 $X > $T/gk2.out &&
+   $SAME $T/gk1.out $T/gk2.out && jq -e '.gate > 0' $T/gk2.out > /dev/null"
+t_case "mlm: 2 ranks follow 1 rank (masks drawn on the global batch, loss over all positions)" 0 - empty \
+  "$G -b 16 --epochs 4 --loss mlm --mlm-probability 0.3 --out $T/m1 $S > $T/m1.out &&
+   $MPI $G -b 16 --epochs 4 --loss mlm --mlm-probability 0.3 --out $T/m2 $S > $T/m2.out &&
+   $SAME $T/m1.out $T/m2.out && jq -e 'has(\"accuracy\")' $T/m2.out > /dev/null"
 t_case "uneven shares: 3 examples per step, and 1 (rank 1 idle)" 0 - empty \
   "$G -b 3 --max-steps 6 --loss contrastive --out $T/u1 $X > $T/u1.out &&
    $MPI $G -b 3 --max-steps 6 --loss contrastive --out $T/u2 $X > $T/u2.out && $SAME $T/u1.out $T/u2.out &&

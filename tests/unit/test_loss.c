@@ -262,6 +262,11 @@ static void test_gcse_gate_handmade(void)
 		{ 19.83f, 16.0f, 0, 1, exp(-0.5), 1 },
 		/* d_0 = -0.34 (two sigma below): e^-2 both */
 		{ 20.34f, 16.0f, exp(-2.0), 1, exp(-2.0), 1 },
+		/* d_0 = +9.5e-6, fp32 rounding of one similarity through two
+		 * kernels: a tie (LOSS_GATE_TIE), G = 1 one-sided too */
+		{ 19.99999f, 16.0f, 1, 1, 1, 1 },
+		/* d_0 = +1e-4, above the tie: one-sided 0 */
+		{ 19.9999f, 16.0f, 0, 1, 1, 1 },
 		/* large |d| (d_0 = -50, d_1 = +50): G underflows to 0 */
 		{ 70.0f, -34.0f, 0, 0, 0, 0 },
 	};
@@ -270,7 +275,7 @@ static void test_gcse_gate_handmade(void)
 		loss_forward(&ws, &one, a, p, n, sp, 2);
 		/* s' is float: the expected gate uses the stored value of d */
 		double d0 = 20.0 - sp[0];
-		double e0 = d0 <= 0 ? exp(-d0 * d0 / (2 * 0.17 * 0.17)) : 0;
+		double e0 = d0 <= LOSS_GATE_TIE ? exp(-d0 * d0 / (2 * 0.17 * 0.17)) : 0;
 		T_NEAR(ws.G[0], e0, 1e-12);
 		T_NEAR(ws.G[0], c[k].G0_one, 1e-5);
 		T_NEAR(ws.G[1], c[k].G1_one, 1e-5);

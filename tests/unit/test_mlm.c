@@ -9,6 +9,7 @@
 #include "nn/model.h"
 #include "nn/layers.h"
 #include "train/mlm.h"
+#include "train/trainloop.h"
 #include "train/optim.h"
 #include "train/train.h"
 
@@ -315,7 +316,7 @@ static void test_mlm_select(void)
 		}
 	}
 	memcpy(orig, ids, sizeof ids);
-	int R = mlm_select(ids, mask, B, T, &tk, 0.15f, 0, &r, qpos, labels);
+	int R = mlm_select(ids, mask, B, T, &tk, 0.15f, 0, &r, qpos, labels, B * T);
 	int eligible = 0, nmask = 0, nkeep = 0, nrand = 0;
 	for (int k = 0; k < B * T; k++)
 		eligible += mask[k] && orig[k] != 2 && orig[k] != 3;
@@ -346,7 +347,7 @@ static void test_mlm_select(void)
 	T_ASSERT(changed == nmask + nrand);
 	/* whole words: a "##" piece is selected exactly when its word is */
 	memcpy(ids, orig, sizeof ids);
-	R = mlm_select(ids, mask, B, T, &tk, 0.15f, 1, &r, qpos, labels);
+	R = mlm_select(ids, mask, B, T, &tk, 0.15f, 1, &r, qpos, labels, B * T);
 	static char sel[B * T];
 	memset(sel, 0, sizeof sel);
 	for (int q = 0; q < R; q++)
@@ -360,10 +361,114 @@ static void test_mlm_select(void)
 	T_ASSERT(pieces > 100);
 	/* probability 0: still one position, the first eligible */
 	memcpy(ids, orig, sizeof ids);
-	R = mlm_select(ids, mask, B, T, &tk, 0.0f, 0, &r, qpos, labels);
+	R = mlm_select(ids, mask, B, T, &tk, 0.0f, 0, &r, qpos, labels, B * T);
 	T_EQ_INT(R, 1);
 	T_EQ_INT(qpos[0], 1);
 	T_EQ_INT(labels[0], orig[1]);
+	/* a cap of maxR: the same draws, the first maxR positions, nothing else changed */
+	static int ids2[B * T], qpos2[B * T], labels2[B * T];
+	rng r1, r2;
+	rng_seed(&r1, 5);
+	rng_seed(&r2, 5);
+	memcpy(ids, orig, sizeof ids);
+	memcpy(ids2, orig, sizeof ids2);
+	R = mlm_select(ids, mask, B, T, &tk, 0.5f, 0, &r1, qpos, labels, B * T);
+	int R2 = mlm_select(ids2, mask, B, T, &tk, 0.5f, 0, &r2, qpos2, labels2, 40);
+	T_ASSERT(R > 40);
+	T_EQ_INT(R2, 40);
+	for (int q = 0; q < R2; q++) {
+		T_EQ_INT(qpos2[q], qpos[q]);
+		T_EQ_INT(labels2[q], labels[q]);
+	}
+	changed = 0;
+	for (int k = 0; k < B * T; k++)
+		changed += ids2[k] != orig[k] && k > qpos2[R2 - 1];
+	T_EQ_INT(changed, 0);
+	/* the bound of gcsetrain's steps: twice the mean, at most every token */
+	T_EQ_INT(train_loop_mlm_rows(128, 32, 0.15f), 1261);
+	T_EQ_INT(train_loop_mlm_rows(1, 8, 0.15f), 8);
+}
+
+/* gcsetrain --loss mlm's step (train_loop_step, trainloop.h) is the engine
+ * above: the same draws of mlm_select, train_forward_rows with the step's
+ * dropout key, the mean cross-entropy, clipping, AdamW with decay on the
+ * matrices and embeddings only (the MLM head's dense weight included, its
+ * biases and LayerNorm not, the pooler not). Two steps, bit for bit. */
+static void test_mlm_loop_is_engine(void)
+{
+	st_file *f = fixture("mlm.safetensors");
+	bert_model *m1 = tiny_model(), *m2 = tiny_model();
+	T_ASSERT(f && m1 && m2);
+	int B = atoi(st_meta(f, "B")), T = atoi(st_meta(f, "T"));
+	int *ids = fx_ints(f, "ids", NULL), *mask = fx_ints(f, "mask", NULL);
+	T_ASSERT(ids && mask);
+	int V = m1->cfg.vocab_size;
+	for (int k = 0; k < B * T; k++)   /* the fixture's masked ids back to ordinary tokens */
+		if (ids[k] == 4)
+			ids[k] = 7;
+	train_data d;
+	T_ASSERT(train_data_from_rows(&d, 1, (size_t)B, ids, mask, T, NULL, err, sizeof err) == 0);
+	static uint8_t piece[4096];
+	T_ASSERT(V <= 4096);
+	mlm_tokens tk = {.cls = 2, .sep = 3, .pad = 0, .mask = 4, .V = V, .first_real = 0,
+	                 .is_piece = piece};
+	train_loop_config c = {.loss = loss_config_default(LOSS_MLM), .clip = 1.0, .weight_decay = 0.01,
+	                       .adamw = 1, .seed = 21, .max_batch = B, .max_len = T,
+	                       .pad_id = 0, .head_seed = 9, .mlm_prob = 0.3f, .mlm_tk = tk};
+	train_loop L;
+	T_ASSERT(train_loop_init(&L, m1, &c, err, sizeof err) == 0);
+	trainer *t2 = trainer_new_mlm(m2, B, T, L.maxR, 9, err, sizeof err);
+	T_ASSERT(t2 && t2->nparams == L.t->nparams);
+	T_ASSERT(!memcmp(t2->params, L.t->params, t2->nparams * sizeof(float)));
+	mlm_ws w;
+	T_ASSERT(mlm_ws_init(&w, L.maxR, t2->cfg.hidden_size, V) == 0);
+	int nt = bert_num_tensors(&t2->cfg) + MLM_NTENSORS;
+	named *params = malloc((size_t)nt * sizeof *params);
+	arena_tensors(t2, &t2->m->params, &t2->mlmh, params);
+	adam opt;
+	T_ASSERT(adam_init(&opt, t2->nparams) == 0);
+	opt.decoupled = 1;
+	int64_t idx[64];
+	T_ASSERT(B <= 64);
+	for (int i = 0; i < B; i++)
+		idx[i] = B - 1 - i;
+	int *bid = malloc((size_t)B * T * sizeof *bid), *bmask = malloc((size_t)B * T * sizeof *bmask);
+	int *qpos = malloc((size_t)L.maxR * sizeof *qpos), *labels = malloc((size_t)L.maxR * sizeof *labels);
+	rng r1, r2;
+	rng_seed(&r1, 3);
+	rng_seed(&r2, 3);
+	for (int s = 0; s < 2; s++) {
+		train_step_stats st;
+		T_EQ_INT(train_loop_step(&L, &d, idx, B, NULL, &r1, s, 1e-3, &st, err, sizeof err), 0);
+		int Tb = train_batch_texts(&d, idx, B, 0, T, bid, bmask);
+		int R = mlm_select(bid, bmask, B, Tb, &tk, 0.3f, 0, &r2, qpos, labels, L.maxR);
+		T_EQ_INT(st.predicted, R);
+		trainer_zero_grad(t2);
+		T_ASSERT(train_forward_rows(t2, bid, bmask, B, Tb, 1, rng_derive(21, (uint64_t)s + 2), qpos, R,
+		                            err, sizeof err) == 0);
+		int correct = 0;
+		double loss = train_mlm_loss(t2, &w, labels, 1.0f / R, 1, &correct);
+		T_NEAR(st.loss, loss, 1e-6 * fabs(loss));
+		T_NEAR(st.accuracy, (double)correct / R, 1e-6);
+		double norm = grad_clip_norm(t2->grads, t2->nparams, 1.0);
+		T_ASSERT(st.norm == norm);
+		adam_begin_step(&opt);
+		for (int i = 0; i < nt; i++) {
+			size_t lo = (size_t)(params[i].data - t2->params);
+			adam_update_range(&opt, t2->params, t2->grads, 1e-3, lo, lo + params[i].numel,
+			                  params[i].decay ? 0.01 : 0);
+		}
+	}
+	/* the MLP head (not trained by masked-LM) sits between: same bits too */
+	T_ASSERT(!memcmp(t2->params, L.t->params, t2->nparams * sizeof(float)));
+	free(bid), free(bmask), free(qpos), free(labels), free(params), free(ids), free(mask);
+	adam_free(&opt);
+	mlm_ws_free(&w);
+	trainer_free(t2);
+	train_loop_free(&L);
+	train_data_free(&d);
+	model_free(m1), model_free(m2);
+	st_close(f);
 }
 
 int main(void)
@@ -372,5 +477,6 @@ int main(void)
 	T_RUN(test_mlm_save_names);
 	T_RUN(test_crossentropy);
 	T_RUN(test_mlm_select);
+	T_RUN(test_mlm_loop_is_engine);
 	return t_done();
 }
