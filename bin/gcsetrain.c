@@ -50,6 +50,10 @@ static const char help[] =
 "                       tokens predicted, 80/10/10 [MASK]/random/kept) with\n"
 "                       BertForMaskedLM's head, its decoder tied to the word\n"
 "                       embeddings\n"
+"  --loss distill       {\"text\",\"embedding\"}: pull the [CLS] vector towards a\n"
+"                       teacher's vector of the same text (loss 1 - cosine;\n"
+"                       a shorter teacher vector is zero-padded), e.g. the\n"
+"                       static one of embed --vectors FILE --sif --pc-from\n"
 "Prints one metrics record per logging step on stdout: {\"step\",\"epoch\",\"loss\",\n"
 "\"lr\",\"examples_per_s\"} plus \"gate\" (gcse: mean G), \"accuracy\" (mlm: share\n"
 "of masked tokens predicted right) and \"eval_spearman\" (x100) when evaluated.\n"
@@ -83,7 +87,7 @@ static const char help[] =
 "                            match the interrupted run)\n"
 "\n"
 "loss:\n"
-"      --loss NAME           simcse (default), contrastive, gcse or mlm\n"
+"      --loss NAME           simcse (default), contrastive, gcse, mlm or distill\n"
 "      --temperature T       tau: logits are cosine / tau (default 0.05)\n"
 "      --sigma S             gcse: Gaussian width in logit units (default 0.17)\n"
 "      --gate MODE           gcse: one-sided (default: decay only when the model\n"
@@ -105,8 +109,10 @@ static const char help[] =
 "      --word-repeat         repeat one random word of each anchor (ESimCSE)\n"
 "      --mlm-probability P   mlm: share of tokens predicted (default 0.15)\n"
 "      --whole-word-mask     mlm: select whole words (a token and its ## pieces)\n"
+"      --target-field NAME   distill: the teacher's vector (default embedding)\n"
 "\n"
-"training (defaults: simcse, mlm | contrastive, gcse, as METHOD.md; mlm's lr 1e-4):\n"
+"training (defaults: simcse, mlm, distill | contrastive, gcse, as METHOD.md;\n"
+"the lr of mlm and distill 1e-4):\n"
 "  -o, --out DIR             where the model goes (required); with --eval the\n"
 "                            best one, else the last\n"
 "      --epochs N            passes over the data (1 | 2)\n"
@@ -153,6 +159,7 @@ static const char help[] =
 typedef struct opts {
 	const char *init, *config, *vocab, *vocab_vec, *vocab_words, *init_vec, *resume, *frozen, *out;
 	const char *ckdir, *eval;
+	const char *target;     /* --target-field (distill) */
 	int vocab_size, cased;
 	double vectors_rms;
 	int loss, symmetric, gate_cls, gate_clean, word_repeat, fresh_head;
@@ -338,15 +345,17 @@ enum {
 	O_RESUME, O_LOSS, O_TAU, O_SIGMA, O_GATE, O_GATEON, O_FROZEN, O_WREP, O_EPOCHS, O_LR, O_MAXLEN,
 	O_WARMUP, O_MAXSTEPS, O_WD, O_ADAMW, O_CLIP, O_DROP, O_HDROP, O_ADROP, O_SEED, O_NOSHUF,
 	O_LOGEVERY, O_EVAL, O_EVALEVERY, O_SAVEEVERY, O_CKDIR, O_MLMPROB, O_WWM, O_GATEFROM, O_FRESHHEAD,
+	O_TARGET,
 };
 
 /* The defaults that depend on the loss, and the checks across options. */
 static void settle(opts *o)
 {
 	int hard = o->loss == LOSS_CONTRASTIVE || o->loss == LOSS_GCSE, mlm = o->loss == LOSS_MLM;
+	int distill = o->loss == LOSS_DISTILL;
 	if (o->epochs < 0) o->epochs = hard ? 2 : 1;
 	if (o->batch < 0) o->batch = hard ? 128 : 64;
-	if (o->lr < 0) o->lr = hard ? 1e-5 : mlm ? 1e-4 : 3e-5;
+	if (o->lr < 0) o->lr = hard ? 1e-5 : mlm || distill ? 1e-4 : 3e-5;
 	if (o->max_len < 0) o->max_len = hard ? 64 : 32;
 	if (o->warmup < 0) o->warmup = hard ? 190 : 0;
 	if (!o->out)
@@ -366,10 +375,14 @@ static void settle(opts *o)
 		cli_usage_error("--gate-on is for --loss gcse");
 	if (o->gate_clean && o->loss != LOSS_GCSE)
 		cli_usage_error("--gate-from is for --loss gcse");
-	if (o->fresh_head && (!o->init || mlm))
+	if (o->fresh_head && (!o->init || mlm || distill))
 		cli_usage_error("--fresh-head is for --init DIR with a contrastive loss");
-	if (o->word_repeat && mlm)
-		cli_usage_error("--word-repeat is not for --loss mlm");
+	if (o->word_repeat && (mlm || distill))
+		cli_usage_error("--word-repeat is not for --loss %s", loss_kind_name((loss_kind)o->loss));
+	if (o->target && !distill)
+		cli_usage_error("--target-field is for --loss distill");
+	if (distill && !o->target)
+		o->target = "embedding";
 	if ((o->mlm_prob >= 0 || o->whole_word) && !mlm)
 		cli_usage_error("--mlm-probability and --whole-word-mask are for --loss mlm");
 	if (o->mlm_prob < 0)
@@ -400,6 +413,7 @@ static void parse(opts *o, int argc, char **argv)
 		{"whole-word-mask", no_argument, 0, O_WWM},
 		{"gate-from", required_argument, 0, O_GATEFROM},
 		{"fresh-head", no_argument, 0, O_FRESHHEAD},
+		{"target-field", required_argument, 0, O_TARGET},
 		{"out", required_argument, 0, 'o'},
 		{"epochs", required_argument, 0, O_EPOCHS},
 		{"batch-size", required_argument, 0, 'b'},
@@ -455,7 +469,8 @@ static void parse(opts *o, int argc, char **argv)
 		case O_LOSS:
 			o->loss = loss_kind_parse(optarg);
 			if (o->loss < 0)
-				cli_usage_error("--loss: expected simcse, contrastive, gcse or mlm, got '%s'", optarg);
+				cli_usage_error("--loss: expected simcse, contrastive, gcse, mlm or distill, got '%s'",
+				                optarg);
 			break;
 		case O_MLMPROB: o->mlm_prob = cli_double("--mlm-probability", optarg, 1e-6, 1); break;
 		case O_WWM: o->whole_word = 1; break;
@@ -468,6 +483,7 @@ static void parse(opts *o, int argc, char **argv)
 				cli_usage_error("--gate-from: expected dropout or clean, got '%s'", optarg);
 			break;
 		case O_FRESHHEAD: o->fresh_head = 1; break;
+		case O_TARGET: o->target = optarg; break;
 		case O_TAU: o->tau = cli_double("--temperature", optarg, 1e-4, 100); break;
 		case O_SIGMA: o->sigma = cli_double("--sigma", optarg, 1e-6, 1e6); break;
 		case O_GATEON:
@@ -618,15 +634,19 @@ static void load_model(run *R)
 static void load_data(run *R, char **files, int nfiles)
 {
 	const opts *o = &R->o;
-	int k = o->loss == LOSS_SIMCSE || o->loss == LOSS_MLM ? 1 : 3, gcse = o->loss == LOSS_GCSE;
+	int k = o->loss == LOSS_SIMCSE || o->loss == LOSS_MLM || o->loss == LOSS_DISTILL ? 1 : 3;
+	int gcse = o->loss == LOSS_GCSE;
 	int maxT = (int)o->max_len;
 	train_data *d = &R->d;
 	d->k = k;
 	if (R->lead) {
-		train_data_read(d, files, nfiles, k, gcse && !o->frozen, gcse && o->frozen, o->skip_bad,
-		                R->tk, maxT, o->tau);
+		train_data_read(d, files, nfiles, k, o->target, gcse && !o->frozen, gcse && o->frozen,
+		                o->skip_bad, R->tk, maxT, o->tau);
 		if (d->n == 0)
 			cli_die("no training examples in the input");
+		if (d->tdim > R->m->cfg.hidden_size)
+			cli_die("the teacher's vectors (\"%s\") have %d numbers, more than the model's "
+			        "hidden size %d", o->target, d->tdim, R->m->cfg.hidden_size);
 		if (d->ntrunc)
 			cli_msg("%zu texts cut at --max-length %d", d->ntrunc, maxT);
 	}

@@ -400,7 +400,8 @@ int train_meta_resume(const char *saved, const train_settings *now, train_progre
 		       (unsigned long)now->tokenizer_crc, also, nd > 0 ? msg : "");
 	else if (dc != (double)now->data_crc)
 		seterr(err, errlen, "the input is not the data the run was trained on: the same number of "
-		       "examples (%zu) but other token ids (data_crc32 %.0f, now %lu): other records%s%s%s",
+		       "examples (%zu) but other token ids, s' or teacher vectors (data_crc32 %.0f, now %lu): "
+		       "other records%s%s%s",
 		       now->examples, dc, (unsigned long)now->data_crc,
 		       tk < 0 ? ", or an edited vocabulary in the checkpoint folder" : "", also,
 		       nd > 0 ? msg : "");

@@ -22,6 +22,8 @@ int loss_kind_parse(const char *name)
 		return LOSS_GCSE;
 	if (!strcmp(name, "mlm"))
 		return LOSS_MLM;
+	if (!strcmp(name, "distill"))
+		return LOSS_DISTILL;
 	return -1;
 }
 
@@ -32,6 +34,7 @@ const char *loss_kind_name(loss_kind kind)
 	case LOSS_CONTRASTIVE: return "contrastive";
 	case LOSS_GCSE: return "gcse";
 	case LOSS_MLM: return "mlm";
+	case LOSS_DISTILL: return "distill";
 	}
 	return "?";
 }
@@ -163,6 +166,25 @@ void cosine_backward(float *da, float *db, const float *dout, const float *a,
 	}
 }
 
+/* ---- distillation ---- */
+
+double distill_forward(const float *u, const float *t, int N, int C, float *cos)
+{
+	cosine_forward(cos, u, t, N, C);
+	double sum = 0;
+	for (int i = 0; i < N; i++)
+		sum += 1.0 - (double)cos[i];
+	return sum;
+}
+
+void distill_backward(float *du, const float *u, const float *t, int N, int C, float scale,
+                      float *cos)
+{
+	for (int i = 0; i < N; i++)   /* d (1 - cos) / d cos */
+		cos[i] = -scale;
+	cosine_backward(du, NULL, cos, u, t, N, C);
+}
+
 /* ---- the losses ---- */
 
 double loss_forward(loss_ws *ws, const loss_config *cfg, const float *a,
@@ -176,7 +198,8 @@ double loss_forward_gated(loss_ws *ws, const loss_config *cfg, const float *a, c
 {
 	const int C = ws->C;
 	const int hard = cfg->kind != LOSS_SIMCSE;
-	if (cfg->kind == LOSS_MLM || N < 1 || N > ws->maxN || !a || !p || (hard && !n) ||
+	if (cfg->kind == LOSS_MLM || cfg->kind == LOSS_DISTILL || N < 1 || N > ws->maxN || !a || !p ||
+	    (hard && !n) ||
 	    (cfg->kind == LOSS_GCSE && !sprime) || !(cfg->tau > 0))
 		return NAN;
 	const int M = hard ? 2 * N : N;
@@ -332,7 +355,8 @@ double loss_ref_gated(const loss_config *cfg, const float *a, const float *p, co
                       double *dn)
 {
 	const int hard = cfg->kind != LOSS_SIMCSE;
-	if (cfg->kind == LOSS_MLM || N < 1 || C < 1 || (hard && !n) || (cfg->kind == LOSS_GCSE && !sprime))
+	if (cfg->kind == LOSS_MLM || cfg->kind == LOSS_DISTILL || N < 1 || C < 1 || (hard && !n) ||
+	    (cfg->kind == LOSS_GCSE && !sprime))
 		return NAN;
 	const int M = hard ? 2 * N : N;
 	size_t nc = (size_t)N * C;

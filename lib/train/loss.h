@@ -36,8 +36,10 @@
 
 /* LOSS_MLM, masked-LM pretraining, is not a loss of this file (its head and
  * cross-entropy are in train/mlm.h): it is named here so that the training
- * step and the checkpoints know every kind; loss_forward* return NaN for it. */
-typedef enum { LOSS_SIMCSE, LOSS_CONTRASTIVE, LOSS_GCSE, LOSS_MLM } loss_kind;
+ * step and the checkpoints know every kind. LOSS_DISTILL, the [CLS] vector
+ * pulled towards a teacher's vector of the same text, is distill_forward /
+ * distill_backward below. loss_forward* return NaN for both. */
+typedef enum { LOSS_SIMCSE, LOSS_CONTRASTIVE, LOSS_GCSE, LOSS_MLM, LOSS_DISTILL } loss_kind;
 
 #define LOSS_TAU 0.05
 #define LOSS_SIGMA 0.17
@@ -53,7 +55,7 @@ typedef struct loss_config {
 
 /* Defaults of METHOD.md for a kind (tau 0.05, sigma 0.17, one-sided). */
 loss_config loss_config_default(loss_kind kind);
-/* "simcse", "contrastive", "gcse", "mlm" -> kind; -1 if unknown. */
+/* "simcse", "contrastive", "gcse", "mlm", "distill" -> kind; -1 if unknown. */
 int loss_kind_parse(const char *name);
 const char *loss_kind_name(loss_kind kind);
 
@@ -109,6 +111,15 @@ double loss_ref(const loss_config *cfg, const float *a, const float *p,
 double loss_ref_gated(const loss_config *cfg, const float *a, const float *p, const float *n,
                       const float *sprime, const float *gate, int N, int C, double *da, double *dp,
                       double *dn);
+
+/* Distillation: u (N,C) the model's vectors, t (N,C) the teacher's (a
+ * teacher of fewer dimensions zero-padded to C, which keeps its cosines).
+ *   loss = sum_i (1 - cos(u_i, t_i))          (the caller divides by the batch)
+ * A zero row of t has cosine 0: it adds 1 and no gradient. */
+double distill_forward(const float *u, const float *t, int N, int C, float *cos);
+/* du (N,C) += scale * d loss / d u; cos (N) scratch. */
+void distill_backward(float *du, const float *u, const float *t, int N, int C, float scale,
+                      float *cos);
 
 /* ---- building blocks ---- */
 /* inp, out are (N,C), rn is (N): out = inp * rn, rn = 1 / max(|inp_row|, eps). */

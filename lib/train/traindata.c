@@ -56,8 +56,8 @@ static int encode(const tokenizer *tk, const char *s, size_t len, int *ids, int 
 	return n;
 }
 
-void train_data_read(train_data *d, char **files, int nfiles, int k, int need_sprime,
-                     int keep_texts, int skip_bad, const tokenizer *tk, int max_len, double tau)
+void train_data_read(train_data *d, char **files, int nfiles, int k, const char *target,
+                     int need_sprime, int keep_texts, int skip_bad, const tokenizer *tk, int max_len, double tau)
 {
 	static const char *const f1[] = {"text"}, *const f3[] = {"text1", "text2", "neg"};
 	const char *const *fields = k == 1 ? f1 : f3;
@@ -77,6 +77,9 @@ void train_data_read(train_data *d, char **files, int nfiles, int k, int need_sp
 				break;
 		double sp = NAN;
 		int ok = got == k;
+		float *tv = NULL;
+		if (ok && target)
+			ok = ndjson_get_vector(r, rec, target, &tv, &d->tdim);
 		if (ok && need_sprime) {
 			const char *which = "neg_logit";
 			int h = ndjson_opt_number(r, rec, "neg_logit", &sp);
@@ -102,6 +105,8 @@ void train_data_read(train_data *d, char **files, int nfiles, int k, int need_sp
 				cap = cap ? 2 * cap : 1024;
 				if (need_sprime)
 					d->sprime = xrealloc(d->sprime, cap * sizeof *d->sprime);
+				if (target)
+					d->target = xrealloc(d->target, cap * (size_t)d->tdim * sizeof *d->target);
 				if (keep_texts)
 					d->texts = xrealloc(d->texts, cap * k * sizeof *d->texts);
 			}
@@ -115,8 +120,11 @@ void train_data_read(train_data *d, char **files, int nfiles, int k, int need_sp
 			}
 			if (need_sprime)
 				d->sprime[d->n] = (float)sp;
+			if (target)
+				memcpy(d->target + d->n * (size_t)d->tdim, tv, (size_t)d->tdim * sizeof *tv);
 			d->n++;
 		}
+		free(tv);
 		for (int j = 0; j < got; j++)
 			jv_free(txt[j]);
 		jv_free(rec);
@@ -138,6 +146,8 @@ void train_data_read(train_data *d, char **files, int nfiles, int k, int need_sp
 	}
 	if (d->sprime && d->n)
 		crc = crc32(crc, (const Bytef *)d->sprime, (uInt)(d->n * sizeof *d->sprime));
+	if (d->target && d->n)
+		crc = crc32_z(crc, (const Bytef *)d->target, d->n * (size_t)d->tdim * sizeof *d->target);
 	d->crc = (uint32_t)crc;
 }
 
@@ -150,6 +160,7 @@ void train_data_free(train_data *d)
 	free(d->tok);
 	free(d->off);
 	free(d->sprime);
+	free(d->target);
 	memset(d, 0, sizeof *d);
 }
 

@@ -9,6 +9,9 @@
  *                         similarity of anchor and hard negative:
  *                         "neg_logit" (logit units, cosine / tau, as kgfilter
  *                         writes it) or "neg_cosine" (converted: / tau).
+ *   distill:              {"text": "...", "embedding": [...]}  (k = 1, the
+ *                         teacher's vector under the target field, the same
+ *                         length in every record)
  * Each text becomes [CLS] pieces [SEP], at most max_len ids.
  *
  * A batch of n examples is 1 or 3 blocks of rows, [anchors | positives |
@@ -27,19 +30,23 @@ typedef struct train_data {
 	int *tok;               /* all token ids, text after text */
 	size_t *off;            /* (n*k + 1) start of text j of example i at off[i*k + j] */
 	float *sprime;          /* (n) s' in logit units; NULL unless gcse */
+	float *target;          /* (n, tdim) the teacher's vectors; NULL unless distill */
+	int tdim;
 	size_t ntrunc;          /* texts cut at max_len */
-	uint32_t crc;           /* crc32 of the token ids and s' (identifies the data) */
+	uint32_t crc;           /* crc32 of the token ids, s' and the targets (identifies the data) */
 	char **texts;           /* (n*k) the texts, kept only when asked (frozen s') */
 } train_data;
 
 /* Read records from files (none or "-": stdin) for loss kind k (1 or 3).
+ * target: the field of every record's teacher vector (distill; NULL: none),
+ * a numeric array whose length the first record sets.
  * need_sprime: gcse without --frozen: every record must carry neg_logit or
  * neg_cosine (a first record without either is a usage error: "needs
  * neg_logit in the input or --frozen"); keep_texts: keep the texts for
  * train_data_frozen_sprime. Bad records end the program (ndjson) unless
  * skip_bad. tau converts neg_cosine. */
-void train_data_read(train_data *d, char **files, int nfiles, int k, int need_sprime,
-                     int keep_texts, int skip_bad, const tokenizer *tk, int max_len, double tau);
+void train_data_read(train_data *d, char **files, int nfiles, int k, const char *target,
+                     int need_sprime, int keep_texts, int skip_bad, const tokenizer *tk, int max_len, double tau);
 void train_data_free(train_data *d);
 
 /* A data set from token rows (tests, benchmarks): text j of example i is

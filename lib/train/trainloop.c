@@ -13,7 +13,7 @@
 
 int train_loop_rows(loss_kind kind)
 {
-	return kind == LOSS_MLM ? 1 : kind == LOSS_SIMCSE ? 2 : 3;
+	return kind == LOSS_MLM || kind == LOSS_DISTILL ? 1 : kind == LOSS_SIMCSE ? 2 : 3;
 }
 
 int train_loop_mlm_rows(int B, int T, float p)
@@ -24,8 +24,9 @@ int train_loop_mlm_rows(int B, int T, float p)
 
 /* The trainer's tensors (the encoder's, the MLP head's W and b, then the
  * masked-LM head's when it has one) as decay ranges of its arena; NULL when
- * out of memory or when they do not cover the arena exactly. */
-static decay_range *tensor_ranges(const trainer *t, double wd, int *nr)
+ * out of memory or when they do not cover the arena exactly. no_head: the
+ * loss does not train the MLP head (no decay for it either). */
+static decay_range *tensor_ranges(const trainer *t, double wd, int no_head, int *nr)
 {
 	int ne = bert_num_tensors(&t->cfg), n = ne + 2 + (t->mlm ? MLM_NTENSORS : 0);
 	int C = t->cfg.hidden_size;
@@ -37,9 +38,9 @@ static decay_range *tensor_ranges(const trainer *t, double wd, int *nr)
 		return NULL;
 	}
 	bert_tensors(&t->cfg, &t->m->params, ts);
-	/* masked-LM does not train the MLP head: like the pooler, no decay */
+	/* masked-LM and distillation do not train the MLP head: like the pooler, no decay */
 	ts[ne] = (bert_tensor){.name = "mlp.dense.weight", .data = t->head.W, .ndim = 2, .shape = {C, C},
-	                       .numel = (size_t)C * C, .kind = BERT_T_MATRIX, .pooler = t->mlm};
+	                       .numel = (size_t)C * C, .kind = BERT_T_MATRIX, .pooler = no_head};
 	ts[ne + 1] = (bert_tensor){.name = "mlp.dense.bias", .data = t->head.b, .ndim = 1, .shape = {C},
 	                           .numel = (size_t)C, .kind = BERT_T_BIAS};
 	if (t->mlm) {   /* W a matrix; b and the decoder's bias biases; the LayerNorm's */
@@ -113,7 +114,8 @@ int train_loop_init(train_loop *L, bert_model *m, const train_loop_config *c, ch
 	}
 	L->opt.weight_decay = c->weight_decay;
 	L->opt.decoupled = c->adamw;
-	L->ranges = tensor_ranges(L->t, c->weight_decay, &L->nranges);
+	L->ranges = tensor_ranges(L->t, c->weight_decay, mlm || c->loss.kind == LOSS_DISTILL,
+	                          &L->nranges);
 	if (!L->ranges) {
 		seterr(err, errlen, "the trainer's tensors do not cover its parameters (or out of memory)");
 		train_loop_free(L);
@@ -127,6 +129,12 @@ int train_loop_init(train_loop *L, bert_model *m, const train_loop_config *c, ch
 	L->gcls_all = malloc(B * sizeof *L->gcls_all);
 	L->share = malloc((size_t)L->nrank * sizeof *L->share);
 	int ok = L->ids && L->mask && L->dh && L->sp && L->gcls && L->gcls_all && L->share;
+	if (ok && c->loss.kind == LOSS_DISTILL) {
+		L->lqpos = malloc((Bl ? Bl : 1) * sizeof *L->lqpos);
+		L->tgt = malloc((Bl ? Bl : 1) * C * sizeof *L->tgt);
+		L->cosb = malloc((Bl ? Bl : 1) * sizeof *L->cosb);
+		ok = L->lqpos && L->tgt && L->cosb;
+	}
 	if (ok && c->gate_clean) {
 		L->cids = malloc(2 * Bl * T * sizeof *L->cids);
 		L->cmask = malloc(2 * Bl * T * sizeof *L->cmask);
@@ -172,6 +180,8 @@ void train_loop_free(train_loop *L)
 	free(L->lqpos);
 	free(L->llabels);
 	mlm_ws_free(&L->mw);
+	free(L->tgt);
+	free(L->cosb);
 	memset(L, 0, sizeof *L);
 }
 
@@ -193,6 +203,8 @@ static int step_batch(train_loop *L, const train_data *d, const int64_t *idx, in
 	case LOSS_CONTRASTIVE:
 	case LOSS_GCSE:
 		return train_batch(d, idx, n, L->cfg.pad_id, wr, r, L->cfg.max_len, L->ids, L->mask);
+	case LOSS_DISTILL:
+		return train_batch_texts(d, idx, n, L->cfg.pad_id, L->cfg.max_len, L->ids, L->mask);
 	case LOSS_MLM: {
 		int T = train_batch_texts(d, idx, n, L->cfg.pad_id, L->cfg.max_len, L->ids, L->mask);
 		if (T < 1)
@@ -296,6 +308,11 @@ static int step_forward(train_loop *L, const train_data *d, const int64_t *idx, 
 		mlm_share(L, s);
 		if (L->Rl > 0)
 			rc = train_forward_rows(t, ids, mask, s->nl, s->T, 1, key, L->lqpos, L->Rl, err, errlen);
+	} else if (L->cfg.loss.kind == LOSS_DISTILL) {   /* the [CLS] rows only */
+		for (int i = 0; i < s->nl; i++)
+			L->lqpos[i] = i * s->T;
+		if (s->nl > 0)
+			rc = train_forward_rows(t, ids, mask, s->nl, s->T, 1, key, L->lqpos, s->nl, err, errlen);
 	} else if (s->nl > 0)
 		rc = train_forward(t, ids, mask, L->rows * s->nl, s->T, 1, key, err, errlen);
 	secs[1] = now_seconds() - t1;
@@ -386,6 +403,37 @@ static int mlm_loss(train_loop *L, double *loss, double *acc, char *err, size_t 
 	return 0;
 }
 
+/* distill: 1 - cos([CLS], teacher) of this rank's examples, scaled by 1 / n
+ * of the global batch, and its backward; the loss summed over ranks. */
+static int distill_loss(train_loop *L, const train_data *d, const int64_t *idx,
+                        const step_state *s, double *loss, char *err, size_t errlen)
+{
+	trainer *t = L->t;
+	int C = t->cfg.hidden_size, D = d->tdim, nl = s->nl;
+	if (!d->target || D < 1 || D > C) {
+		seterr(err, errlen, "distill: teacher vectors of %d numbers for a model %d wide", D, C);
+		return -1;
+	}
+	float sum = 0;
+	if (nl > 0) {
+		memset(L->tgt, 0, (size_t)nl * C * sizeof *L->tgt);
+		for (int i = 0; i < nl; i++)
+			memcpy(L->tgt + (size_t)i * C, d->target + (size_t)idx[s->lo + (size_t)i] * D,
+			       (size_t)D * sizeof *L->tgt);
+		double l = distill_forward(t->cls, L->tgt, nl, C, L->cosb);
+		sum = (float)l;
+		if (isfinite(l)) {   /* else the step stops after the sum: every rank sees it */
+			memset(L->dh, 0, (size_t)nl * C * sizeof *L->dh);
+			distill_backward(L->dh, t->cls, L->tgt, nl, C, 1.0f / (float)s->n, L->cosb);
+			train_backward_rows(t, L->dh);
+		}
+	}
+	if (L->nrank > 1 && dist_allreduce_sum_float(&sum, 1, err, errlen))
+		return -1;
+	*loss = (double)sum / s->n;
+	return 0;
+}
+
 /* 4: the loss and the backward pass, by loss kind. */
 static int step_loss(train_loop *L, const train_data *d, const int64_t *idx, const step_state *s,
                      double *loss, double *gate, double *acc, char *err, size_t errlen)
@@ -401,6 +449,9 @@ static int step_loss(train_loop *L, const train_data *d, const int64_t *idx, con
 	case LOSS_MLM:
 		*gate = 0;
 		return mlm_loss(L, loss, acc, err, errlen);
+	case LOSS_DISTILL:
+		*gate = 0;
+		return distill_loss(L, d, idx, s, loss, err, errlen);
 	}
 	seterr(err, errlen, "loss kind %d has no training step", (int)L->cfg.loss.kind);
 	return -1;
@@ -468,7 +519,7 @@ int train_loop_in_sync(const train_loop *L, char *err, size_t errlen)
 
 int train_data_share(train_data *d, int has_sprime, char *err, size_t errlen)
 {
-	uint64_t hdr[3] = {d->n, d->n ? d->off[d->n * (size_t)d->k] : 0, d->crc};
+	uint64_t hdr[4] = {d->n, d->n ? d->off[d->n * (size_t)d->k] : 0, d->crc, (uint64_t)d->tdim};
 	if (dist_bcast(hdr, sizeof hdr, 0, err, errlen))
 		return -1;
 	if (dist_rank() != 0) {
@@ -477,14 +528,18 @@ int train_data_share(train_data *d, int has_sprime, char *err, size_t errlen)
 		d->tok = malloc((hdr[1] ? (size_t)hdr[1] : 1) * sizeof *d->tok);
 		d->off = malloc((d->n * (size_t)d->k + 1) * sizeof *d->off);
 		d->sprime = has_sprime ? malloc((d->n ? d->n : 1) * sizeof *d->sprime) : NULL;
-		if (!d->tok || !d->off || (has_sprime && !d->sprime)) {
+		d->tdim = (int)hdr[3];
+		d->target = d->tdim ? malloc((d->n ? d->n : 1) * (size_t)d->tdim * sizeof *d->target) : NULL;
+		if (!d->tok || !d->off || (has_sprime && !d->sprime) || (d->tdim && !d->target)) {
 			seterr(err, errlen, "out of memory for %zu examples", d->n);
 			return -1;
 		}
 	}
 	if (dist_bcast(d->tok, (size_t)hdr[1] * sizeof *d->tok, 0, err, errlen) ||
 	    dist_bcast(d->off, (d->n * (size_t)d->k + 1) * sizeof *d->off, 0, err, errlen) ||
-	    (has_sprime && dist_bcast(d->sprime, d->n * sizeof *d->sprime, 0, err, errlen)))
+	    (has_sprime && dist_bcast(d->sprime, d->n * sizeof *d->sprime, 0, err, errlen)) ||
+	    (d->tdim && dist_bcast(d->target, d->n * (size_t)d->tdim * sizeof *d->target, 0, err,
+	                           errlen)))
 		return -1;
 	return 0;
 }

@@ -5,7 +5,8 @@
  *                (train_batch: 2 rows per example for simcse, [a | a]; 3 for
  *                the triples, [a | p | n]; mlm: 1, with its masked positions
  *                drawn by mlm_select), every rank the whole batch with
- *                the same draws of r (word repetition, masking)
+ *                the same draws of r (word repetition, masking); distill:
+ *                1, the texts
  *   2. shard     this rank's rows of each block (dist_share)
  *   3. forward   train_forward on them, dropout keys from (seed, step, rank)
  *   4. loss      the loss of the global batch and d loss / d h of this
@@ -18,6 +19,8 @@
  * in trainloop.c). mlm forwards only to the predicted positions
  * (train_forward_rows) and scales each rank's cross-entropy by 1 / R of the
  * global batch, so the summed gradient is that of the global mean.
+ * distill forwards to the [CLS] rows only and scales 1 - cos(CLS, teacher)
+ * by 1 / n of the global batch in the same way; it trains no head.
  * simcse, contrastive and gcse share one case: their
  * batches are train_batch's, and the head outputs h of the whole batch are
  * gathered over ranks (and, for gcse with gate_cls, the [CLS] cosines that
@@ -87,6 +90,9 @@ typedef struct train_loop {
 	int *qpos, *labels;     /* (maxR) global flat positions b*T + i, original ids */
 	int *lqpos, *llabels;   /* (maxR) this rank's, positions in its own rows */
 	mlm_ws mw;
+	/* distill */
+	float *tgt;             /* (share, C) this rank's teacher vectors, zero-padded to C */
+	float *cosb;            /* (share) cosines, scratch */
 } train_loop;
 
 /* What a step did. */
@@ -102,7 +108,8 @@ typedef struct train_step_stats {
 } train_step_stats;
 
 /* Rows per example of a loss kind: 2 for simcse (two dropout views), 3 for
- * contrastive and gcse (anchor, positive, hard negative), 1 for mlm. */
+ * contrastive and gcse (anchor, positive, hard negative), 1 for mlm and
+ * distill. */
 int train_loop_rows(loss_kind kind);
 /* mlm: the most positions one step predicts for B examples of T tokens and
  * selection probability p: min(B*T, ceil(2 p B T) + 32), twice the mean and
@@ -137,8 +144,8 @@ int train_loop_step(train_loop *L, const train_data *d, const int64_t *idx, int 
  * or on an MPI error. Call it on every rank, e.g. before rank 0 saves. */
 int train_loop_in_sync(const train_loop *L, char *err, size_t errlen);
 
-/* Under MPI: rank 0 has read d; send its token ids, offsets, s' (has_sprime)
- * and CRC to the other ranks, which allocate them (d->k must be set on
+/* Under MPI: rank 0 has read d; send its token ids, offsets, s' (has_sprime),
+ * teacher vectors (distill) and CRC to the other ranks, which allocate them (d->k must be set on
  * every rank). The texts are not sent. 0, or -1 with a message. */
 int train_data_share(train_data *d, int has_sprime, char *err, size_t errlen);
 #endif

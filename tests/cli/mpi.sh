@@ -1,7 +1,7 @@
 # CLI tests of gcsetrain over MPI (issue 8), 2 ranks on localhost and the
 # tiny model of tests/data/train: 2 ranks with a global batch of 16 (8 each)
 # follow the 1-rank batch-16 trajectory (simcse, contrastive, gcse with word
-# repetition; dropout off), rank 0 alone writes, standard input reaches every
+# repetition, mlm, distill; dropout off), rank 0 alone writes, standard input reaches every
 # rank, a rank's error ends the job, a SIGKILLed 2-rank run resumes exactly,
 # and a 2-rank checkpoint resumes with 1 rank.
 . tests/cli/lib.sh
@@ -61,6 +61,11 @@ t_case "mlm: 2 ranks follow 1 rank (masks drawn on the global batch, loss over a
   "$G -b 16 --epochs 4 --loss mlm --mlm-probability 0.3 --out $T/m1 $S > $T/m1.out &&
    $MPI $G -b 16 --epochs 4 --loss mlm --mlm-probability 0.3 --out $T/m2 $S > $T/m2.out &&
    $SAME $T/m1.out $T/m2.out && jq -e 'has(\"accuracy\")' $T/m2.out > /dev/null"
+jq -c '{text, embedding: [range(12) as $i | (.text | explode | .[($i * 3) % length]) % 7 - 3]}' $S > "$T/dis.ndjson"
+t_case "distill: 2 ranks follow 1 rank (teacher vectors sent to every rank, loss over the global batch)" 0 - empty \
+  "$G -b 16 --epochs 4 --loss distill --out $T/di1 $T/dis.ndjson > $T/di1.out &&
+   $MPI $G -b 16 --epochs 4 --loss distill --out $T/di2 $T/dis.ndjson > $T/di2.out &&
+   $SAME $T/di1.out $T/di2.out"
 t_case "uneven shares: 3 examples per step, and 1 (rank 1 idle)" 0 - empty \
   "$G -b 3 --max-steps 6 --loss contrastive --out $T/u1 $X > $T/u1.out &&
    $MPI $G -b 3 --max-steps 6 --loss contrastive --out $T/u2 $X > $T/u2.out && $SAME $T/u1.out $T/u2.out &&
