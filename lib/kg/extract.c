@@ -620,10 +620,10 @@ static kg_entity *ent_add(kg_analysis *a)
 	return e;
 }
 
-static int noun_type(const wordnet *wn, int lemma)
+int kgx_lexfile(const wordnet *wn, int lemma, int pos)
 {
 	const uint32_t *s;
-	if (lemma < 0 || wn_senses(wn, lemma, WN_NOUN, &s) == 0)
+	if (lemma < 0 || wn_senses(wn, lemma, pos, &s) == 0)
 		return -1;
 	return wn_synset_at(wn, s[0])->lexfile;
 }
@@ -633,7 +633,7 @@ int kgx_tok_type(const wordnet *wn, const kg_token *t)
 	if (t->tag == KG_NAME)
 		return KG_TYPE_NAME;
 	if (t->tag == KG_NOUN)
-		return noun_type(wn, t->lemma);
+		return kgx_lexfile(wn, t->lemma, WN_NOUN);
 	return -1;
 }
 

@@ -37,22 +37,6 @@ static int np_ending_before(const np *nps, int nnp, int from, int tok)
 	return best;
 }
 
-static int verb_type(const wordnet *wn, int lemma)
-{
-	const uint32_t *s;
-	if (lemma < 0 || wn_senses(wn, lemma, WN_VERB, &s) == 0)
-		return -1;
-	return wn_synset_at(wn, s[0])->lexfile;
-}
-
-static int adj_type(const wordnet *wn, int lemma, int pos)
-{
-	const uint32_t *s;
-	if (lemma < 0 || wn_senses(wn, lemma, pos, &s) == 0)
-		return -1;
-	return wn_synset_at(wn, s[0])->lexfile;
-}
-
 static void subject_count(kg_analysis *a, const np *sp, kg_parts *P)
 {
 	P->has_count = 0;
@@ -193,7 +177,7 @@ void kgx_main_parts(kg_extractor *x, kg_analysis *a, const np *nps, int nnp)
 		P->vg1 = v1;
 		const kg_token *mv = &a->tok[mainv];
 		int lemma = mv->lemma;
-		set_part(a, &P->action, v0, v1, mainv, lemma, lemma >= 0 ? WN_VERB : -1, verb_type(wn, lemma));
+		set_part(a, &P->action, v0, v1, mainv, lemma, lemma >= 0 ? WN_VERB : -1, kgx_lexfile(wn, lemma, WN_VERB));
 		if (mv->tag == KG_MODAL) {
 			P->action.lemma = -1;
 			P->action.pos = -1;
@@ -273,7 +257,7 @@ void kgx_main_parts(kg_extractor *x, kg_analysis *a, const np *nps, int nnp)
 						goto state_np;
 				}
 				set_part(a, &P->state, j, e, h, a->tok[h].lemma, a->tok[h].pos,
-				         adj_type(wn, a->tok[h].lemma, a->tok[h].pos));
+				         kgx_lexfile(wn, a->tok[h].lemma, a->tok[h].pos));
 			} else if (u->tag == KG_PREP && j + 1 < n) {
 				int k = np_at(nps, nnp, j + 1);
 				if (k >= 0) {
