@@ -185,23 +185,23 @@ void kgx_merge_collocations(kg_extractor *x, kg_analysis *a)
 			int fc = find_closed(x, first), lc = find_closed(x, last);
 			int fnum = kgx_numword_index(first, strlen(first)) >= 0;
 			int base[4];
-			int merged = 0;
+			int merged = 0;     /* COLLOC_NOUN or COLLOC_VERB when the words merge */
 			if (fc < 0 && lc < 0 && !fnum && wn_morphy(wn, buf, bl, WN_NOUN, base, 4) > 0 &&
 			    strchr(wn_lemma_at(wn, base[0])->text, ' ') &&
 			    (wn_lemma_at(wn, base[0])->freq[WN_NOUN] > 0 || !adj_first(x, first))) {
-				merged = 1;
+				merged = COLLOC_NOUN;
 			} else if (n == 2 && fc < 0 && is_particle(last) && !after_det(x, a, w) &&
 			           wn_morphy(wn, buf, bl, WN_VERB, base, 4) > 0 &&
 			           strchr(wn_lemma_at(wn, base[0])->text, ' ') &&
 			           wn_lemma_at(wn, base[0])->freq[WN_VERB] > 0) {
-				merged = 2;
+				merged = COLLOC_VERB;
 			}
 			if (merged) {
 				kg_token *t = &a->tok[i];
 				t->end = a->tok[i + n - 1].end;
 				size_t off = kgx_norm_put(a, buf, bl);
 				t->norm = (const char *)(uintptr_t)(off + 1);
-				t->form = merged == 2 ? 200 : 201;    /* collocation marker, cleared in tagging */
+				t->form = (uint8_t)merged;    /* cleared in tagging */
 				took = n;
 				break;
 			}
@@ -220,14 +220,35 @@ static int prev_word(const kg_analysis *a, int i)
 	return i > 0 ? i - 1 : -1;
 }
 
-void kgx_tag_tokens(kg_extractor *x, kg_analysis *a)
+/* What tagging a token looks at: the sentence-wide facts, the state of the
+ * left-to-right pass, the token and its neighbours. */
+typedef struct tagctx {
+	kg_extractor *x;
+	kg_analysis *a;
+	cand *C;                 /* per token: its candidates (tag_candidates) */
+	int capinfo;             /* capitals mark names: not title case, not all caps */
+	int verb_seen;           /* a verb group since the last clause break */
+	/* the token being tagged (tag_context) */
+	int i;
+	kg_token *t;
+	const cand *c;
+	int pi, ptag;            /* previous token and its tag, or -1 */
+	const kg_token *nt;      /* next token, or NULL */
+	const cand *nc;          /* its candidates, or NULL */
+	int n_closed_tag;        /* next token's closed-class tag, or -1 */
+	int n_nounish;           /* the next token can be or modify a noun */
+} tagctx;
+
+/* The first pass: every token's candidates, and whether capitals carry
+ * information (g->capinfo). */
+static void tag_candidates(tagctx *g)
 {
-	const wordnet *wn = x->wn;
-	cand *C = cands(x, a->ntok + 1);
+	kg_extractor *x = g->x;
+	kg_analysis *a = g->a;
 	int nword = 0, ncap = 0, ncapclosed = 0, nletters = 0, nupper = 0;
 	for (int i = 0; i < a->ntok; i++) {
 		kg_token *t = &a->tok[i];
-		cand *c = &C[i];
+		cand *c = &g->C[i];
 		memset(c, 0, sizeof *c);
 		c->closed = -1;
 		c->numword = -1;
@@ -250,9 +271,9 @@ void kgx_tag_tokens(kg_extractor *x, kg_analysis *a)
 		}
 		if (t->cap && i > 0 && find_closed(x, t->norm) >= 0 && strcmp(t->norm, "i"))
 			ncapclosed++;
-		if (colloc == 200 || colloc == 201) {
+		if (colloc == COLLOC_VERB || colloc == COLLOC_NOUN) {
 			lookup_open(x, t->norm, c);
-			if (colloc == 200)
+			if (colloc == COLLOC_VERB)
 				c->lemma[WN_NOUN] = c->lemma[WN_ADJ] = c->lemma[WN_ADV] = -1;
 			else
 				c->lemma[WN_VERB] = c->lemma[WN_ADJ] = c->lemma[WN_ADV] = -1;
@@ -261,8 +282,8 @@ void kgx_tag_tokens(kg_extractor *x, kg_analysis *a)
 			for (const char *q = a->text + t->start; q < a->text + t->end; q++)
 				if ((q == a->text + t->start || q[-1] == ' ') && !isupper((unsigned char)*q))
 					allcap = 0;
-			if (allcap && colloc == 201)
-				c->numword = -2;     /* marker: name collocation */
+			if (allcap && colloc == COLLOC_NOUN)
+				c->numword = CAND_NAME_COLLOC;
 			continue;
 		}
 		int nw = kgx_numword_index(t->norm, strlen(t->norm));
@@ -283,281 +304,371 @@ void kgx_tag_tokens(kg_extractor *x, kg_analysis *a)
 	}
 	/* Title case ("The Man In The Park") or all-caps text: capitals say
 	 * nothing about names. */
-	int capinfo = !((nword >= 3 && ncap * 10 >= nword * 6 && ncapclosed > 0) ||
-	                (nletters >= 4 && nupper == nletters));
-	int verb_seen = 0;
-	for (int i = 0; i < a->ntok; i++) {
-		kg_token *t = &a->tok[i];
-		cand *c = &C[i];
-		int pi = prev_word(a, i);
-		int ptag = pi >= 0 ? a->tok[pi].tag : -1;
-		const kg_token *nt = i + 1 < a->ntok ? &a->tok[i + 1] : NULL;
-		const cand *nc = nt ? &C[i + 1] : NULL;
-		int n_closed_tag = nc && nc->closed >= 0 ? closed_at(x, nc->closed)->tag : -1;
-		int n_nounish = nc && nc->closed < 0 && nc->numword < 0 &&
-		                (can(nc, WN_NOUN) || can(nc, WN_ADJ) || (nt->cap && capinfo));
-		if (t->tag == KG_PUNCT) {
-			if (!strcmp(t->norm, ",") || !strcmp(t->norm, ";") || !strcmp(t->norm, ":"))
-				verb_seen = 0;
+	g->capinfo = !((nword >= 3 && ncap * 10 >= nword * 6 && ncapclosed > 0) ||
+	               (nletters >= 4 && nupper == nletters));
+}
+
+/* Token i and its neighbours into g. */
+static void tag_context(tagctx *g, int i)
+{
+	kg_analysis *a = g->a;
+	g->i = i;
+	g->t = &a->tok[i];
+	g->c = &g->C[i];
+	g->pi = prev_word(a, i);
+	g->ptag = g->pi >= 0 ? a->tok[g->pi].tag : -1;
+	g->nt = i + 1 < a->ntok ? &a->tok[i + 1] : NULL;
+	g->nc = g->nt ? &g->C[i + 1] : NULL;
+	const cand *nc = g->nc;
+	g->n_closed_tag = nc && nc->closed >= 0 ? closed_at(g->x, nc->closed)->tag : -1;
+	g->n_nounish = nc && nc->closed < 0 && nc->numword < 0 &&
+	               (can(nc, WN_NOUN) || can(nc, WN_ADJ) || (g->nt->cap && g->capinfo));
+}
+
+/* "do", "have" and their forms: an auxiliary when a verb of the right form
+ * follows (after a negation, an adverb or, for "do", a subject pronoun),
+ * else the main verb ("she has a dog"). */
+static int do_have_is_aux(const tagctx *g, const char *w)
+{
+	const kg_extractor *x = g->x;
+	const kg_analysis *a = g->a;
+	for (int j = g->i + 1; j < a->ntok && j <= g->i + 3; j++) {
+		const kg_token *u = &a->tok[j];
+		const cand *uc = &g->C[j];
+		if (uc->closed >= 0 && closed_at(x, uc->closed)->tag == KG_NEG)
 			continue;
-		}
-		if (t->tag == KG_SYM || t->tag == KG_NUM)
+		if (uc->closed >= 0 && (closed_at(x, uc->closed)->tag == KG_ADV))
 			continue;
-		if (t->glued && pi >= 0 && a->tok[pi].tag == KG_NUM) {
-			t->tag = KG_OTHER;      /* a unit glued to a number: "16GB", "3rd" */
-			continue;
-		}
-		if (c->numword == -2) {
-			t->tag = KG_NAME;
-			t->pos = WN_NOUN;
-			t->lemma = c->lemma[WN_NOUN];
-			continue;
-		}
-		if (c->numword >= 0) {
-			t->tag = KG_NUM;
-			if (!strcmp(t->norm, "one") && !n_nounish && !(nt && nt->tag == KG_NUM)) {
-				t->tag = KG_PRON;
-				t->person = P_SUBJ;
-			}
-			continue;
-		}
-		if (c->closed >= 0) {
-			const closed_word *cw = closed_at(x, c->closed);
-			t->closed = 1;
-			t->tag = cw->tag;
-			t->person = cw->person;
-			const char *w = t->norm;
-			if (cw->tag == KG_AUX) {
-				t->form = cw->form;
-				t->pos = WN_VERB;
-				t->lemma = !strcmp(cw->base, "be") ? x->lem_be
-				         : !strcmp(cw->base, "have") ? x->lem_have : x->lem_do;
-				if (t->form == WN_VBD && pi >= 0 && (a->tok[pi].tag == KG_AUX))
-					t->form = WN_VBN;
-				verb_seen = 1;
-			} else if (cw->tag == KG_MODAL) {
-				verb_seen = 1;
-			}
-			if (!strcmp(w, "that")) {
-				if (n_nounish && n_closed_tag < 0 && !(nc && can(nc, WN_VERB) && !can(nc, WN_NOUN)))
-					t->tag = KG_DET;
-				else if (ptag == KG_VERB || ptag == KG_NOUN || ptag == KG_NAME || ptag == KG_ADJ ||
-				         ptag == KG_PUNCT || n_closed_tag == KG_DET || n_closed_tag == KG_PRON ||
-				         n_closed_tag == KG_POSS || (nt && nt->cap))
-					t->tag = KG_SUB;
-				else
-					t->tag = KG_PRON, t->person = P_SUBJ;
-			} else if (!strcmp(w, "this") || !strcmp(w, "these") || !strcmp(w, "those") ||
-			           !strcmp(w, "some") || !strcmp(w, "all") || !strcmp(w, "many") ||
-			           !strcmp(w, "much") || !strcmp(w, "few") || !strcmp(w, "both") ||
-			           !strcmp(w, "each") || !strcmp(w, "several") || !strcmp(w, "more") ||
-			           !strcmp(w, "most") || !strcmp(w, "any") || !strcmp(w, "enough")) {
-				if (!n_nounish && n_closed_tag != KG_DET && n_closed_tag != KG_POSS &&
-				    !(nt && nt->tag == KG_NUM))
-					t->tag = KG_PRON, t->person = P_SUBJ | (strcmp(w, "this") && strcmp(w, "much") &&
-					                                        strcmp(w, "each") && strcmp(w, "any") &&
-					                                        strcmp(w, "enough") ? P_PLURAL : 0);
-			} else if (!strcmp(w, "her") || !strcmp(w, "his")) {
-				if (!(n_nounish || (nt && nt->tag == KG_NUM)) || n_closed_tag >= 0)
-					t->tag = KG_PRON, t->person = P_HUMAN;
-			} else if (!strcmp(w, "'s")) {
-				if (ptag == KG_PRON || ptag == KG_EX || ptag == KG_SUB || n_closed_tag == KG_DET ||
-				    n_closed_tag == KG_NEG || n_closed_tag == KG_PREP ||
-				    (nc && nc->vform == WN_VBG && can(nc, WN_VERB))) {
-					t->tag = KG_AUX;
-					t->form = WN_VBZ;
-					t->pos = WN_VERB;
-					t->lemma = x->lem_be;
-					verb_seen = 1;
-				}
-			} else if (!strcmp(w, "'d")) {
-				if (nc && nc->vform == WN_VBD && can(nc, WN_VERB) && !can(nc, WN_NOUN)) {
-					t->tag = KG_AUX;
-					t->form = WN_VBD;
-					t->pos = WN_VERB;
-					t->lemma = x->lem_have;
-				}
-			} else if (!strcmp(w, "to")) {
-				/* "to the park": a preposition; "to run": an infinitive */
-				if (n_closed_tag == KG_DET || n_closed_tag == KG_POSS ||
-				    (n_closed_tag == KG_PRON && !(closed_at(x, nc->closed)->person & P_SUBJ)) ||
-				    (nt && (nt->tag == KG_NUM || (nt->cap && capinfo))) ||
-				    (n_nounish && n_closed_tag < 0 && !can(nc, WN_VERB)))
-					t->tag = KG_PREP;
-			} else if (!strcmp(w, "there")) {
-				if (!(n_closed_tag == KG_AUX || n_closed_tag == KG_MODAL))
-					t->tag = KG_ADV;
-			} else if (!strcmp(w, "like")) {
-				if ((ptag == KG_PRON && (a->tok[pi].person & P_SUBJ)) || ptag == KG_MODAL ||
-				    ptag == KG_TO || ptag == KG_NEG) {
-					t->tag = KG_VERB;
-					t->closed = 0;
-					t->pos = WN_VERB;
-					t->lemma = wn_lookup(wn, "like", 4);
-					t->form = WN_VB;
-					verb_seen = 1;
-				}
-			} else if (cw->tag == KG_PREP && is_particle(w) && (ptag == KG_VERB) &&
-			           (!nt || nt->tag == KG_PUNCT || n_closed_tag == KG_CONJ ||
-			            n_closed_tag == KG_PREP)) {
-				t->tag = KG_PRT;
-			} else if (!strcmp(w, "do") || !strcmp(w, "does") || !strcmp(w, "did") ||
-			           !strcmp(w, "have") || !strcmp(w, "has") || !strcmp(w, "had") ||
-			           !strcmp(w, "having")) {
-				/* main verb when an object follows rather than a verb */
-				int aux = 0;
-				for (int j = i + 1; j < a->ntok && j <= i + 3; j++) {
-					const kg_token *u = &a->tok[j];
-					const cand *uc = &C[j];
-					if (uc->closed >= 0 && closed_at(x, uc->closed)->tag == KG_NEG)
-						continue;
-					if (uc->closed >= 0 && (closed_at(x, uc->closed)->tag == KG_ADV))
-						continue;
-					if (uc->closed >= 0 && closed_at(x, uc->closed)->tag == KG_PRON &&
-					    (closed_at(x, uc->closed)->person & P_SUBJ) && w[0] == 'd')
-						continue;   /* "did he go" */
-					if (uc->closed < 0 && uc->numword < 0 && can(uc, WN_VERB) && !u->cap &&
-					    (w[0] == 'd' ? uc->vform == WN_VB
-					                 : (uc->vform == WN_VBD || uc->vform == WN_VBN)))
-						aux = 1;
-					if (uc->closed >= 0 && closed_at(x, uc->closed)->tag == KG_AUX &&
-					    !strcmp(u->norm, "been"))
-						aux = 1;
-					break;
-				}
-				if (!aux)
-					t->tag = KG_VERB;
-			}
-			if (t->tag == KG_NEG && pi >= 0 && a->tok[pi].tag == KG_AUX)
-				verb_seen = 1;
-			continue;
-		}
-		/* open-class word */
-		int initial = sentence_initial(a, i);
-		int any = 0;
-		for (int p = 0; p < WN_NPOS; p++)
-			any |= can(c, p);
-		if (t->cap && capinfo && !initial && strcmp(t->norm, "i")) {
-			t->tag = KG_NAME;
-			t->pos = can(c, WN_NOUN) ? WN_NOUN : -1;
-			t->lemma = c->lemma[WN_NOUN];
-			continue;
-		}
-		if (!any) {
-			if (t->cap && capinfo) {
-				t->tag = KG_NAME;
-				continue;
-			}
-			if (ptag == KG_DET || ptag == KG_ADJ || ptag == KG_POSS || ptag == KG_NUM)
-				t->tag = KG_NOUN;
-			else
-				t->tag = KG_OTHER;
-			continue;
-		}
-		double sc[WN_NPOS];
-		static const double prior[WN_NPOS] = {0.5, 0.3, 0.4, 0.0};
-		for (int p = 0; p < WN_NPOS; p++)
-			sc[p] = can(c, p) ? log1p((double)c->freq[p]) + prior[p] : -1e9;
-		const kg_token *pt = pi >= 0 ? &a->tok[pi] : NULL;
-		int prev_aux_be = pt && pt->tag == KG_AUX && pt->lemma == x->lem_be;
-		int prev_aux_have = pt && pt->tag == KG_AUX && pt->lemma == x->lem_have;
-		int prev_aux_do = pt && pt->tag == KG_AUX && pt->lemma == x->lem_do;
-		if (pt && pt->tag == KG_NEG && pi > 0) {
-			const kg_token *pp = &a->tok[pi - 1];
-			prev_aux_be = pp->tag == KG_AUX && pp->lemma == x->lem_be;
-			prev_aux_have = pp->tag == KG_AUX && pp->lemma == x->lem_have;
-			prev_aux_do = (pp->tag == KG_AUX && pp->lemma == x->lem_do) || pp->tag == KG_MODAL;
-		}
-		if (pt && pt->tag == KG_ADV && pi > 0 && a->tok[pi - 1].tag == KG_AUX) {
-			const kg_token *pp = &a->tok[pi - 1];
-			prev_aux_be = pp->lemma == x->lem_be;
-			prev_aux_have = pp->lemma == x->lem_have;
-		}
-		if (ptag == KG_DET || ptag == KG_POSS || ptag == KG_ADJ || ptag == KG_NUM) {
-			sc[WN_VERB] -= 5;
-			sc[WN_ADV] -= 2;
-			sc[WN_NOUN] += 1;
-			sc[WN_ADJ] += 0.5;
-		}
-		if (ptag == KG_MODAL || ptag == KG_TO || prev_aux_do) {
-			if (c->vform == WN_VB)
-				sc[WN_VERB] += 4;
-		}
-		if (ptag == KG_PRON && (pt->person & P_SUBJ) && strcmp(pt->norm, "one"))
-			sc[WN_VERB] += 3;
-		if (prev_aux_be) {
-			if (c->vform == WN_VBG || c->vform == WN_VBD)
-				sc[WN_VERB] += 3;
-			else
-				sc[WN_ADJ] += 1.5, sc[WN_NOUN] += 0.5;
-		}
-		if (prev_aux_have && c->vform == WN_VBD)
-			sc[WN_VERB] += 3;
-		int verb_next = nc && nc->closed < 0 && nc->numword < 0 && can(nc, WN_VERB) &&
-		                !can(nc, WN_NOUN) && !can(nc, WN_ADJ);
-		if ((ptag == KG_NOUN || ptag == KG_NAME) && !verb_seen && can(c, WN_VERB)) {
-			if (verb_next && can(c, WN_NOUN))
-				sc[WN_VERB] -= 2;     /* "the rice grains cohere": the verb is next */
-			else if (c->vform == WN_VBZ || c->vform == WN_VBD)
-				sc[WN_VERB] += 2.5;
-			else if (pt->form == 1 && c->vform == WN_VB)
-				sc[WN_VERB] += 1;
-		}
-		if (ptag == KG_PREP) {
-			if (c->vform != WN_VBG)
-				sc[WN_VERB] -= 3;
-			sc[WN_NOUN] += 1;
-		}
-		if (nt && (n_closed_tag == KG_DET || n_closed_tag == KG_POSS ||
-		           (n_closed_tag == KG_PRON && !(nc && closed_at(x, nc->closed)->person & P_SUBJ)) ||
-		           nt->tag == KG_NUM || (nc && nc->numword >= 0)) &&
-		    ptag != KG_DET && ptag != KG_POSS) {
-			sc[WN_VERB] += 1.5;
-			sc[WN_NOUN] -= 0.5;
-		}
-		if (n_nounish && nc && n_closed_tag < 0) {
-			sc[WN_ADJ] += 1;
-			sc[WN_NOUN] += 0.3;
-		}
-		if (n_closed_tag == KG_MODAL || (n_closed_tag == KG_AUX && nc && !can(nc, WN_VERB))) {
-			sc[WN_VERB] -= 3;     /* "squash can be ...": a subject, not a verb */
-			sc[WN_NOUN] += 1;
-		}
-		if (initial && can(c, WN_VERB) && c->vform == WN_VB && nt &&
-		    (n_closed_tag == KG_DET || n_closed_tag == KG_POSS || n_closed_tag == KG_PRON ||
-		     n_closed_tag == KG_ADV || n_closed_tag == KG_PREP || nt->tag == KG_PUNCT))
-			sc[WN_VERB] += 2;
-		size_t wl = strlen(t->norm);
-		if (wl > 3 && !strcmp(t->norm + wl - 2, "ly") && can(c, WN_ADV))
-			sc[WN_ADV] += 2;
-		if (!nt || nt->tag == KG_PUNCT) {
-			if (prev_aux_be)
-				sc[WN_ADJ] += 1;
-		}
-		if (verb_seen && !(prev_aux_be || prev_aux_have || prev_aux_do || ptag == KG_MODAL ||
-		                   ptag == KG_TO || ptag == KG_NEG))
-			sc[WN_VERB] -= 1;
-		int best = -1;
-		for (int p = 0; p < WN_NPOS; p++)
-			if (can(c, p) && (best < 0 || sc[p] > sc[best]))
-				best = p;
-		static const uint8_t tagof[WN_NPOS] = {KG_NOUN, KG_VERB, KG_ADJ, KG_ADV};
-		t->tag = tagof[best];
-		t->pos = best;
-		t->lemma = c->lemma[best];
-		if (best == WN_VERB) {
-			t->form = c->vform;
-			if (t->form == WN_VBD && (prev_aux_be || prev_aux_have))
-				t->form = WN_VBN;
-			if (!(pt && (pt->tag == KG_DET || pt->tag == KG_ADJ)))
-				verb_seen = 1;
-		} else if (best == WN_NOUN)
-			t->form = c->plural;
-		if (t->tag == KG_NOUN && t->cap && initial && capinfo && !can(c, WN_ADJ) &&
-		    c->freq[WN_NOUN] <= 1 && c->freq[WN_VERB] <= 1 && nt && nt->cap)
-			t->tag = KG_NAME;
+		if (uc->closed >= 0 && closed_at(x, uc->closed)->tag == KG_PRON &&
+		    (closed_at(x, uc->closed)->person & P_SUBJ) && w[0] == 'd')
+			continue;   /* "did he go" */
+		int aux = 0;
+		if (uc->closed < 0 && uc->numword < 0 && can(uc, WN_VERB) && !u->cap &&
+		    (w[0] == 'd' ? uc->vform == WN_VB
+		                 : (uc->vform == WN_VBD || uc->vform == WN_VBN)))
+			aux = 1;
+		if (uc->closed >= 0 && closed_at(x, uc->closed)->tag == KG_AUX &&
+		    !strcmp(u->norm, "been"))
+			aux = 1;
+		return aux;
 	}
-	/* participles before a noun modify it ("a broken window"), not a verb */
+	return 0;
+}
+
+/* The closed-class words whose tag depends on their neighbours: "that",
+ * determiners used alone, "her"/"his", "'s", "'d", "to", "there", "like",
+ * particles, "do"/"have" as main verbs. */
+static void retag_closed(tagctx *g, const closed_word *cw)
+{
+	kg_extractor *x = g->x;
+	kg_analysis *a = g->a;
+	kg_token *t = g->t;
+	const kg_token *nt = g->nt;
+	const cand *nc = g->nc;
+	int pi = g->pi, ptag = g->ptag, n_closed_tag = g->n_closed_tag, n_nounish = g->n_nounish;
+	const char *w = t->norm;
+	if (!strcmp(w, "that")) {
+		if (n_nounish && n_closed_tag < 0 && !(nc && can(nc, WN_VERB) && !can(nc, WN_NOUN)))
+			t->tag = KG_DET;
+		else if (ptag == KG_VERB || ptag == KG_NOUN || ptag == KG_NAME || ptag == KG_ADJ ||
+		         ptag == KG_PUNCT || n_closed_tag == KG_DET || n_closed_tag == KG_PRON ||
+		         n_closed_tag == KG_POSS || (nt && nt->cap))
+			t->tag = KG_SUB;
+		else
+			t->tag = KG_PRON, t->person = P_SUBJ;
+	} else if (!strcmp(w, "this") || !strcmp(w, "these") || !strcmp(w, "those") ||
+	           !strcmp(w, "some") || !strcmp(w, "all") || !strcmp(w, "many") ||
+	           !strcmp(w, "much") || !strcmp(w, "few") || !strcmp(w, "both") ||
+	           !strcmp(w, "each") || !strcmp(w, "several") || !strcmp(w, "more") ||
+	           !strcmp(w, "most") || !strcmp(w, "any") || !strcmp(w, "enough")) {
+		if (!n_nounish && n_closed_tag != KG_DET && n_closed_tag != KG_POSS &&
+		    !(nt && nt->tag == KG_NUM))
+			t->tag = KG_PRON, t->person = P_SUBJ | (strcmp(w, "this") && strcmp(w, "much") &&
+			                                        strcmp(w, "each") && strcmp(w, "any") &&
+			                                        strcmp(w, "enough") ? P_PLURAL : 0);
+	} else if (!strcmp(w, "her") || !strcmp(w, "his")) {
+		if (!(n_nounish || (nt && nt->tag == KG_NUM)) || n_closed_tag >= 0)
+			t->tag = KG_PRON, t->person = P_HUMAN;
+	} else if (!strcmp(w, "'s")) {
+		if (ptag == KG_PRON || ptag == KG_EX || ptag == KG_SUB || n_closed_tag == KG_DET ||
+		    n_closed_tag == KG_NEG || n_closed_tag == KG_PREP ||
+		    (nc && nc->vform == WN_VBG && can(nc, WN_VERB))) {
+			t->tag = KG_AUX;
+			t->form = WN_VBZ;
+			t->pos = WN_VERB;
+			t->lemma = x->lem_be;
+			g->verb_seen = 1;
+		}
+	} else if (!strcmp(w, "'d")) {
+		if (nc && nc->vform == WN_VBD && can(nc, WN_VERB) && !can(nc, WN_NOUN)) {
+			t->tag = KG_AUX;
+			t->form = WN_VBD;
+			t->pos = WN_VERB;
+			t->lemma = x->lem_have;
+		}
+	} else if (!strcmp(w, "to")) {
+		/* "to the park": a preposition; "to run": an infinitive */
+		if (n_closed_tag == KG_DET || n_closed_tag == KG_POSS ||
+		    (n_closed_tag == KG_PRON && !(closed_at(x, nc->closed)->person & P_SUBJ)) ||
+		    (nt && (nt->tag == KG_NUM || (nt->cap && g->capinfo))) ||
+		    (n_nounish && n_closed_tag < 0 && !can(nc, WN_VERB)))
+			t->tag = KG_PREP;
+	} else if (!strcmp(w, "there")) {
+		if (!(n_closed_tag == KG_AUX || n_closed_tag == KG_MODAL))
+			t->tag = KG_ADV;
+	} else if (!strcmp(w, "like")) {
+		if ((ptag == KG_PRON && (a->tok[pi].person & P_SUBJ)) || ptag == KG_MODAL ||
+		    ptag == KG_TO || ptag == KG_NEG) {
+			t->tag = KG_VERB;
+			t->closed = 0;
+			t->pos = WN_VERB;
+			t->lemma = wn_lookup(x->wn, "like", 4);
+			t->form = WN_VB;
+			g->verb_seen = 1;
+		}
+	} else if (cw->tag == KG_PREP && is_particle(w) && (ptag == KG_VERB) &&
+	           (!nt || nt->tag == KG_PUNCT || n_closed_tag == KG_CONJ ||
+	            n_closed_tag == KG_PREP)) {
+		t->tag = KG_PRT;
+	} else if (!strcmp(w, "do") || !strcmp(w, "does") || !strcmp(w, "did") ||
+	           !strcmp(w, "have") || !strcmp(w, "has") || !strcmp(w, "had") ||
+	           !strcmp(w, "having")) {
+		/* main verb when an object follows rather than a verb */
+		if (!do_have_is_aux(g, w))
+			t->tag = KG_VERB;
+	}
+}
+
+/* A closed-class word: its table entry, then its neighbours. */
+static void tag_closed(tagctx *g)
+{
+	kg_extractor *x = g->x;
+	kg_analysis *a = g->a;
+	kg_token *t = g->t;
+	int pi = g->pi;
+	const closed_word *cw = closed_at(x, g->c->closed);
+	t->closed = 1;
+	t->tag = cw->tag;
+	t->person = cw->person;
+	if (cw->tag == KG_AUX) {
+		t->form = cw->form;
+		t->pos = WN_VERB;
+		t->lemma = !strcmp(cw->base, "be") ? x->lem_be
+		         : !strcmp(cw->base, "have") ? x->lem_have : x->lem_do;
+		if (t->form == WN_VBD && pi >= 0 && (a->tok[pi].tag == KG_AUX))
+			t->form = WN_VBN;
+		g->verb_seen = 1;
+	} else if (cw->tag == KG_MODAL) {
+		g->verb_seen = 1;
+	}
+	retag_closed(g, cw);
+	if (t->tag == KG_NEG && pi >= 0 && a->tok[pi].tag == KG_AUX)
+		g->verb_seen = 1;
+}
+
+/* The auxiliary before an open-class word (through a negation or an adverb). */
+typedef struct prevaux { int be, have, do_; } prevaux;
+
+static prevaux prev_aux(const tagctx *g)
+{
+	const kg_extractor *x = g->x;
+	const kg_analysis *a = g->a;
+	int pi = g->pi;
+	const kg_token *pt = pi >= 0 ? &a->tok[pi] : NULL;
+	prevaux pa;
+	pa.be = pt && pt->tag == KG_AUX && pt->lemma == x->lem_be;
+	pa.have = pt && pt->tag == KG_AUX && pt->lemma == x->lem_have;
+	pa.do_ = pt && pt->tag == KG_AUX && pt->lemma == x->lem_do;
+	if (pt && pt->tag == KG_NEG && pi > 0) {
+		const kg_token *pp = &a->tok[pi - 1];
+		pa.be = pp->tag == KG_AUX && pp->lemma == x->lem_be;
+		pa.have = pp->tag == KG_AUX && pp->lemma == x->lem_have;
+		pa.do_ = (pp->tag == KG_AUX && pp->lemma == x->lem_do) || pp->tag == KG_MODAL;
+	}
+	if (pt && pt->tag == KG_ADV && pi > 0 && a->tok[pi - 1].tag == KG_AUX) {
+		const kg_token *pp = &a->tok[pi - 1];
+		pa.be = pp->lemma == x->lem_be;
+		pa.have = pp->lemma == x->lem_have;
+	}
+	return pa;
+}
+
+/* The score of every part of speech an open-class word can have: its
+ * WordNet frequency and a prior, moved by the neighbours. */
+static void open_scores(const tagctx *g, int initial, prevaux pa, double sc[WN_NPOS])
+{
+	const kg_extractor *x = g->x;
+	const kg_analysis *a = g->a;
+	const kg_token *t = g->t, *nt = g->nt;
+	const cand *c = g->c, *nc = g->nc;
+	int pi = g->pi, ptag = g->ptag, n_closed_tag = g->n_closed_tag;
+	static const double prior[WN_NPOS] = {0.5, 0.3, 0.4, 0.0};
+	for (int p = 0; p < WN_NPOS; p++)
+		sc[p] = can(c, p) ? log1p((double)c->freq[p]) + prior[p] : -1e9;
+	const kg_token *pt = pi >= 0 ? &a->tok[pi] : NULL;
+	if (ptag == KG_DET || ptag == KG_POSS || ptag == KG_ADJ || ptag == KG_NUM) {
+		sc[WN_VERB] -= 5;
+		sc[WN_ADV] -= 2;
+		sc[WN_NOUN] += 1;
+		sc[WN_ADJ] += 0.5;
+	}
+	if (ptag == KG_MODAL || ptag == KG_TO || pa.do_) {
+		if (c->vform == WN_VB)
+			sc[WN_VERB] += 4;
+	}
+	if (ptag == KG_PRON && (pt->person & P_SUBJ) && strcmp(pt->norm, "one"))
+		sc[WN_VERB] += 3;
+	if (pa.be) {
+		if (c->vform == WN_VBG || c->vform == WN_VBD)
+			sc[WN_VERB] += 3;
+		else
+			sc[WN_ADJ] += 1.5, sc[WN_NOUN] += 0.5;
+	}
+	if (pa.have && c->vform == WN_VBD)
+		sc[WN_VERB] += 3;
+	int verb_next = nc && nc->closed < 0 && nc->numword < 0 && can(nc, WN_VERB) &&
+	                !can(nc, WN_NOUN) && !can(nc, WN_ADJ);
+	if ((ptag == KG_NOUN || ptag == KG_NAME) && !g->verb_seen && can(c, WN_VERB)) {
+		if (verb_next && can(c, WN_NOUN))
+			sc[WN_VERB] -= 2;     /* "the rice grains cohere": the verb is next */
+		else if (c->vform == WN_VBZ || c->vform == WN_VBD)
+			sc[WN_VERB] += 2.5;
+		else if (pt->form == 1 && c->vform == WN_VB)
+			sc[WN_VERB] += 1;
+	}
+	if (ptag == KG_PREP) {
+		if (c->vform != WN_VBG)
+			sc[WN_VERB] -= 3;
+		sc[WN_NOUN] += 1;
+	}
+	if (nt && (n_closed_tag == KG_DET || n_closed_tag == KG_POSS ||
+	           (n_closed_tag == KG_PRON && !(nc && closed_at(x, nc->closed)->person & P_SUBJ)) ||
+	           nt->tag == KG_NUM || (nc && nc->numword >= 0)) &&
+	    ptag != KG_DET && ptag != KG_POSS) {
+		sc[WN_VERB] += 1.5;
+		sc[WN_NOUN] -= 0.5;
+	}
+	if (g->n_nounish && nc && n_closed_tag < 0) {
+		sc[WN_ADJ] += 1;
+		sc[WN_NOUN] += 0.3;
+	}
+	if (n_closed_tag == KG_MODAL || (n_closed_tag == KG_AUX && nc && !can(nc, WN_VERB))) {
+		sc[WN_VERB] -= 3;     /* "squash can be ...": a subject, not a verb */
+		sc[WN_NOUN] += 1;
+	}
+	if (initial && can(c, WN_VERB) && c->vform == WN_VB && nt &&
+	    (n_closed_tag == KG_DET || n_closed_tag == KG_POSS || n_closed_tag == KG_PRON ||
+	     n_closed_tag == KG_ADV || n_closed_tag == KG_PREP || nt->tag == KG_PUNCT))
+		sc[WN_VERB] += 2;
+	size_t wl = strlen(t->norm);
+	if (wl > 3 && !strcmp(t->norm + wl - 2, "ly") && can(c, WN_ADV))
+		sc[WN_ADV] += 2;
+	if (!nt || nt->tag == KG_PUNCT) {
+		if (pa.be)
+			sc[WN_ADJ] += 1;
+	}
+	if (g->verb_seen && !(pa.be || pa.have || pa.do_ || ptag == KG_MODAL ||
+	                      ptag == KG_TO || ptag == KG_NEG))
+		sc[WN_VERB] -= 1;
+}
+
+/* An open-class word: a name by its capital, else the best-scoring part of
+ * speech WordNet allows. */
+static void tag_open(tagctx *g)
+{
+	kg_analysis *a = g->a;
+	kg_token *t = g->t;
+	const cand *c = g->c;
+	const kg_token *nt = g->nt;
+	int pi = g->pi, ptag = g->ptag;
+	int initial = sentence_initial(a, g->i);
+	int any = 0;
+	for (int p = 0; p < WN_NPOS; p++)
+		any |= can(c, p);
+	if (t->cap && g->capinfo && !initial && strcmp(t->norm, "i")) {
+		t->tag = KG_NAME;
+		t->pos = can(c, WN_NOUN) ? WN_NOUN : -1;
+		t->lemma = c->lemma[WN_NOUN];
+		return;
+	}
+	if (!any) {
+		if (t->cap && g->capinfo) {
+			t->tag = KG_NAME;
+			return;
+		}
+		if (ptag == KG_DET || ptag == KG_ADJ || ptag == KG_POSS || ptag == KG_NUM)
+			t->tag = KG_NOUN;
+		else
+			t->tag = KG_OTHER;
+		return;
+	}
+	prevaux pa = prev_aux(g);
+	double sc[WN_NPOS];
+	open_scores(g, initial, pa, sc);
+	const kg_token *pt = pi >= 0 ? &a->tok[pi] : NULL;
+	int best = -1;
+	for (int p = 0; p < WN_NPOS; p++)
+		if (can(c, p) && (best < 0 || sc[p] > sc[best]))
+			best = p;
+	static const uint8_t tagof[WN_NPOS] = {KG_NOUN, KG_VERB, KG_ADJ, KG_ADV};
+	t->tag = tagof[best];
+	t->pos = best;
+	t->lemma = c->lemma[best];
+	if (best == WN_VERB) {
+		t->form = c->vform;
+		if (t->form == WN_VBD && (pa.be || pa.have))
+			t->form = WN_VBN;
+		if (!(pt && (pt->tag == KG_DET || pt->tag == KG_ADJ)))
+			g->verb_seen = 1;
+	} else if (best == WN_NOUN)
+		t->form = c->plural;
+	if (t->tag == KG_NOUN && t->cap && initial && g->capinfo && !can(c, WN_ADJ) &&
+	    c->freq[WN_NOUN] <= 1 && c->freq[WN_VERB] <= 1 && nt && nt->cap)
+		t->tag = KG_NAME;
+}
+
+/* The second pass: token g->i's tag from its candidates and neighbours. */
+static void tag_one(tagctx *g)
+{
+	kg_analysis *a = g->a;
+	kg_token *t = g->t;
+	const cand *c = g->c;
+	if (t->tag == KG_PUNCT) {
+		if (!strcmp(t->norm, ",") || !strcmp(t->norm, ";") || !strcmp(t->norm, ":"))
+			g->verb_seen = 0;
+		return;
+	}
+	if (t->tag == KG_SYM || t->tag == KG_NUM)
+		return;
+	if (t->glued && g->pi >= 0 && a->tok[g->pi].tag == KG_NUM) {
+		t->tag = KG_OTHER;      /* a unit glued to a number: "16GB", "3rd" */
+		return;
+	}
+	if (c->numword == CAND_NAME_COLLOC) {
+		t->tag = KG_NAME;
+		t->pos = WN_NOUN;
+		t->lemma = c->lemma[WN_NOUN];
+		return;
+	}
+	if (c->numword >= 0) {
+		t->tag = KG_NUM;
+		if (!strcmp(t->norm, "one") && !g->n_nounish && !(g->nt && g->nt->tag == KG_NUM)) {
+			t->tag = KG_PRON;
+			t->person = P_SUBJ;
+		}
+		return;
+	}
+	if (c->closed >= 0)
+		tag_closed(g);
+	else
+		tag_open(g);
+}
+
+/* The third pass: participles before a noun modify it ("a broken window"),
+ * they are no verb. */
+static void retag_participles(kg_extractor *x, kg_analysis *a)
+{
+	const wordnet *wn = x->wn;
 	for (int i = 0; i + 1 < a->ntok; i++) {
 		kg_token *t = &a->tok[i];
 		if (t->tag == KG_VERB && (t->form == WN_VBG || t->form == WN_VBN || t->form == WN_VBD) &&
@@ -571,4 +682,15 @@ void kgx_tag_tokens(kg_extractor *x, kg_analysis *a)
 				t->lemma = adj, t->pos = WN_ADJ;
 		}
 	}
+}
+
+void kgx_tag_tokens(kg_extractor *x, kg_analysis *a)
+{
+	tagctx g = {.x = x, .a = a, .C = cands(x, a->ntok + 1)};
+	tag_candidates(&g);
+	for (int i = 0; i < a->ntok; i++) {
+		tag_context(&g, i);
+		tag_one(&g);
+	}
+	retag_participles(x, a);
 }
