@@ -78,16 +78,30 @@ static int has_comma(const kg_analysis *a, int from)
 	return 0;
 }
 
-void kgx_main_parts(kg_extractor *x, kg_analysis *a, const np *nps, int nnp)
+/* The subject of the main clause is a pronoun, not a noun phrase
+ * (mainctx.subj_np; otherwise an index in nps, or -1 for none). */
+enum { SUBJ_PRONOUN = -2 };
+
+/* What the steps of kgx_main_parts share. */
+typedef struct mainctx {
+	const kg_extractor *x;
+	const wordnet *wn;
+	kg_analysis *a;
+	kg_parts *P;
+	const np *nps;
+	int nnp;
+	int n;                 /* tokens */
+	int cs;                /* the main clause's first token */
+	int v0, v1, mainv;     /* its verb group [v0, v1) and main verb; v0 -1: none */
+	int subj_np;           /* the subject's noun phrase, -1 or SUBJ_PRONOUN */
+} mainctx;
+
+/* The main clause's first token: after a leading subordinate clause up to
+ * its comma, or after a fronted prepositional phrase. */
+static int clause_start(const mainctx *g)
 {
-	const wordnet *wn = x->wn;
-	kg_parts *P = &a->parts;
-	memset(P, 0, sizeof *P);
-	P->theme = -1;
-	P->count_qty = -1;
-	P->vg0 = P->vg1 = -1;
-	int n = a->ntok;
-	/* clause start: skip a leading subordinate clause up to its comma, or a fronted PP */
+	const kg_analysis *a = g->a;
+	int n = g->n;
 	int cs = 0;
 	while (cs < n && a->tok[cs].tag == KG_PUNCT)
 		cs++;
@@ -102,16 +116,23 @@ void kgx_main_parts(kg_extractor *x, kg_analysis *a, const np *nps, int nnp)
 				break;
 			}
 	} else if (cs < n && a->tok[cs].tag == KG_PREP) {
-		int k = np_at(nps, nnp, cs + 1);
+		int k = np_at(g->nps, g->nnp, cs + 1);
 		if (k >= 0) {
-			int e = nps[k].t1;
+			int e = g->nps[k].t1;
 			if (e < n && !strcmp(a->tok[e].norm, ","))
 				e++;
 			if (e < n)
 				cs = e;
 		}
 	}
-	/* the verb group */
+	return cs;
+}
+
+/* The first token of the verb group, or -1. */
+static int verb_group_start(const mainctx *g)
+{
+	const kg_analysis *a = g->a;
+	int n = g->n, cs = g->cs;
 	int v0 = -1, weak = -1;
 	for (int j = cs; j < n; j++) {
 		int tg = a->tok[j].tag;
@@ -137,153 +158,213 @@ void kgx_main_parts(kg_extractor *x, kg_analysis *a, const np *nps, int nnp)
 	/* an adverb right before the group belongs to it ("she quickly ran") */
 	while (v0 > cs && a->tok[v0 - 1].tag == KG_ADV && a->tok[v0].tag == KG_VERB)
 		v0--;
-	int mainv = -1, v1 = -1;
-	if (v0 >= 0) {
-		int j = v0;
-		int last_aux = -1;
-		while (j < n) {
-			int tg = a->tok[j].tag;
-			if (tg == KG_AUX || tg == KG_MODAL) {
-				last_aux = j;
+	return v0;
+}
+
+/* The verb group from g->v0: auxiliaries, negation, adverbs, the main verb
+ * and its particle. Sets v1, mainv and P->negated; v0 -1 when the group has
+ * no verb. */
+static void verb_group_end(mainctx *g)
+{
+	const kg_analysis *a = g->a;
+	int n = g->n;
+	int j = g->v0;
+	int last_aux = -1;
+	g->mainv = -1;
+	while (j < n) {
+		int tg = a->tok[j].tag;
+		if (tg == KG_AUX || tg == KG_MODAL) {
+			last_aux = j;
+			j++;
+		} else if (tg == KG_NEG) {
+			g->P->negated = 1;
+			j++;
+		} else if (tg == KG_ADV && j + 1 < n &&
+		           (a->tok[j + 1].tag == KG_VERB || a->tok[j + 1].tag == KG_AUX ||
+		            a->tok[j + 1].tag == KG_NEG)) {
+			j++;
+		} else if (tg == KG_VERB) {
+			g->mainv = j;
+			j++;
+			if (j < n && a->tok[j].tag == KG_PRT)
 				j++;
-			} else if (tg == KG_NEG) {
-				P->negated = 1;
-				j++;
-			} else if (tg == KG_ADV && j + 1 < n &&
-			           (a->tok[j + 1].tag == KG_VERB || a->tok[j + 1].tag == KG_AUX ||
-			            a->tok[j + 1].tag == KG_NEG)) {
-				j++;
-			} else if (tg == KG_VERB) {
-				mainv = j;
-				j++;
-				if (j < n && a->tok[j].tag == KG_PRT)
-					j++;
-				break;
-			} else if (tg == KG_PRON && (a->tok[j].person & P_SUBJ) && last_aux == j - 1 && j + 1 < n &&
-			           a->tok[j + 1].tag == KG_VERB) {
-				j++;     /* question: "did he go" */
-			} else
-				break;
-		}
-		if (mainv < 0)
-			mainv = last_aux;
-		v1 = j;
-		if (mainv < 0) {
-			v0 = -1;
-		}
+			break;
+		} else if (tg == KG_PRON && (a->tok[j].person & P_SUBJ) && last_aux == j - 1 && j + 1 < n &&
+		           a->tok[j + 1].tag == KG_VERB) {
+			j++;     /* question: "did he go" */
+		} else
+			break;
 	}
-	if (v0 >= 0) {
-		P->vg0 = v0;
-		P->vg1 = v1;
-		const kg_token *mv = &a->tok[mainv];
-		int lemma = mv->lemma;
-		set_part(a, &P->action, v0, v1, mainv, lemma, lemma >= 0 ? WN_VERB : -1, kgx_lexfile(wn, lemma, WN_VERB));
-		if (mv->tag == KG_MODAL) {
-			P->action.lemma = -1;
-			P->action.pos = -1;
-		}
+	if (g->mainv < 0)
+		g->mainv = last_aux;
+	g->v1 = j;
+	if (g->mainv < 0)
+		g->v0 = -1;
+}
+
+/* The action: the verb group, its lemma the main verb's (none for a modal). */
+static void set_action(mainctx *g)
+{
+	kg_parts *P = g->P;
+	P->vg0 = g->v0;
+	P->vg1 = g->v1;
+	const kg_token *mv = &g->a->tok[g->mainv];
+	int lemma = mv->lemma;
+	set_part(g->a, &P->action, g->v0, g->v1, g->mainv, lemma, lemma >= 0 ? WN_VERB : -1,
+	         kgx_lexfile(g->wn, lemma, WN_VERB));
+	if (mv->tag == KG_MODAL) {
+		P->action.lemma = -1;
+		P->action.pos = -1;
 	}
-	/* subject */
-	int subj_np = -1;
+}
+
+/* The subject's noun phrase (g->subj_np): after "there is", the noun phrase
+ * before the verb group, or a pronoun right before it (then the subject is
+ * set here); without a verb, the first noun phrase. */
+static void find_subject(mainctx *g)
+{
+	const kg_analysis *a = g->a;
+	kg_parts *P = g->P;
+	const np *nps = g->nps;
+	int nnp = g->nnp, cs = g->cs, v0 = g->v0;
+	g->subj_np = -1;
 	if (v0 >= 0) {
 		if (v0 > cs && a->tok[v0 - 1].tag == KG_EX) {
 			P->existential = 1;
-			subj_np = np_at(nps, nnp, v1);
+			g->subj_np = np_at(nps, nnp, g->v1);
 		} else {
 			int k = np_ending_before(nps, nnp, cs, v0);
 			if (k >= 0) {
 				/* prefer the NP right before the verb group when an NP + PP chain leads to it */
-				subj_np = k;
+				g->subj_np = k;
 			}
 			/* a pronoun right before the verb */
 			if (v0 > cs && a->tok[v0 - 1].tag == KG_PRON &&
-			    (subj_np < 0 || nps[subj_np].t1 < v0 - 1)) {
+			    (g->subj_np < 0 || nps[g->subj_np].t1 < v0 - 1)) {
 				const kg_token *pr = &a->tok[v0 - 1];
-				set_part(a, &P->subject, v0 - 1, v0, v0 - 1, -1, -1,
+				set_part(g->a, &P->subject, v0 - 1, v0, v0 - 1, -1, -1,
 				         pr->person & P_HUMAN ? wn_lexfile_by_name("noun.person") : KG_TYPE_PRONOUN);
 				P->plural = (pr->person & P_PLURAL) != 0;
 				P->has_count = !P->plural;
 				P->count = 1;
-				subj_np = -2;
+				g->subj_np = SUBJ_PRONOUN;
 			}
 		}
 	} else if (nnp > 0) {
-		subj_np = np_ending_before(nps, nnp, cs, n + 1);
+		g->subj_np = np_ending_before(nps, nnp, cs, g->n + 1);
 	}
-	if (subj_np >= 0) {
-		const np *sp = &nps[subj_np];
-		int e = sp->t1;
-		/* attach one PP ("a man on skis") when it still ends before the verb */
-		if (e + 1 < n && a->tok[e].tag == KG_PREP && kgx_attach_prep(a->tok[e].norm) && !P->existential) {
-			int k = np_at(nps, nnp, e + 1);
-			if (k >= 0 && (v0 < 0 || nps[k].t1 <= v0 || P->existential))
-				e = nps[k].t1;
-		}
-		const kg_token *h = &a->tok[sp->head];
-		int type = kgx_tok_type(wn, h);
-		set_part(a, &P->subject, sp->t0, e, sp->head, h->tag == KG_NOUN ? h->lemma : (h->lemma >= 0 ? h->lemma : -1),
-		         h->lemma >= 0 ? WN_NOUN : -1, type);
-		subject_count(a, sp, P);
-		/* "a dog and a cat": a plural subject without a count */
-		if (e + 1 < n && !strcmp(a->tok[e].norm, "and") && (v0 < 0 || e + 1 < v0)) {
-			int k = np_at(nps, nnp, e + 1);
-			if (k >= 0 && (v0 < 0 || nps[k].t1 <= v0)) {
-				P->subject.tok1 = nps[k].t1;
-				P->subject.end = a->tok[nps[k].t1 - 1].end;
-				P->coordinated = 1;
-				P->plural = 1;
-				P->has_count = 0;
-				P->count_qty = -1;
-			}
-		}
+}
+
+/* The subject from its noun phrase: one attached prepositional phrase, its
+ * count, and "X and Y" coordination. */
+static void subject_from_np(mainctx *g)
+{
+	kg_analysis *a = g->a;
+	kg_parts *P = g->P;
+	const np *nps = g->nps;
+	int nnp = g->nnp, n = g->n, v0 = g->v0;
+	const np *sp = &nps[g->subj_np];
+	int e = sp->t1;
+	/* attach one PP ("a man on skis") when it still ends before the verb */
+	if (e + 1 < n && a->tok[e].tag == KG_PREP && kgx_attach_prep(a->tok[e].norm) && !P->existential) {
+		int k = np_at(nps, nnp, e + 1);
+		if (k >= 0 && (v0 < 0 || nps[k].t1 <= v0 || P->existential))
+			e = nps[k].t1;
 	}
-	/* state */
-	if (v0 >= 0) {
-		int j = v1;
-		if (P->existential && subj_np >= 0)
-			j = P->subject.tok1;
-		while (j < n && (a->tok[j].tag == KG_ADV || a->tok[j].tag == KG_NEG) &&
-		       !(j + 1 < n && a->tok[j + 1].tag == KG_ADJ))
-			j++;
-		if (j < n) {
-			const kg_token *u = &a->tok[j];
-			if (u->tag == KG_ADJ || (u->tag == KG_ADV && j + 1 < n && a->tok[j + 1].tag == KG_ADJ)) {
-				int h = u->tag == KG_ADJ ? j : j + 1;
-				int e = h + 1;
-				if (e < n && a->tok[e].tag == KG_NOUN) {
-					/* an adjective inside an object NP */
-					int k = np_at(nps, nnp, j);
-					if (k >= 0)
-						goto state_np;
-				}
-				set_part(a, &P->state, j, e, h, a->tok[h].lemma, a->tok[h].pos,
-				         kgx_lexfile(wn, a->tok[h].lemma, a->tok[h].pos));
-			} else if (u->tag == KG_PREP && j + 1 < n) {
-				int k = np_at(nps, nnp, j + 1);
-				if (k >= 0) {
-					const kg_token *h = &a->tok[nps[k].head];
-					set_part(a, &P->state, j, nps[k].t1, nps[k].head, h->lemma,
-					         h->lemma >= 0 ? WN_NOUN : -1, kgx_tok_type(wn, h));
-				}
-			} else {
-			state_np:;
-				int k = np_at(nps, nnp, j);
-				if (k >= 0) {
-					const kg_token *h = &a->tok[nps[k].head];
-					set_part(a, &P->state, j, nps[k].t1, nps[k].head, h->lemma,
-					         h->lemma >= 0 ? WN_NOUN : -1, kgx_tok_type(wn, h));
-				}
-			}
+	const kg_token *h = &a->tok[sp->head];
+	int type = kgx_tok_type(g->wn, h);
+	set_part(a, &P->subject, sp->t0, e, sp->head, h->tag == KG_NOUN ? h->lemma : (h->lemma >= 0 ? h->lemma : -1),
+	         h->lemma >= 0 ? WN_NOUN : -1, type);
+	subject_count(a, sp, P);
+	/* "a dog and a cat": a plural subject without a count */
+	if (e + 1 < n && !strcmp(a->tok[e].norm, "and") && (v0 < 0 || e + 1 < v0)) {
+		int k = np_at(nps, nnp, e + 1);
+		if (k >= 0 && (v0 < 0 || nps[k].t1 <= v0)) {
+			P->subject.tok1 = nps[k].t1;
+			P->subject.end = a->tok[nps[k].t1 - 1].end;
+			P->coordinated = 1;
+			P->plural = 1;
+			P->has_count = 0;
+			P->count_qty = -1;
 		}
 	}
-	/* theme */
+}
+
+/* The state from token j on: noun phrase k, its head's lemma and type. */
+static void state_from_np(mainctx *g, int j, int k)
+{
+	const kg_token *h = &g->a->tok[g->nps[k].head];
+	set_part(g->a, &g->P->state, j, g->nps[k].t1, g->nps[k].head, h->lemma,
+	         h->lemma >= 0 ? WN_NOUN : -1, kgx_tok_type(g->wn, h));
+}
+
+/* The state after the verb group (after the subject of "there is"): an
+ * adjective, a prepositional phrase or a noun phrase. */
+static void find_state(mainctx *g)
+{
+	kg_analysis *a = g->a;
+	kg_parts *P = g->P;
+	const np *nps = g->nps;
+	int nnp = g->nnp, n = g->n;
+	int j = g->v1;
+	if (P->existential && g->subj_np >= 0)
+		j = P->subject.tok1;
+	while (j < n && (a->tok[j].tag == KG_ADV || a->tok[j].tag == KG_NEG) &&
+	       !(j + 1 < n && a->tok[j + 1].tag == KG_ADJ))
+		j++;
+	if (j >= n)
+		return;
+	const kg_token *u = &a->tok[j];
+	int k;
+	if (u->tag == KG_ADJ || (u->tag == KG_ADV && j + 1 < n && a->tok[j + 1].tag == KG_ADJ)) {
+		int h = u->tag == KG_ADJ ? j : j + 1;
+		int e = h + 1;
+		if (e < n && a->tok[e].tag == KG_NOUN && (k = np_at(nps, nnp, j)) >= 0)
+			state_from_np(g, j, k);     /* an adjective inside an object NP */
+		else
+			set_part(a, &P->state, j, e, h, a->tok[h].lemma, a->tok[h].pos,
+			         kgx_lexfile(g->wn, a->tok[h].lemma, a->tok[h].pos));
+	} else if (u->tag == KG_PREP && j + 1 < n) {
+		if ((k = np_at(nps, nnp, j + 1)) >= 0)
+			state_from_np(g, j, k);
+	} else if ((k = np_at(nps, nnp, j)) >= 0)
+		state_from_np(g, j, k);
+}
+
+/* The theme: the action's type unless the verb is be, have or do, else the
+ * subject's or the state's WordNet type, else the action's. */
+static void pick_theme(const kg_extractor *x, kg_parts *P)
+{
 	if (P->action.present && P->action.lemma >= 0 && P->action.lemma != x->lem_be &&
 	    P->action.lemma != x->lem_have && P->action.lemma != x->lem_do)
 		P->theme = P->action.type;
-	else if (P->subject.present && P->subject.type >= 0 && P->subject.type < 45)
+	else if (P->subject.present && P->subject.type >= 0 && P->subject.type < WN_NLEXFILES)
 		P->theme = P->subject.type;
-	else if (P->state.present && P->state.type >= 0 && P->state.type < 45)
+	else if (P->state.present && P->state.type >= 0 && P->state.type < WN_NLEXFILES)
 		P->theme = P->state.type;
 	else if (P->action.present)
 		P->theme = P->action.type;
+}
+
+void kgx_main_parts(kg_extractor *x, kg_analysis *a, const np *nps, int nnp)
+{
+	kg_parts *P = &a->parts;
+	memset(P, 0, sizeof *P);
+	P->theme = -1;
+	P->count_qty = -1;
+	P->vg0 = P->vg1 = -1;
+	mainctx g = {.x = x, .wn = x->wn, .a = a, .P = P, .nps = nps, .nnp = nnp, .n = a->ntok,
+	             .v1 = -1, .mainv = -1};
+	g.cs = clause_start(&g);
+	g.v0 = verb_group_start(&g);
+	if (g.v0 >= 0)
+		verb_group_end(&g);
+	if (g.v0 >= 0)
+		set_action(&g);
+	find_subject(&g);
+	if (g.subj_np >= 0)
+		subject_from_np(&g);
+	if (g.v0 >= 0)
+		find_state(&g);
+	pick_theme(x, P);
 }
