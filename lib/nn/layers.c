@@ -104,9 +104,10 @@ static inline float exp1(float x)
 	return x < EXP_LO ? 0.0f : exp1_nc(xc);
 }
 
-static inline float erfc1(float a)              /* erfc(a), a >= 0 */
+/* erfcx(ac) = exp(ac^2) erfc(ac), ac in [0, ERF_MAX]: the polynomial in t;
+ * erfc1, gelu1 and gelu_grad1 (erfcx8: gelu8 and gelu_grad8) share it. */
+static inline float erfcx1(float ac)
 {
-	float ac = a > ERF_MAX ? ERF_MAX : a;
 	float t = (ac - ERFCX_K) / (ac + ERFCX_K);
 	float r = R8;
 	r = FMA(r, t, R7);
@@ -117,6 +118,13 @@ static inline float erfc1(float a)              /* erfc(a), a >= 0 */
 	r = FMA(r, t, R2);
 	r = FMA(r, t, R1);
 	r = FMA(r, t, R0);
+	return r;
+}
+
+static inline float erfc1(float a)              /* erfc(a), a >= 0 */
+{
+	float ac = a > ERF_MAX ? ERF_MAX : a;
+	float r = erfcx1(ac);
 	float e = exp1_nc(-(ac * ac)) * r;
 	return a < ERF_MAX ? e : 0.0f;
 }
@@ -176,11 +184,8 @@ static inline __m256 exp8_nc(__m256 x)          /* x in [-87, 0] */
 	return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-static inline __m256 gelu8(__m256 x)
+static inline __m256 erfcx8(__m256 ac)
 {
-	__m256 u = _mm256_mul_ps(x, SET1(SQRT1_2));
-	__m256 a = _mm256_andnot_ps(SET1(-0.0f), u);
-	__m256 ac = _mm256_min_ps(a, SET1(ERF_MAX));
 	__m256 t = _mm256_div_ps(_mm256_sub_ps(ac, SET1(ERFCX_K)), _mm256_add_ps(ac, SET1(ERFCX_K)));
 	__m256 r = SET1(R8);
 	r = _mm256_fmadd_ps(r, t, SET1(R7));
@@ -191,6 +196,15 @@ static inline __m256 gelu8(__m256 x)
 	r = _mm256_fmadd_ps(r, t, SET1(R2));
 	r = _mm256_fmadd_ps(r, t, SET1(R1));
 	r = _mm256_fmadd_ps(r, t, SET1(R0));
+	return r;
+}
+
+static inline __m256 gelu8(__m256 x)
+{
+	__m256 u = _mm256_mul_ps(x, SET1(SQRT1_2));
+	__m256 a = _mm256_andnot_ps(SET1(-0.0f), u);
+	__m256 ac = _mm256_min_ps(a, SET1(ERF_MAX));
+	__m256 r = erfcx8(ac);
 	__m256 e = _mm256_mul_ps(exp8_nc(_mm256_xor_ps(_mm256_mul_ps(ac, ac), SET1(-0.0f))), r);
 	e = _mm256_and_ps(e, _mm256_cmp_ps(a, SET1(ERF_MAX), _CMP_LT_OQ));
 	__m256 neg = _mm256_cmp_ps(u, _mm256_setzero_ps(), _CMP_LT_OQ);
@@ -1567,16 +1581,7 @@ static inline float gelu_grad1(float x)
 	float a = fabsf(x) * SQRT1_2;
 	float e = exp1(-(a * a));
 	float ac = a > ERF_MAX ? ERF_MAX : a;
-	float t = (ac - ERFCX_K) / (ac + ERFCX_K);
-	float r = R8;
-	r = FMA(r, t, R7);
-	r = FMA(r, t, R6);
-	r = FMA(r, t, R5);
-	r = FMA(r, t, R4);
-	r = FMA(r, t, R3);
-	r = FMA(r, t, R2);
-	r = FMA(r, t, R1);
-	r = FMA(r, t, R0);
+	float r = erfcx1(ac);
 	float half_erfc = a < ERF_MAX ? 0.5f * (e * r) : 0.0f;
 	float cdf = x >= 0.0f ? 1.0f - half_erfc : half_erfc;
 	return FMA(x * INV_SQRT_2PI, e, cdf);
@@ -1588,16 +1593,7 @@ static inline __m256 gelu_grad8(__m256 x)
 	__m256 a = _mm256_mul_ps(_mm256_andnot_ps(SET1(-0.0f), x), SET1(SQRT1_2));
 	__m256 e = exp8(_mm256_xor_ps(_mm256_mul_ps(a, a), SET1(-0.0f)));
 	__m256 ac = _mm256_min_ps(a, SET1(ERF_MAX));
-	__m256 t = _mm256_div_ps(_mm256_sub_ps(ac, SET1(ERFCX_K)), _mm256_add_ps(ac, SET1(ERFCX_K)));
-	__m256 r = SET1(R8);
-	r = _mm256_fmadd_ps(r, t, SET1(R7));
-	r = _mm256_fmadd_ps(r, t, SET1(R6));
-	r = _mm256_fmadd_ps(r, t, SET1(R5));
-	r = _mm256_fmadd_ps(r, t, SET1(R4));
-	r = _mm256_fmadd_ps(r, t, SET1(R3));
-	r = _mm256_fmadd_ps(r, t, SET1(R2));
-	r = _mm256_fmadd_ps(r, t, SET1(R1));
-	r = _mm256_fmadd_ps(r, t, SET1(R0));
+	__m256 r = erfcx8(ac);
 	__m256 he = _mm256_mul_ps(SET1(0.5f), _mm256_mul_ps(e, r));
 	he = _mm256_and_ps(he, _mm256_cmp_ps(a, SET1(ERF_MAX), _CMP_LT_OQ));
 	__m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
