@@ -2,6 +2,7 @@
 #   make                      build every program into $(BUILD)/bin
 #   make check                build and run the whole test suite
 #   make check SANITIZE=1     the same under AddressSanitizer + UBSan (build-san/)
+#   make BLAS=openblas        the GEMM backend: blis, openblas or auto (default)
 #   make install PREFIX=...   install programs and man pages
 #   make deps                 install the Debian packages the build and tests need
 VERSION  = 0.1.0
@@ -9,10 +10,6 @@ PREFIX  ?= /usr/local
 DATADIR ?= $(PREFIX)/share/gcse
 CC      ?= cc
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
-# blis.h has no pkg-config file and warns under -Wall: include it as a system header.
-BLIS_INC ?= $(firstword $(wildcard /usr/include/$(MULTIARCH)/blis-openmp \
-            /usr/include/$(MULTIARCH)/blis-pthread /usr/include/$(MULTIARCH)/blis-serial \
-            /usr/include/blis))
 
 ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
@@ -25,14 +22,85 @@ endif
 # Our own kernels (LayerNorm, softmax, GELU) vectorise with the host ISA; ARCH= for a portable build.
 ARCH    ?= -march=native
 
-CPPFLAGS += -D_GNU_SOURCE -DGCSE_VERSION='"$(VERSION)"' -DGCSE_DATADIR='"$(DATADIR)"' -Ilib -isystem $(BLIS_INC)
+CPPFLAGS += -D_GNU_SOURCE -DGCSE_VERSION='"$(VERSION)"' -DGCSE_DATADIR='"$(DATADIR)"' -Ilib
 # -fno-math-errno: no program reads errno after a math function, and without
 # the errno side effect sqrtf becomes one instruction that loops vectorise
 # (Adam); every result stays correctly rounded: the bits do not change.
 # (Not -ffast-math, which would.)
 CFLAGS   += -std=c11 $(OPT) -Wall -Wextra -Wno-unused-parameter -fno-math-errno -fopenmp $(ARCH)
 LDFLAGS  += $(OPT) -fopenmp
-LDLIBS   += -ljq -lcurl -lblis -lutf8proc -lz -lm -lpthread
+LDLIBS   += -ljq -lcurl $(GEMM_LIBS) -lutf8proc -lz -lm -lpthread
+
+# ---- GEMM backend (issue 14) -------------------------------------------------
+# Every matrix product goes through lib/base/gemm.c, the only file that
+# includes a BLAS header; BLAS= picks what it is built on:
+#   BLAS=auto (default): BLIS, unless the installed BLIS has no optimised
+#     configuration for this CPU (scripts/blas-probe asks it: "generic" means
+#     its reference C kernels) and OpenBLAS is installed: then OpenBLAS;
+#   BLAS=blis, BLAS=openblas: that one.
+# The build says which and why. OpenBLAS is the OpenMP flavour (the programs
+# use OpenMP), found by its Debian folder and linked with that folder as
+# run path, so the system's BLAS alternatives do not change which is run.
+.DEFAULT_GOAL := all
+BLAS    ?= auto
+# blis.h has no pkg-config file and warns under -Wall: include it as a system header.
+BLIS_INC ?= $(firstword $(wildcard /usr/include/$(MULTIARCH)/blis-openmp \
+            /usr/include/$(MULTIARCH)/blis-pthread /usr/include/$(MULTIARCH)/blis-serial \
+            /usr/include/blis))
+OPENBLAS_INC ?= $(firstword $(wildcard /usr/include/$(MULTIARCH)/openblas-openmp \
+                /usr/include/$(MULTIARCH)/openblas-pthread /usr/include/$(MULTIARCH)/openblas-serial))
+OPENBLAS_LIB ?= $(firstword $(wildcard /usr/lib/$(MULTIARCH)/openblas-openmp \
+                /usr/lib/$(MULTIARCH)/openblas-pthread /usr/lib/$(MULTIARCH)/openblas-serial))
+# (make clean and make deps need no backend)
+GEMM_NEEDED := $(if $(MAKECMDGOALS),$(filter-out clean deps,$(MAKECMDGOALS)),all)
+ifeq ($(GEMM_NEEDED),)
+GEMM     := none
+GEMM_WHY := not needed
+else ifeq ($(BLAS),auto)
+GEMM_PROBE := $(shell sh scripts/blas-probe "$(CC)" "$(BLIS_INC)" "$(OPENBLAS_INC)" "$(OPENBLAS_LIB)")
+GEMM     := $(firstword $(GEMM_PROBE))
+GEMM_WHY := BLAS=auto: $(wordlist 2,1000,$(GEMM_PROBE))
+else
+GEMM     := $(BLAS)
+GEMM_WHY := BLAS=$(BLAS) given
+endif
+ifeq ($(GEMM_NEEDED),)
+else ifeq ($(GEMM),blis)
+ifeq ($(BLIS_INC),)
+$(error BLAS=blis but BLIS is not installed (no blis.h): run scripts/install-deps, or set BLIS_INC)
+endif
+GEMM_CPPFLAGS := -DGCSE_GEMM_BLIS -isystem $(BLIS_INC)
+GEMM_LIBS     := -lblis
+else ifeq ($(GEMM),openblas)
+ifeq ($(and $(OPENBLAS_INC),$(OPENBLAS_LIB)),)
+$(error BLAS=openblas but OpenBLAS is not installed: run scripts/install-deps, or set OPENBLAS_INC and OPENBLAS_LIB)
+endif
+GEMM_CPPFLAGS := -DGCSE_GEMM_OPENBLAS -isystem $(OPENBLAS_INC)
+GEMM_LIBS     := -L$(OPENBLAS_LIB) -Wl,-rpath,$(OPENBLAS_LIB) -lopenblas
+else ifeq ($(GEMM),none)
+$(error $(GEMM_WHY))
+else
+$(error BLAS=$(BLAS): expected blis, openblas or auto)
+endif
+ifeq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+ifneq ($(filter-out print-gemm,$(GEMM_NEEDED)),)
+$(info gcse: GEMM backend $(GEMM) ($(GEMM_WHY)))
+endif
+endif
+# Only gemm.o depends on the backend; a stamp per backend rebuilds it (and
+# relinks everything) when BLAS= changes in the same build folder.
+GEMM_STAMP := $(BUILD)/gemm-$(GEMM).stamp
+$(GEMM_STAMP):
+	@mkdir -p $(@D)
+	@rm -f $(BUILD)/gemm-*.stamp
+	@touch $@
+$(BUILD)/lib/base/gemm.o: CPPFLAGS += $(GEMM_CPPFLAGS)
+$(BUILD)/lib/base/gemm.o: $(GEMM_STAMP)
+# make -s print-gemm: the backend this build uses (for scripts)
+print-gemm:
+	@echo $(GEMM)
+.PHONY: print-gemm
+# ---- end of GEMM backend ------------------------------------------------------
 
 LIB_SRC  := $(sort $(wildcard lib/*/*.c))
 LIB_HDR  := $(wildcard lib/*/*.h)

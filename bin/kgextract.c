@@ -398,7 +398,7 @@ int main(int argc, char **argv)
 			kg_graph_build(st.g, &sc, (int)k_ent, (int)k_part);
 			kg_wordnet_scorer_free(&sc);
 		}
-		int ok = kg_graph_write(st.g, gf);
+		int ok = kg_graph_write(st.g, gf) == 0;
 		if (fclose(gf) != 0)
 			ok = 0;
 		if (!ok)

@@ -295,7 +295,7 @@ static void window(run *R, frec *w, int m)
 	float *V = xmalloc((size_t)total * (size_t)R->d * sizeof *V);
 	int nt = 0;
 	char err[1024];
-	if (!encoder_embed(R->enc, texts, NULL, total, V, &nt, NULL, err, sizeof err))
+	if (encoder_embed(R->enc, texts, NULL, total, V, &nt, NULL, err, sizeof err))
 		cli_die("%s", err);
 	free(texts);
 	R->st.truncated += nt;

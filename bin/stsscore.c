@@ -275,7 +275,7 @@ int main(int argc, char **argv)
 					cli_die("out of memory");
 				nempty += nt;
 			} else {
-				if (!encoder_embed(enc, tx, tl, 2 * n, vv, &nt, NULL, err, sizeof err))
+				if (encoder_embed(enc, tx, tl, 2 * n, vv, &nt, NULL, err, sizeof err))
 					cli_die("%s", err);
 				ntrunc += nt;
 			}

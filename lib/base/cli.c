@@ -1,8 +1,8 @@
 /* cli.c — messages, exit codes, checked options, threads, progress, the
  * options every program shares. See cli.h. */
 #include "base/cli.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -74,7 +74,7 @@ void cli_help(void)
 
 void cli_version(void)
 {
-	printf("%s (gcse) %s\n", cli_prog, GCSE_VERSION);
+	printf("%s (gcse) %s\n%s\n", cli_prog, GCSE_VERSION, gemm_describe());
 	exit(fflush(stdout) ? EXIT_DATA : EXIT_OK);
 }
 
@@ -133,7 +133,7 @@ void cli_set_threads(int n)
 {
 	n = cli_threads_for(n);
 	omp_set_num_threads(n);
-	bli_thread_set_num_threads(n);
+	gemm_set_threads(n);
 }
 
 static int threads_arg(const char *arg)
@@ -159,7 +159,7 @@ int cli_getopt(cli_opts *o, int c, const char *arg)
 	switch (c) {
 	case CLI_OPT_THREADS: o->threads = threads_arg(arg); return 1;
 	case CLI_OPT_SKIP_BAD: o->skip_bad = 1; return 1;
-	case 'q': o->quiet = 1, o->progress = -1, cli_quiet = 1; return 1;
+	case 'q': o->quiet = 1, o->progress = -1, cli_quiet = 1, gemm_set_notice(0); return 1;
 	case CLI_OPT_PROGRESS: o->progress = 1; return 1;
 	case 'h': cli_help();
 	case 'V': cli_version();

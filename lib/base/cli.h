@@ -1,5 +1,6 @@
 /* lib/base/: the tool conventions under every program (messages, options, NDJSON,
- * strings, hashing, random numbers, statistics); it depends on nothing else in
+ * files, strings, hashing, random numbers, statistics) and the one door to the BLAS
+ * (gemm.h); it depends on nothing else in
  * lib/, and only cli and ndjson end the process (usage errors, bad lines,
  * a closed stdout).
  *
@@ -33,17 +34,19 @@ noreturn void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the --help text to stdout, exit 0. */
 noreturn void cli_help(void);
-/* Print "prog (gcse) VERSION" to stdout, exit 0. */
+/* Print "prog (gcse) VERSION" and the GEMM line (gemm_describe) to stdout,
+ * exit 0. */
 noreturn void cli_version(void);
 
 /* Checked numeric options: whole string must parse, value within [lo, hi];
  * otherwise a usage error naming the option. */
 long cli_long(const char *opt, const char *arg, long lo, long hi);
 double cli_double(const char *opt, const char *arg, double lo, double hi);
-/* --threads N: 1..1024; 0 or absent means all cores. Sets OpenMP and BLIS.
- * A count above the cores this process may run on (its affinity mask,
- * cli_cores) is capped to them with a one-line notice on stderr (none after
- * -q): oversubscribed GEMM threads spin in each other's barriers. */
+/* --threads N: 1..1024; 0 or absent means all cores. Sets OpenMP and the
+ * GEMM backend (gemm_set_threads). A count above the cores this process may
+ * run on (its affinity mask, cli_cores) is capped to them with a one-line
+ * notice on stderr (none after -q): oversubscribed GEMM threads spin in each
+ * other's barriers. */
 int cli_threads(const char *arg);
 void cli_set_threads(int n);     /* n <= 0: all cores available */
 int cli_threads_for(int n);      /* the count cli_set_threads uses for n */
@@ -107,7 +110,7 @@ typedef struct cli_opts {
 
 void cli_opts_init(cli_opts *o);
 /* Take option c (getopt_long's return) if it is one of the above: 1, else 0.
- * A bad --threads is a usage error; -h prints the help and -V the version
- * (exit 0). */
+ * A bad --threads is a usage error; -q also silences the GEMM notice
+ * (gemm_set_notice); -h prints the help and -V the version (exit 0). */
 int cli_getopt(cli_opts *o, int c, const char *arg);
 #endif

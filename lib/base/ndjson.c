@@ -899,6 +899,31 @@ void ndjson_write_vector_texts(jv rec, int nvec, const char *const *keys,
 	write_out();
 }
 
+int ndjson_write_flush(jv rec)
+{
+	outbuf.len = 0;
+	sb_json(&outbuf, rec);
+	jv_free(rec);
+	sb_putc(&outbuf, '\n');
+	errno = 0;
+	if (fwrite(outbuf.s, 1, outbuf.len, stdout) != outbuf.len || fflush(stdout) || ferror(stdout)) {
+		if (errno != EPIPE)
+			cli_die("write error: %s", strerror(errno));
+		/* nothing more can reach the reader: drop what is buffered, so
+		 * that no later flush (at exit) tries again */
+		int dn = open("/dev/null", O_WRONLY);
+		if (dn >= 0) {
+			dup2(dn, STDOUT_FILENO);
+			close(dn);
+		}
+		clearerr(stdout);
+		outbuf.len = 0;
+		return -1;
+	}
+	outbuf.len = 0;
+	return 0;
+}
+
 void ndjson_finish(void)
 {
 	if (fflush(stdout) || ferror(stdout)) {

@@ -97,6 +97,11 @@ void sb_json(strbuf *b, jv v);          /* does not consume v */
 void sb_json_string(strbuf *b, const char *s, size_t n);
 int fmt_double(char *buf, double x);    /* shortest round-trip; returns length; buf >= 32 */
 int fmt_float(char *buf, float x);      /* shortest round-trip as float32 */
+/* As ndjson_write, flushed at once, for a program whose records are not its
+ * main output (gcsetrain's metrics): a closed standard output (EPIPE) returns
+ * -1 instead of ending the process, and standard output then goes to
+ * /dev/null; 0 when written. Any other write error is fatal. */
+int ndjson_write_flush(jv rec);
 /* Flush stdout and check for errors (called at exit by programs). */
 void ndjson_finish(void);
 #endif

@@ -1,8 +1,8 @@
 /* kgembed.c — the embedding neighbour scorer; see kgembed.h. */
 #include "kg/kgembed.h"
 #include "base/cli.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +66,7 @@ static void prepare(void *vctx, const kg_graph *g, const int *members, int n)
 	float *E = xmalloc((size_t)n * (size_t)d * sizeof *E);
 	int nt = 0;
 	char e2[400];
-	int ok = encoder_embed(c->enc, texts, NULL, n, E, &nt, NULL, e2, sizeof e2);
+	int ok = encoder_embed(c->enc, texts, NULL, n, E, &nt, NULL, e2, sizeof e2) == 0;
 	free(texts);
 	if (!ok) {
 		snprintf(c->err, sizeof c->err, "embedding graph nodes: %s", e2);
@@ -89,15 +89,10 @@ static void prepare(void *vctx, const kg_graph *g, const int *members, int n)
 	c->ntop = xcalloc((size_t)n, sizeof *c->ntop);
 	int rows = n < BLOCK ? n : BLOCK;
 	float *S = xmalloc((size_t)rows * (size_t)n * sizeof *S);
-	float one = 1.0f, zero = 0.0f;
-	rntm_t rntm;
-	bli_rntm_init_from_global(&rntm);
-	bli_rntm_disable_l3_sup(&rntm);
 	for (int r0 = 0; r0 < n; r0 += rows) {
 		int m = n - r0 < rows ? n - r0 : rows;
-		/* S (m, n) = E[r0 .. r0+m) E^T */
-		bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, m, n, d, &one, E + (size_t)r0 * d, d, 1, E, d, 1,
-		             &zero, S, n, 1, NULL, &rntm);
+		/* S (m, n) = E[r0 .. r0+m) E^T, a row's bits independent of m */
+		gemm_f32(m, n, d, 1.0f, E + (size_t)r0 * d, d, 1, E, 1, d, 0.0f, S, n, 1, GEMM_ROWWISE);
 		for (int i = 0; i < m; i++)
 			c->ntop[r0 + i] = kg_top_k(S + (size_t)i * n, n, r0 + i, c->k, c->top + (size_t)(r0 + i) * c->k,
 			                           c->score + (size_t)(r0 + i) * c->k);

@@ -4,7 +4,7 @@
  *
  * prepare embeds the node texts of a group once, in one encoder_embed call
  * (the encoder batches them), scales each vector to unit length, and finds
- * every member's top k by blocks of rows of the cosine matrix (a BLIS
+ * every member's top k by blocks of rows of the cosine matrix (a GEMM
  * product of BLOCK x n at a time, so memory stays O(n d + BLOCK n)); k is
  * k_entity for entity groups, k_part for part groups. neighbors then hands
  * out that list. Only positive cosines count (the graph keeps scores in

@@ -310,7 +310,7 @@ int kg_graph_write(kg_graph *g, FILE *f)
 	free(order);
 	if (fflush(f) != 0 || ferror(f))
 		ok = 0;
-	return ok;
+	return ok ? 0 : -1;
 }
 
 /* One line from a gz stream into a growing buffer; 0 at EOF. */

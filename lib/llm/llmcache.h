@@ -11,9 +11,11 @@
  *               "http": 400 | null, "error": "no valid answer after 3 requests: ..."}
  *    ("content": the last raw answer, or null).
  *
- * Files are written to a temporary name in the same folder, fsync'ed and
- * renamed, so a reader sees a whole file or none; a crash leaves at most a
- * stray ".tmp" file, never a half answer. */
+ * Files are written by base/fileio.h's atomic writer (a temporary of a
+ * unique name in the same folder, fsync, rename, fsync of the folder), so
+ * processes may share a cache: a reader sees a whole file or none, writers
+ * of one key at once never mix their files, and a crash leaves at most a
+ * stray hidden ".KEY.json.tmp.XXXXXX" file, never a half answer. */
 #ifndef GCSE_LLMCACHE_H
 #define GCSE_LLMCACHE_H
 #include <jv.h>

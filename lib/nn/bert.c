@@ -169,28 +169,28 @@ static int forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, i
 	const bert_params *p = &x->m->params;
 	if (B < 1 || T < 1) {
 		seterr(err, errlen, "empty batch");
-		return 0;
+		return -1;
 	}
 	if (T > c->max_position_embeddings) {
 		seterr(err, errlen, "sequence length %d over the model's maximum %d", T, c->max_position_embeddings);
-		return 0;
+		return -1;
 	}
 	size_t BT = (size_t)B * T;
 	if (BT > INT32_MAX / 4) {
 		seterr(err, errlen, "batch too large");
-		return 0;
+		return -1;
 	}
 	for (size_t i = 0; i < BT; i++)
 		if (ids[i] < 0 || ids[i] >= c->vocab_size) {
 			seterr(err, errlen, "token id %d (sequence %zu, position %zu) outside the vocabulary (%d)",
 			       ids[i], i / T, i % T, c->vocab_size);
-			return 0;
+			return -1;
 		}
 	if (BT > x->mask_cap) {
 		int *mk = realloc(x->mask, BT * sizeof *mk);
 		if (!mk) {
 			seterr(err, errlen, "out of memory");
-			return 0;
+			return -1;
 		}
 		x->mask = mk;
 		x->mask_cap = BT;
@@ -204,12 +204,12 @@ static int forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, i
 		}
 		if (!any) {
 			seterr(err, errlen, "sequence %d has no real token", b);
-			return 0;
+			return -1;
 		}
 	}
 	if (!reserve(x, B, T) || !reserve_scratch(x)) {
 		seterr(err, errlen, "out of memory for activations of %d x %d tokens", B, T);
-		return 0;
+		return -1;
 	}
 	x->B = B;
 	x->T = T;
@@ -226,7 +226,7 @@ static int forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, i
 		if (cls_only && l == c->num_hidden_layers - 1) {
 			last_layer_cls(x, in, B, T);
 			x->cls_hidden = a->cls_out;
-			return 1;
+			return 0;
 		}
 		matmul_forward(a->qkv, in, p->qkvw + L * 3 * C * C, NULL, B, T, C, 3 * C);
 		attention_forward_infer(a->atty, x->scratch, a->qkv, p->qkvb + L * 3 * C, x->mask, B, T, C, NH);
@@ -241,7 +241,7 @@ static int forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, i
 		in = a->ln2;
 	}
 	x->hidden = (float *)in;
-	return 1;
+	return 0;
 }
 
 int bert_forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, char *err, size_t errlen)
@@ -253,7 +253,9 @@ int bert_encode(bert_ctx *x, const int *ids, const int *mask, int B, int T, int 
                 float *out, char *err, size_t errlen)
 {
 	int cls_only = pooling == BERT_POOL_CLS || pooling == BERT_POOL_POOLER;
-	return forward(x, ids, mask, B, T, cls_only, err, errlen) && bert_pool(x, pooling, normalize, out, err, errlen);
+	if (forward(x, ids, mask, B, T, cls_only, err, errlen))
+		return -1;
+	return bert_pool(x, pooling, normalize, out, err, errlen);
 }
 
 /* ---- pooling ---------------------------------------------------------- */
@@ -385,12 +387,12 @@ int bert_pool(bert_ctx *x, int pooling, int normalize, float *out, char *err, si
 	int B = x->B, T = x->T, C = c->hidden_size;
 	if (!x->hidden && !x->cls_hidden) {
 		seterr(err, errlen, "no forward pass to pool");
-		return 0;
+		return -1;
 	}
 	if (!x->hidden && (pooling == BERT_POOL_MEAN || pooling == BERT_POOL_MAX)) {
 		seterr(err, errlen, "pooling \"%s\": the last forward kept the [CLS] rows only",
 		       bert_pooling_name(pooling));
-		return 0;
+		return -1;
 	}
 	/* (B,C) [CLS] hidden states */
 	const float *cls = x->cls_hidden;
@@ -405,7 +407,7 @@ int bert_pool(bert_ctx *x, int pooling, int normalize, float *out, char *err, si
 	case BERT_POOL_POOLER:
 		if (!x->m->has_pooler) {
 			seterr(err, errlen, "pooling \"pooler\": the model has no pooler weights");
-			return 0;
+			return -1;
 		}
 		pooler_forward(x->a.pooled, cls, x->m->params.poolw, x->m->params.poolb, B, C);
 		memcpy(out, x->a.pooled, (size_t)B * C * sizeof *out);
@@ -418,9 +420,9 @@ int bert_pool(bert_ctx *x, int pooling, int normalize, float *out, char *err, si
 		break;
 	default:
 		seterr(err, errlen, "unknown pooling %d", pooling);
-		return 0;
+		return -1;
 	}
 	if (normalize)
 		l2norm_forward(out, B, C);
-	return 1;
+	return 0;
 }

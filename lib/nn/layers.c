@@ -8,15 +8,15 @@
  * where the target has FMA), so an element gets the same bits whether it
  * falls in a vector body, a tail, or a differently blocked call.
  *
- * Speed: outside the BLIS products everything is one pass over memory at
+ * Speed: outside the GEMMs (base/gemm.h) everything is one pass over memory at
  * most (biases are added inside the kernels that follow a product), the
  * attention works on small per-thread copies that stay in cache, and exp and
  * GELU are polynomial evaluations in AVX2 registers. */
 #include "nn/layers.h"
 #include "nn/dropout.h"
+#include "base/gemm.h"
 #include "base/rng.h"
 
-#include <blis.h>
 #include <math.h>
 #include <omp.h>
 #include <stddef.h>
@@ -26,6 +26,14 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define LAYERS_AVX2 1
+/* AVX-512F where the build targets it (-march=native on such a CPU): the
+ * element-wise kernels (exp, GELU and its gradient) and LayerNorm's 32-lane
+ * sums run 16 wide with the very operations of the 8-wide code in every
+ * lane, so the bits do not change; softmax and attention keep their 8
+ * lanes, which define their sums. */
+#ifdef __AVX512F__
+#define LAYERS_AVX512 1
+#endif
 #endif
 
 #ifdef __FMA__
@@ -36,7 +44,9 @@
 
 int layers_simd(void)
 {
-#ifdef LAYERS_AVX2
+#if defined(LAYERS_AVX512)
+	return 2;
+#elif defined(LAYERS_AVX2)
 	return 1;
 #else
 	return 0;
@@ -104,8 +114,9 @@ static inline float exp1(float x)
 	return x < EXP_LO ? 0.0f : exp1_nc(xc);
 }
 
-/* erfcx(ac) = exp(ac^2) erfc(ac), ac in [0, ERF_MAX]: the polynomial in t;
- * erfc1, gelu1 and gelu_grad1 (erfcx8: gelu8 and gelu_grad8) share it. */
+/* erfcx(ac) = exp(ac^2) erfc(ac), ac in [0, ERF_MAX]: the polynomial in t,
+ * one per width: erfcx1 (erfc1, gelu1, gelu_grad1), erfcx8 (gelu8,
+ * gelu_grad8), erfcx16 (gelu16, gelu_grad16), operation for operation. */
 static inline float erfcx1(float ac)
 {
 	float t = (ac - ERFCX_K) / (ac + ERFCX_K);
@@ -184,7 +195,7 @@ static inline __m256 exp8_nc(__m256 x)          /* x in [-87, 0] */
 	return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-static inline __m256 erfcx8(__m256 ac)
+static inline __m256 erfcx8(__m256 ac)           /* erfcx1 on 8 lanes */
 {
 	__m256 t = _mm256_div_ps(_mm256_sub_ps(ac, SET1(ERFCX_K)), _mm256_add_ps(ac, SET1(ERFCX_K)));
 	__m256 r = SET1(R8);
@@ -213,12 +224,78 @@ static inline __m256 gelu8(__m256 x)
 }
 #endif
 
+#ifdef LAYERS_AVX512
+/* exp16, exp16_nc, gelu16: exp8, exp8_nc, gelu8 on 16 lanes, operation for
+ * operation (AVX-512F only: sign bits by integer logic, selections by masks). */
+#define SET16 _mm512_set1_ps
+static inline __m512 neg16(__m512 x)
+{
+	return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u)));
+}
+
+static inline __m512 exp16_poly(__m512 xc)
+{
+	__m512 magic = SET16(EXP_MAGIC);
+	__m512 n = _mm512_sub_ps(_mm512_fmadd_ps(xc, SET16(LOG2E), magic), magic);
+	__m512 r = _mm512_fmadd_ps(n, SET16(-LN2_HI), xc);
+	r = _mm512_fmadd_ps(n, SET16(-LN2_LO), r);
+	__m512 p = SET16(E6);
+	p = _mm512_fmadd_ps(p, r, SET16(E5));
+	p = _mm512_fmadd_ps(p, r, SET16(E4));
+	p = _mm512_fmadd_ps(p, r, SET16(E3));
+	p = _mm512_fmadd_ps(p, r, SET16(E2));
+	p = _mm512_fmadd_ps(p, r, SET16(1.0f));
+	p = _mm512_fmadd_ps(p, r, SET16(1.0f));
+	__m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+	return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+static inline __m512 exp16(__m512 x)
+{
+	__m512 lo = SET16(EXP_LO);
+	__m512 res = exp16_poly(_mm512_min_ps(_mm512_max_ps(x, lo), SET16(EXP_HI)));
+	return _mm512_maskz_mov_ps(_knot_mask16(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ)), res);
+}
+
+static inline __m512 exp16_nc(__m512 x)          /* x in [-87, 0] */
+{
+	return exp16_poly(x);
+}
+
+static inline __m512 erfcx16(__m512 ac)         /* erfcx1 on 16 lanes */
+{
+	__m512 t = _mm512_div_ps(_mm512_sub_ps(ac, SET16(ERFCX_K)), _mm512_add_ps(ac, SET16(ERFCX_K)));
+	__m512 r = SET16(R8);
+	r = _mm512_fmadd_ps(r, t, SET16(R7));
+	r = _mm512_fmadd_ps(r, t, SET16(R6));
+	r = _mm512_fmadd_ps(r, t, SET16(R5));
+	r = _mm512_fmadd_ps(r, t, SET16(R4));
+	r = _mm512_fmadd_ps(r, t, SET16(R3));
+	r = _mm512_fmadd_ps(r, t, SET16(R2));
+	r = _mm512_fmadd_ps(r, t, SET16(R1));
+	return _mm512_fmadd_ps(r, t, SET16(R0));
+}
+
+static inline __m512 gelu16(__m512 x)
+{
+	__m512 u = _mm512_mul_ps(x, SET16(SQRT1_2));
+	__m512 a = _mm512_abs_ps(u);
+	__m512 ac = _mm512_min_ps(a, SET16(ERF_MAX));
+	__m512 r = erfcx16(ac);
+	__m512 e = _mm512_mul_ps(exp16_nc(neg16(_mm512_mul_ps(ac, ac))), r);
+	e = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, SET16(ERF_MAX), _CMP_LT_OQ), e);
+	__mmask16 neg = _mm512_cmp_ps_mask(u, _mm512_setzero_ps(), _CMP_LT_OQ);
+	__m512 one_erf = _mm512_mask_blend_ps(neg, _mm512_sub_ps(SET16(2.0f), e), e);
+	return _mm512_mul_ps(_mm512_mul_ps(x, SET16(0.5f)), one_erf);
+}
+#endif
+
 /* ---- backward helpers ------------------------------------------------
  * Backward kernels accumulate (+=) into their outputs, as in llm.c. Row
  * reductions (bias, LayerNorm weight, embedding tables) give each output
- * element to one thread, which adds the rows in row order; BLIS never
- * splits the k dimension of a product: no result depends on the number of
- * threads. */
+ * element to one thread, which adds the rows in row order; no product's
+ * bits depend on the thread count (base/gemm.h): no result depends on the
+ * number of threads. */
 
 /* The scale of a kept element, exactly as dropout.c computes it. */
 static float keep_scale(float p)
@@ -332,7 +409,15 @@ static inline float sum32(const float *x, int n)
 {
 	float acc[32] = {0};
 	int i = 0;
-#ifdef LAYERS_AVX2
+#if defined(LAYERS_AVX512)
+	__m512 a0 = _mm512_setzero_ps(), a1 = a0;           /* lanes 0-15, 16-31 */
+	for (; i + 32 <= n; i += 32) {
+		a0 = _mm512_add_ps(a0, _mm512_loadu_ps(x + i));
+		a1 = _mm512_add_ps(a1, _mm512_loadu_ps(x + i + 16));
+	}
+	_mm512_storeu_ps(acc, a0);
+	_mm512_storeu_ps(acc + 16, a1);
+#elif defined(LAYERS_AVX2)
 	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
 	for (; i + 32 <= n; i += 32) {
 		a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
@@ -354,7 +439,17 @@ static inline float sqdev32(const float *x, float m, int n)
 {
 	float acc[32] = {0};
 	int i = 0;
-#ifdef LAYERS_AVX2
+#if defined(LAYERS_AVX512)
+	__m512 vm = _mm512_set1_ps(m), a0 = _mm512_setzero_ps(), a1 = a0;
+	for (; i + 32 <= n; i += 32) {
+		__m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), vm);
+		__m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), vm);
+		a0 = _mm512_fmadd_ps(d0, d0, a0);
+		a1 = _mm512_fmadd_ps(d1, d1, a1);
+	}
+	_mm512_storeu_ps(acc, a0);
+	_mm512_storeu_ps(acc + 16, a1);
+#elif defined(LAYERS_AVX2)
 	__m256 vm = _mm256_set1_ps(m), a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
 	for (; i + 32 <= n; i += 32) {
 		__m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
@@ -530,16 +625,8 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
 	if (C == 0)
 		memset(out, 0, (size_t)N * OC * sizeof *out);
 	else {
-		/* The packed path computes every element with the same
-		 * microkernel and k blocking whatever N is; the small-matrix
-		 * ("sup") path would use other kernels for small N, so a row's
-		 * bits would depend on the batch. */
-		float one = 1.0f, zero = 0.0f;
-		rntm_t rntm;
-		bli_rntm_init_from_global(&rntm);
-		bli_rntm_disable_l3_sup(&rntm);
-		bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, N, OC, C, &one, (float *)inp, C, 1,
-		             (float *)weight, C, 1, &zero, out, OC, 1, NULL, &rntm);
+		/* row-wise: a row's bits do not depend on N (gemm.h) */
+		gemm_f32(N, OC, C, 1.0f, inp, C, 1, weight, 1, C, 0.0f, out, OC, 1, GEMM_ROWWISE);
 	}
 	/* the bias after the product, as the fused kernels (bias_gelu_forward,
 	 * attention_forward_infer, residual_layernorm_forward) add it */
@@ -569,15 +656,7 @@ void matmul_forward_naive(float *out, const float *inp, const float *weight, con
 void gemm_strided(long m, long n, long k, float alpha, const float *A, long rsa, long csa,
                   const float *B, long rsb, long csb, float beta, float *C, long rsc, long csc)
 {
-	rntm_t rntm = BLIS_RNTM_INITIALIZER;
-	rntm_t *rp = NULL;
-	if ((double)m * n * k < (double)(1 << 21)) {
-		bli_rntm_set_num_threads(1, &rntm);
-		rp = &rntm;
-	}
-	bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &alpha, (float *)A,
-	             (inc_t)rsa, (inc_t)csa, (float *)B, (inc_t)rsb, (inc_t)csb, &beta, C, (inc_t)rsc,
-	             (inc_t)csc, NULL, rp);
+	gemm_f32(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc, 0);
 }
 
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
@@ -1481,6 +1560,10 @@ void gelu_forward(float *out, const float *inp, int N)
 #pragma omp parallel for schedule(static)
 	for (long ch = 0; ch < nchunks; ch++) {
 		long i = ch * chunk, end = i + chunk < N ? i + chunk : N;
+#ifdef LAYERS_AVX512
+		for (; i + 16 <= end; i += 16)
+			_mm512_storeu_ps(out + i, gelu16(_mm512_loadu_ps(inp + i)));
+#endif
 #ifdef LAYERS_AVX2
 		for (; i + 8 <= end; i += 8)
 			_mm256_storeu_ps(out + i, gelu8(_mm256_loadu_ps(inp + i)));
@@ -1502,6 +1585,14 @@ void bias_gelu_forward(float *out, float *pre, const float *bias, int N, int OC)
 	for (long r = 0; r < N; r++) {
 		float *p = pre + (size_t)r * OC, *o = out + (size_t)r * OC;
 		int c = 0;
+#ifdef LAYERS_AVX512
+		for (; c + 16 <= OC; c += 16) {
+			__m512 x = _mm512_add_ps(_mm512_loadu_ps(p + c), _mm512_loadu_ps(bias + c));
+			if (o != p)
+				_mm512_storeu_ps(p + c, x);
+			_mm512_storeu_ps(o + c, gelu16(x));
+		}
+#endif
 #ifdef LAYERS_AVX2
 		for (; c + 8 <= OC; c += 8) {
 			__m256 x = _mm256_add_ps(_mm256_loadu_ps(p + c), _mm256_loadu_ps(bias + c));
@@ -1602,6 +1693,20 @@ static inline __m256 gelu_grad8(__m256 x)
 }
 #endif
 
+#ifdef LAYERS_AVX512
+static inline __m512 gelu_grad16(__m512 x)
+{
+	__m512 a = _mm512_mul_ps(_mm512_abs_ps(x), SET16(SQRT1_2));
+	__m512 e = exp16(neg16(_mm512_mul_ps(a, a)));
+	__m512 r = erfcx16(_mm512_min_ps(a, SET16(ERF_MAX)));
+	__m512 he = _mm512_mul_ps(SET16(0.5f), _mm512_mul_ps(e, r));
+	he = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, SET16(ERF_MAX), _CMP_LT_OQ), he);
+	__mmask16 pos = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
+	__m512 cdf = _mm512_mask_blend_ps(pos, he, _mm512_sub_ps(SET16(1.0f), he));
+	return _mm512_fmadd_ps(_mm512_mul_ps(x, SET16(INV_SQRT_2PI)), e, cdf);
+}
+#endif
+
 void gelu_backward(float *dinp, const float *inp, const float *dout, long N)
 {
 	const long chunk = 4096;
@@ -1609,6 +1714,13 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, long N)
 #pragma omp parallel for schedule(static) if (N >= 32768)
 	for (long ch = 0; ch < nchunks; ch++) {
 		long i = ch * chunk, end = i + chunk < N ? i + chunk : N;
+#ifdef LAYERS_AVX512
+		for (; i + 16 <= end; i += 16) {
+			__m512 g = gelu_grad16(_mm512_loadu_ps(inp + i));
+			_mm512_storeu_ps(dinp + i, _mm512_fmadd_ps(_mm512_loadu_ps(dout + i), g,
+			                                           _mm512_loadu_ps(dinp + i)));
+		}
+#endif
 #ifdef LAYERS_AVX2
 		for (; i + 8 <= end; i += 8) {
 			__m256 g = gelu_grad8(_mm256_loadu_ps(inp + i));

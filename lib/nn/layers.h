@@ -11,7 +11,7 @@
  * use no atomics and add rows in row order, so no result depends on the
  * number of threads. Each fast kernel has a plain reference (..._naive)
  * next to it; the tests (test_layers, test_backward) compare them. Fast
- * kernels run on the OpenMP pool (BLIS for matmul) and store what a
+ * kernels run on the OpenMP pool (base/gemm.h for matmul) and store what a
  * backward pass needs (LayerNorm mean/rstd, attention
  * probabilities, GELU input). A row's result depends only on that row's
  * inputs (and, for attention, on the keys of its own sequence), never on B,
@@ -57,22 +57,19 @@ void layernorm_backward_naive(float *dinp, float *dweight, float *dbias, const f
 
 /* matmul_forward: out (B,T,OC) = inp (B,T,C) @ weight^T + bias; weight (OC,C),
  * bias (OC) or NULL, added after the product (the same bits as the fused
- * kernels that add a bias later). BLIS sgemm, always on its packed
- * (non-"sup") path so that each output row is bitwise independent of the
- * number of rows. */
+ * kernels that add a bias later). gemm_f32 with GEMM_ROWWISE, so that each
+ * output row is bitwise independent of the number of rows (base/gemm.h). */
 void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int B, int T, int C, int OC);
 void matmul_forward_naive(float *out, const float *inp, const float *weight, const float *bias,
                           int B, int T, int C, int OC);
 /* gemm_strided: C (m,n) = alpha A (m,k) B (k,n) + beta C, every matrix with
- * its own row and column strides (a transpose is a swap of them). BLIS
- * sgemm; products under 2^21 multiply-adds run on one thread (waking a team
- * costs more; BLIS never splits k, so the bits are the same either way). */
+ * its own row and column strides (a transpose is a swap of them): gemm_f32
+ * (base/gemm.h), whose bits never depend on the thread count. */
 void gemm_strided(long m, long n, long k, float alpha, const float *A, long rsa, long csa,
                   const float *B, long rsb, long csb, float beta, float *C, long rsc, long csc);
 /* matmul_backward: dinp (B,T,C) += dout W; dweight (OC,C) += dout^T inp;
- * dbias (OC) += column sums of dout. dinp and dbias may be NULL. BLIS sgemm
- * (one thread under 2^21 multiply-adds). */
+ * dbias (OC) += column sums of dout. dinp and dbias may be NULL. gemm_strided. */
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int B, int T, int C, int OC);
 void matmul_backward_naive(float *dinp, float *dweight, float *dbias, const float *dout,
@@ -210,6 +207,6 @@ void colsum_add(float *acc, const float *x, int N, int C);
 float layers_expf(float x);
 float layers_erff(float x);
 float layers_gelu(float x);
-/* 1 when the AVX2/FMA paths are compiled in (otherwise plain C). */
+/* 2 when the AVX-512 paths are compiled in, 1 for AVX2/FMA, 0 for plain C. */
 int layers_simd(void);
 #endif

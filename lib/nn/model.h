@@ -117,7 +117,8 @@ int model_save_with(const bert_model *m, const char *dir, const char *prefix, in
 int model_save_pooling(const char *dir, int pooling, int normalize, int hidden_size, char *err, size_t errlen);
 /* Default pooling and normalisation of a directory: *pooling is cls and
  * *normalize 0 without sentence-transformers files; -1 with a note (in err)
- * when they ask for something not supported. 0 on a broken file. */
+ * when they ask for something not supported. All three return 0, or -1 with
+ * a message. */
 int model_read_pooling(const char *dir, int *pooling, int *normalize, char *err, size_t errlen);
 void model_free(bert_model *m);
 #endif

@@ -25,7 +25,7 @@
  * is (1 - G_i) s_i but d logit / d s_i = 1, not (1 - G_i). Backward therefore
  * treats that logit exactly like any other.
  *
- * Precision: similarities are fp32 GEMMs (BLIS); log-sum-exp, the loss and
+ * Precision: similarities are fp32 GEMMs (base/gemm.h); log-sum-exp, the loss and
  * the gate are computed in double. Nothing is allocated after loss_ws_init. */
 #ifndef GCSE_LOSS_H
 #define GCSE_LOSS_H

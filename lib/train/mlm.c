@@ -79,7 +79,7 @@ int mlm_head_load(mlm_head *h, const char *path, int C, int V, char *err, size_t
 			seterr(err, errlen, "%s: %s does not match hidden size %d and vocabulary %d", path,
 			       want[i].name, C, V);
 			rc = -1;
-		} else if (!st_to_f32(f, t, (float *)want[i].data, err, errlen))
+		} else if (st_to_f32(f, t, (float *)want[i].data, err, errlen))
 			rc = -1;
 	}
 	st_close(f);

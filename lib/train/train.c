@@ -241,17 +241,17 @@ static int forward(trainer *t, const int *ids, const int *mask, int B, int T, in
 	const bert_params *p = &t->m->params;
 	if (B < 1 || T < 1 || B > t->maxB || T > t->maxT) {
 		seterr(err, errlen, "batch %d x %d outside the trainer's %d x %d", B, T, t->maxB, t->maxT);
-		return 0;
+		return -1;
 	}
 	if (R < 1 || R > t->maxR) {
 		seterr(err, errlen, "%d output rows, the trainer has room for 1 to %d", R, t->maxR);
-		return 0;
+		return -1;
 	}
 	for (int r = 0; qpos && r < R; r++)
 		if (qpos[r] < 0 || qpos[r] >= B * T || (r && qpos[r] <= qpos[r - 1])) {
 			seterr(err, errlen, "output row %d: position %d is not ascending inside the %d x %d batch",
 			       r, qpos[r], B, T);
-			return 0;
+			return -1;
 		}
 	int C = c->hidden_size, NH = c->num_attention_heads, Lc = c->num_hidden_layers;
 	int N = B * T;
@@ -262,7 +262,7 @@ static int forward(trainer *t, const int *ids, const int *mask, int B, int T, in
 			if (ids[k] < 0 || ids[k] >= c->vocab_size) {
 				seterr(err, errlen, "token id %d (sequence %d, position %d) outside the vocabulary (%d)",
 				       ids[k], b, i, c->vocab_size);
-				return 0;
+				return -1;
 			}
 			t->ids[k] = ids[k];
 			t->mask[k] = !mask || mask[k] != 0;
@@ -270,7 +270,7 @@ static int forward(trainer *t, const int *ids, const int *mask, int B, int T, in
 		}
 		if (!any) {
 			seterr(err, errlen, "sequence %d has no real token", b);
-			return 0;
+			return -1;
 		}
 	}
 	t->B = B;
@@ -308,7 +308,7 @@ static int forward(trainer *t, const int *ids, const int *mask, int B, int T, in
 			block_forward(t, l, t->cls_in, R, hp, key);
 		}
 	}
-	return 1;
+	return 0;
 }
 
 int train_forward(trainer *t, const int *ids, const int *mask, int B, int T, int train,
@@ -317,12 +317,12 @@ int train_forward(trainer *t, const int *ids, const int *mask, int B, int T, int
 	if (B > t->maxR) {
 		seterr(err, errlen, "batch of %d sequences, the trainer has room for %d [CLS] rows", B,
 		       t->maxR);
-		return 0;
+		return -1;
 	}
-	if (!forward(t, ids, mask, B, T, train, key, NULL, B, err, errlen))
-		return 0;
+	if (forward(t, ids, mask, B, T, train, key, NULL, B, err, errlen))
+		return -1;
 	mlp_forward(t->h, t->cls, t->cfg.hidden_size, t->head.W, t->head.b, B, t->cfg.hidden_size);
-	return 1;
+	return 0;
 }
 
 int train_forward_rows(trainer *t, const int *ids, const int *mask, int B, int T, int train,
@@ -330,7 +330,7 @@ int train_forward_rows(trainer *t, const int *ids, const int *mask, int B, int T
 {
 	if (!qpos) {
 		seterr(err, errlen, "no output rows");
-		return 0;
+		return -1;
 	}
 	return forward(t, ids, mask, B, T, train, key, qpos, R, err, errlen);
 }
@@ -494,7 +494,7 @@ int train_head_save(const trainer *t, const char *path, char *err, size_t errlen
 		{HEAD_B, ST_F32, 1, sb, t->head.b},
 	};
 	const char *meta[] = {"format", "pt", "gcse", "training-only MLP head: tanh(cls W^T + b)", NULL};
-	return st_write(path, o, 2, meta, err, errlen) ? 0 : -1;
+	return st_write(path, o, 2, meta, err, errlen);
 }
 
 int train_head_load(trainer *t, const char *path, char *err, size_t errlen)
@@ -509,7 +509,7 @@ int train_head_load(trainer *t, const char *path, char *err, size_t errlen)
 		seterr(err, errlen, "%s: no tensor %s", path, !w ? HEAD_W : HEAD_B);
 	else if (w->ndim != 2 || w->shape[0] != C || w->shape[1] != C || b->ndim != 1 || b->shape[0] != C)
 		seterr(err, errlen, "%s: head shape does not match hidden size %lld", path, (long long)C);
-	else if (st_to_f32(f, w, t->head.W, err, errlen) && st_to_f32(f, b, t->head.b, err, errlen))
+	else if (st_to_f32(f, w, t->head.W, err, errlen) == 0 && st_to_f32(f, b, t->head.b, err, errlen) == 0)
 		ok = 1;
 	st_close(f);
 	return ok ? 0 : -1;
@@ -520,5 +520,5 @@ int train_mlm_save(const trainer *t, const char *dir, char *err, size_t errlen)
 	st_out h[MLM_NTENSORS];
 	int64_t shapes[MLM_NTENSORS][2];
 	mlm_head_tensors(&t->mlmh, t->cfg.hidden_size, t->cfg.vocab_size, h, shapes);
-	return model_save_with(t->m, dir, "bert.", 0, h, MLM_NTENSORS, err, errlen) ? 0 : -1;
+	return model_save_with(t->m, dir, "bert.", 0, h, MLM_NTENSORS, err, errlen);
 }

@@ -129,13 +129,14 @@ void trainer_zero_grad(trainer *t);
 /* Forward of B sequences of T tokens: ids (B,T) in [0,V), mask (B,T) nonzero
  * for real tokens (every sequence needs one; NULL: all real). train != 0:
  * dropout with hidden_p / att_p and site keys from key; 0: none. Leaves the
- * head output in t->h (B,C). 0 with a message on bad input. */
+ * head output in t->h (B,C). 0, or -1 with a message on bad input. */
 int train_forward(trainer *t, const int *ids, const int *mask, int B, int T, int train,
                   uint64_t key, char *err, size_t errlen);
 /* Backward of the last forward: dh (B,C) = d loss / d h; gradients +=. */
 void train_backward(trainer *t, const float *dh);
 /* Forward to the last hidden states of R output rows, qpos (R) strictly
- * ascending flat positions b*T + i (at most maxR): t->cls (R,C). No head. */
+ * ascending flat positions b*T + i (at most maxR): t->cls (R,C). No head.
+ * 0, or -1 with a message on bad input. */
 int train_forward_rows(trainer *t, const int *ids, const int *mask, int B, int T, int train,
                        uint64_t key, const int *qpos, int R, char *err, size_t errlen);
 /* Backward of train_forward_rows: drows (R,C) = d loss / d t->cls. */

@@ -150,6 +150,44 @@ void train_data_free(train_data *d)
 	memset(d, 0, sizeof *d);
 }
 
+int train_data_from_rows(train_data *d, int k, size_t n, const int *ids, const int *mask, int T,
+                         const float *sprime, char *err, size_t errlen)
+{
+	memset(d, 0, sizeof *d);
+	d->k = k;
+	d->n = n;
+	size_t rows = (size_t)k * n;
+	d->tok = malloc((rows * (size_t)T + 1) * sizeof *d->tok);
+	d->off = malloc((rows + 1) * sizeof *d->off);
+	d->sprime = sprime ? malloc((n ? n : 1) * sizeof *d->sprime) : NULL;
+	if (!d->tok || !d->off || (sprime && !d->sprime)) {
+		train_data_free(d);
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	if (sprime)
+		memcpy(d->sprime, sprime, n * sizeof *sprime);
+	size_t used = 0;
+	/* example-major: text j of example i at off[i*k + j] */
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < k; j++) {
+			size_t row = (size_t)j * n + i;
+			int len = 0;
+			while (len < T && (!mask || mask[row * (size_t)T + (size_t)len]))
+				len++;
+			if (len == 0) {
+				train_data_free(d);
+				seterr(err, errlen, "row %zu has no token", row);
+				return -1;
+			}
+			d->off[i * (size_t)k + (size_t)j] = used;
+			memcpy(d->tok + used, ids + row * (size_t)T, (size_t)len * sizeof *ids);
+			used += (size_t)len;
+		}
+	d->off[rows] = used;
+	return 0;
+}
+
 /* Encode texts[0..n) (every stride-th of texts) with model x (pooling)
  * into out (n, C); ids, mask have room for batch * max_len. */
 static int encode_texts(bert_ctx *x, const tokenizer *tk, int pooling, char *const *texts,
@@ -175,7 +213,7 @@ static int encode_texts(bert_ctx *x, const tokenizer *tk, int pooling, char *con
 				mask[(size_t)b * T + i] = i < len[b];
 			}
 		}
-		if (!bert_encode(x, ids, mask, B, T, pooling, 0, out + b0 * C, err, errlen)) {
+		if (bert_encode(x, ids, mask, B, T, pooling, 0, out + b0 * C, err, errlen)) {
 			free(len);
 			return -1;
 		}
@@ -483,7 +521,7 @@ double sts_spearman(sts_set *s, struct bert_ctx *x, int pooling, int batch, int 
 				s->mask[(size_t)b * T + i] = i < len;
 			}
 		}
-		if (!bert_encode(x, s->ids, s->mask, B, T, pooling, 0, s->emb + b0 * C, err, errlen))
+		if (bert_encode(x, s->ids, s->mask, B, T, pooling, 0, s->emb + b0 * C, err, errlen))
 			return NAN;
 	}
 	for (size_t i = 0; i < s->n; i++)

@@ -42,6 +42,13 @@ void train_data_read(train_data *d, char **files, int nfiles, int k, int need_sp
                      int keep_texts, int skip_bad, const tokenizer *tk, int max_len, double tau);
 void train_data_free(train_data *d);
 
+/* A data set from token rows (tests, benchmarks): text j of example i is
+ * row j*n + i of ids (k*n rows of T ids), its leading ids with mask nonzero
+ * (mask NULL: all T). sprime (n, may be NULL) is copied; crc 0, no texts.
+ * 0, or -1 with a message (out of memory, a row without a token). */
+int train_data_from_rows(train_data *d, int k, size_t n, const int *ids, const int *mask, int T,
+                         const float *sprime, char *err, size_t errlen);
+
 /* Fill d->sprime from a frozen model directory (its own tokenizer, its
  * default pooling, no dropout): s'_i = cos(E'(anchor_i), E'(neg_i)) / tau,
  * batch rows of at most max_len tokens. Needs keep_texts. 0, or -1 with a

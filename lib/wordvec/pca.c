@@ -1,7 +1,7 @@
 /* pca.c — first principal direction (uncentred) and its removal; see pca.h. */
 #include "wordvec/pca.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,21 +9,20 @@
 enum { PCA_BLOCK = 1024, PCA_MAX_ITERS = 100000 };
 
 /* G (d,d) = X^T X in double, rows converted in blocks of PCA_BLOCK. The
- * product's k loop runs over the block's rows in order whatever the thread
- * count (BLIS never splits k), so G is the same bits on any thread count. */
+ * product's bits never depend on the thread count (base/gemm.h), so G is the
+ * same bits on any thread count. */
 static int gram(const float *X, long n, int d, double *G)
 {
 	double *blk = malloc((size_t)PCA_BLOCK * d * sizeof *blk);
 	if (!blk)
 		return -1;
 	memset(G, 0, (size_t)d * d * sizeof *G);
-	double one = 1.0;
 	for (long r0 = 0; r0 < n; r0 += PCA_BLOCK) {
 		long m = n - r0 < PCA_BLOCK ? n - r0 : PCA_BLOCK;
 		for (size_t i = 0; i < (size_t)m * d; i++)
 			blk[i] = X[(size_t)r0 * d + i];
-		/* G += blk^T blk: blk (m,d) row-major */
-		bli_dgemm(BLIS_TRANSPOSE, BLIS_NO_TRANSPOSE, d, d, m, &one, blk, d, 1, blk, d, 1, &one, G, d, 1);
+		/* G += blk^T blk: blk (m,d) row-major, blk^T read with swapped strides */
+		gemm_f64(d, d, m, 1.0, blk, 1, d, blk, d, 1, 1.0, G, d, 1);
 	}
 	free(blk);
 	return 0;

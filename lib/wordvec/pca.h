@@ -7,7 +7,7 @@
  *
  * u is the first right singular vector of X (the top eigenvector of X^T X,
  * not of the covariance: no mean is subtracted, as TruncatedSVD does in the
- * SIF code). X^T X is accumulated in double (BLIS dgemm over blocks of rows),
+ * SIF code). X^T X is accumulated in double (dgemm over blocks of rows),
  * then power iteration from the normalised column sums runs until two
  * iterates differ by less than 1e-12 (at most 100,000 products). The sign
  * is fixed: the component of largest magnitude is positive. The result does

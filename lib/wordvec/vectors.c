@@ -1,10 +1,10 @@
 /* vectors.c — GloVe / word2vec text reader, fresh vocabulary, embedding init. */
 #include "wordvec/vectors.h"
 #include "base/err.h"
+#include "base/gemm.h"
 #include "base/rng.h"
 #include "base/strmap.h"
 
-#include <blis.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -586,10 +586,8 @@ int vectors_init_embeddings(float *wte, int V, int H, const char *const *tokens,
 			memcpy(X + (size_t)r * D, wv->vecs + (size_t)src[c0 + r] * D, (size_t)D * sizeof *X);
 		const float *out = X;
 		if (P) {
-			float one = 1.0f, zero = 0.0f;
 			/* Y (nc,H) = X (nc,D) . P^T (D,H), P^T[k][h] = P[h*D + k] */
-			bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, nc, H, D, &one, X, D, 1, P, 1, D,
-			          &zero, Y, H, 1);
+			gemm_f32(nc, H, D, 1.0f, X, D, 1, P, 1, D, 0.0f, Y, H, 1, 0);
 			out = Y;
 		}
 		for (int r = 0; r < nc; r++)

@@ -11,8 +11,8 @@
  * of every other sequence. */
 #include "nn/bert.h"
 #include "nn/layers.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 		}
 	}
 	omp_set_num_threads(threads);
-	bli_thread_set_num_threads(threads);
+	gemm_set_threads(threads);
 	char err[256];
 	bert_model *m = model_init_random(&c, 1, err, sizeof err);
 	if (!m) {
@@ -91,12 +91,12 @@ int main(int argc, char **argv)
 	double best_f = 1e30, best_e = 1e30, best_g = 1e30, cpu_f = 1e30, cpu_e = 1e30, cpu_g = 1e30;
 	for (int it = 0; it < iters + 1; it++) {
 		double c0 = cpu(), t0 = now();
-		if (!bert_forward(x, ids, mask, B, T, err, sizeof err) || !bert_pool(x, BERT_POOL_CLS, 0, out, err, sizeof err)) {
+		if (bert_forward(x, ids, mask, B, T, err, sizeof err) || bert_pool(x, BERT_POOL_CLS, 0, out, err, sizeof err)) {
 			fprintf(stderr, "bench_forward: %s\n", err);
 			return 1;
 		}
 		double t1 = now(), c1 = cpu();
-		if (!bert_encode(x, ids, mask, B, T, BERT_POOL_CLS, 0, out, err, sizeof err)) {
+		if (bert_encode(x, ids, mask, B, T, BERT_POOL_CLS, 0, out, err, sizeof err)) {
 			fprintf(stderr, "bench_forward: %s\n", err);
 			return 1;
 		}
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 		cpu_g = c3 - c2 < cpu_g ? c3 - c2 : cpu_g;
 	}
 	printf("shape L%d C%d H%d FF%d, batch %d x %d tokens, %d threads (%s kernels)\n", c.num_hidden_layers, C,
-	       c.num_attention_heads, FF, B, T, threads, layers_simd() ? "AVX2" : "plain C");
+	       c.num_attention_heads, FF, B, T, threads, layers_simd() == 2 ? "AVX-512" : layers_simd() ? "AVX2" : "plain C");
 	printf("forward:    %8.1f sentences/s (%.1f ms per batch, best of %d)\n", B / best_f, 1e3 * best_f, iters);
 	printf("encode cls: %8.1f sentences/s (%.1f ms per batch; [CLS]-only last layer)\n", B / best_e, 1e3 * best_e);
 	printf("GEMM floor: %8.1f sentences/s (%.1f ms per batch, full forward's products)\n", B / best_g, 1e3 * best_g);

@@ -1,30 +1,34 @@
 /* bench_peak — what this machine's cores can do in fp32, measured in one
  * run, to put the speed targets of bench/ in context:
  *
- *   fma_peak   register-only AVX2 FMAs (12 independent 8-wide chains, no
- *              loads): the ceiling no fp32 kernel can pass on this machine
- *              at this moment (clock, hypervisor and neighbours included);
- *   ukernel    BLIS's own sgemm micro-kernel on operands that stay in L1;
- *   sgemm      bli_sgemm on the shapes of a small-shape training step or
- *              embed batch (4096 or 2048 rows x the four linear layers).
+ *   fma_peak     register-only AVX2 FMAs (12 independent 8-wide chains, no
+ *                loads): the AVX2 ceiling at this moment (clock, hypervisor
+ *                and neighbours included);
+ *   fma512_peak  the same with AVX-512 (16 independent 16-wide chains), when
+ *                the CPU has AVX-512F (null otherwise): the fp32 ceiling no
+ *                kernel can pass on such a CPU;
+ *   sgemm        the GEMM backend this build links (base/gemm.h: "gemm" and
+ *                "kernels" name it) on the shapes of a small-shape training
+ *                step or embed batch (4096 or 2048 rows x the four linear
+ *                layers), as the forward calls it (C = A B^T, row-wise).
  *
  * Each figure is GFLOP/s, best of -n repetitions, on 1 thread and on -j
- * threads (the FMA loop on -j OpenMP threads at once). Not a test.
+ * threads (the FMA loops on -j OpenMP threads at once). Whatever -march the
+ * build used, each FMA loop is compiled for its own ISA and run only when
+ * the CPU has it. Not a test.
  *
  *   bench_peak [-j threads] [-n reps] [-r rows]
  */
 #include "base/cli.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <getopt.h>
+#include <immintrin.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#endif
 
 static double now(void)
 {
@@ -33,29 +37,23 @@ static double now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-#if defined(__AVX2__) && defined(__FMA__)
-/* n iterations of 12 independent FMA chains: 12 * 16 flops per iteration.
- * The accumulators start distinct so that no chain can be merged with
- * another; the sum is returned so that none is dead. */
-static float fma_chains(long n)
+#define STEP(FMA, j) a[j] = FMA(a[j], x, y)
+/* n iterations of 12 independent 8-wide FMA chains: 12 * 16 flops per
+ * iteration. The accumulators start distinct so that no chain can be merged
+ * with another; the sum is returned so that none is dead. */
+__attribute__((target("avx2,fma"))) static float fma_chains(long n)
 {
 	__m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
 	__m256 a[12];
 	for (int j = 0; j < 12; j++)
 		a[j] = _mm256_set1_ps((float)j);
 	for (long i = 0; i < n; i++) {
-		a[0] = _mm256_fmadd_ps(a[0], x, y);
-		a[1] = _mm256_fmadd_ps(a[1], x, y);
-		a[2] = _mm256_fmadd_ps(a[2], x, y);
-		a[3] = _mm256_fmadd_ps(a[3], x, y);
-		a[4] = _mm256_fmadd_ps(a[4], x, y);
-		a[5] = _mm256_fmadd_ps(a[5], x, y);
-		a[6] = _mm256_fmadd_ps(a[6], x, y);
-		a[7] = _mm256_fmadd_ps(a[7], x, y);
-		a[8] = _mm256_fmadd_ps(a[8], x, y);
-		a[9] = _mm256_fmadd_ps(a[9], x, y);
-		a[10] = _mm256_fmadd_ps(a[10], x, y);
-		a[11] = _mm256_fmadd_ps(a[11], x, y);
+		STEP(_mm256_fmadd_ps, 0); STEP(_mm256_fmadd_ps, 1);
+		STEP(_mm256_fmadd_ps, 2); STEP(_mm256_fmadd_ps, 3);
+		STEP(_mm256_fmadd_ps, 4); STEP(_mm256_fmadd_ps, 5);
+		STEP(_mm256_fmadd_ps, 6); STEP(_mm256_fmadd_ps, 7);
+		STEP(_mm256_fmadd_ps, 8); STEP(_mm256_fmadd_ps, 9);
+		STEP(_mm256_fmadd_ps, 10); STEP(_mm256_fmadd_ps, 11);
 	}
 	__m256 s = a[0];
 	for (int j = 1; j < 12; j++)
@@ -65,66 +63,49 @@ static float fma_chains(long n)
 	return v[0] + v[7];
 }
 
-/* GFLOP/s of the FMA chains on `threads` threads at once (all of them
- * counted), best of reps. */
-static double fma_peak(int threads, int reps, float *sink)
+/* n iterations of 16 independent 16-wide FMA chains: 16 * 32 flops per
+ * iteration (two 512-bit FMA pipes of latency 4 need 8 in flight). */
+__attribute__((target("avx512f"))) static float fma512_chains(long n)
 {
-	const long n = 100000000;
+	__m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+	__m512 a[16];
+	for (int j = 0; j < 16; j++)
+		a[j] = _mm512_set1_ps((float)j);
+	for (long i = 0; i < n; i++) {
+		STEP(_mm512_fmadd_ps, 0); STEP(_mm512_fmadd_ps, 1);
+		STEP(_mm512_fmadd_ps, 2); STEP(_mm512_fmadd_ps, 3);
+		STEP(_mm512_fmadd_ps, 4); STEP(_mm512_fmadd_ps, 5);
+		STEP(_mm512_fmadd_ps, 6); STEP(_mm512_fmadd_ps, 7);
+		STEP(_mm512_fmadd_ps, 8); STEP(_mm512_fmadd_ps, 9);
+		STEP(_mm512_fmadd_ps, 10); STEP(_mm512_fmadd_ps, 11);
+		STEP(_mm512_fmadd_ps, 12); STEP(_mm512_fmadd_ps, 13);
+		STEP(_mm512_fmadd_ps, 14); STEP(_mm512_fmadd_ps, 15);
+	}
+	__m512 s = a[0];
+	for (int j = 1; j < 16; j++)
+		s = _mm512_add_ps(s, a[j]);
+	return _mm512_reduce_add_ps(s);
+}
+
+/* GFLOP/s of chains(n) (flops_per_iter each iteration) on `threads`
+ * threads at once (all of them counted), best of reps. */
+static double fma_peak(float (*chains)(long), long n, double flops_per_iter, int threads, int reps,
+                       float *sink)
+{
 	double best = 1e30;
 	for (int r = 0; r < reps; r++) {
 		double t = now();
 		float s = 0.0f;
 #pragma omp parallel num_threads(threads) reduction(+ : s)
-		s += fma_chains(n);
+		s += chains(n);
 		t = now() - t;
 		*sink += s;
 		best = t < best ? t : best;
 	}
-	return (double)threads * (double)n * 12 * 16 / best * 1e-9;
-}
-#endif
-
-/* BLIS's native sgemm micro-kernel, MR x NR x k with packed operands in
- * L1, as the macro-kernel calls it. */
-static double ukernel_peak(int reps, float *sink)
-{
-	cntx_t *cntx = bli_gks_query_cntx();
-	sgemm_ukr_ft ukr = bli_cntx_get_l3_nat_ukr_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cntx);
-	dim_t mr = bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_MR, cntx);
-	dim_t nr = bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_NR, cntx);
-	const dim_t k = 256;
-	const long calls = 1000000;
-	float *a = aligned_alloc(64, (size_t)(mr * k) * sizeof *a + 64);
-	float *b = aligned_alloc(64, (size_t)(nr * k) * sizeof *b + 64);
-	float *c = aligned_alloc(64, (size_t)(mr * nr) * sizeof *c + 64);
-	if (!a || !b || !c) {
-		fprintf(stderr, "bench_peak: out of memory\n");
-		exit(1);
-	}
-	for (dim_t i = 0; i < mr * k; i++)
-		a[i] = 1e-3f;
-	for (dim_t i = 0; i < nr * k; i++)
-		b[i] = 1e-3f;
-	memset(c, 0, (size_t)(mr * nr) * sizeof *c);
-	auxinfo_t aux;
-	memset(&aux, 0, sizeof aux);
-	bli_auxinfo_set_next_a(a, &aux);
-	bli_auxinfo_set_next_b(b, &aux);
-	float alpha = 1.0f, beta = 1.0f;
-	double best = 1e30;
-	for (int r = 0; r < reps; r++) {
-		double t = now();
-		for (long i = 0; i < calls; i++)
-			ukr(mr, nr, k, &alpha, a, b, &beta, c, nr, 1, &aux, cntx);
-		t = now() - t;
-		best = t < best ? t : best;
-	}
-	*sink += c[0];
-	free(a), free(b), free(c);
-	return 2.0 * (double)(mr * nr * k) * (double)calls / best * 1e-9;
+	return (double)threads * (double)n * flops_per_iter / best * 1e-9;
 }
 
-/* bli_sgemm C[m,n] = A[m,k] B[n,k]^T (the forward's y = x W^T), threads. */
+/* gemm_f32 C[m,n] = A[m,k] B[n,k]^T (the forward's y = x W^T), threads. */
 static double sgemm_rate(int m, int n, int k, int threads, int reps)
 {
 	float *a = malloc((size_t)m * k * sizeof *a), *b = malloc((size_t)n * k * sizeof *b);
@@ -137,15 +118,12 @@ static double sgemm_rate(int m, int n, int k, int threads, int reps)
 		a[i] = (float)(i * 2654435761u % 1000) * 1e-3f - 0.5f;
 	for (size_t i = 0; i < (size_t)n * k; i++)
 		b[i] = (float)(i * 40503u % 1000) * 1e-3f - 0.5f;
-	rntm_t rntm;
-	bli_rntm_init(&rntm);
-	bli_rntm_set_num_threads(threads, &rntm);
-	float one = 1.0f, zero = 0.0f;
+	omp_set_num_threads(threads);
+	gemm_set_threads(threads);
 	double best = 1e30;
 	for (int r = 0; r < reps + 1; r++) {            /* the first is a warm-up */
 		double t = now();
-		bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, m, n, k, &one, a, k, 1, b, k, 1, &zero, c, n, 1,
-		             NULL, &rntm);
+		gemm_f32(m, n, k, 1.0f, a, k, 1, b, 1, k, 0.0f, c, n, 1, GEMM_ROWWISE);
 		t = now() - t;
 		if (r > 0)
 			best = t < best ? t : best;
@@ -168,13 +146,19 @@ int main(int argc, char **argv)
 		}
 	}
 	float sink = 0.0f;
-	printf("{\"arch\":\"%s\",\"threads\":%d", bli_arch_string(bli_arch_query_id()), threads);
-#if defined(__AVX2__) && defined(__FMA__)
-	printf(",\"fma_peak_1\":%.1f,\"fma_peak_j\":%.1f", fma_peak(1, reps, &sink), fma_peak(threads, reps, &sink));
-#else
-	printf(",\"fma_peak_1\":null,\"fma_peak_j\":null");   /* built without AVX2+FMA */
-#endif
-	printf(",\"ukernel_1\":%.1f", ukernel_peak(reps, &sink));
+	printf("{\"gemm\":\"%s\",\"kernels\":\"%s\",\"threads\":%d", gemm_backend(), gemm_kernels(), threads);
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		printf(",\"fma_peak_1\":%.1f,\"fma_peak_j\":%.1f", fma_peak(fma_chains, 100000000, 12 * 16, 1, reps, &sink),
+		       fma_peak(fma_chains, 100000000, 12 * 16, threads, reps, &sink));
+	else
+		printf(",\"fma_peak_1\":null,\"fma_peak_j\":null");
+	if (__builtin_cpu_supports("avx512f"))
+		printf(",\"fma512_peak_1\":%.1f,\"fma512_peak_j\":%.1f",
+		       fma_peak(fma512_chains, 50000000, 16 * 32, 1, reps, &sink),
+		       fma_peak(fma512_chains, 50000000, 16 * 32, threads, reps, &sink));
+	else
+		printf(",\"fma512_peak_1\":null,\"fma512_peak_j\":null");
 	/* the four linear layers of the small shape (C 384, FFN 1536) */
 	static const struct { const char *name; int n, k; } shapes[] = {
 		{"qkv", 1152, 384}, {"attproj", 384, 384}, {"fc", 1536, 384}, {"fcproj", 384, 1536},

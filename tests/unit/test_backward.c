@@ -9,8 +9,8 @@
 #include "nn/bert.h"
 #include "nn/layers.h"
 #include "nn/safetensors.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <omp.h>
 #include <stdint.h>
 
@@ -554,7 +554,7 @@ static void test_pooling(void)
 static void set_threads(int n)
 {
 	omp_set_num_threads(n);
-	bli_thread_set_num_threads(n);
+	gemm_set_threads(n);
 }
 
 static void test_thread_independence(void)
@@ -622,7 +622,7 @@ static float *fx(st_file *f, const char *name)
 		return NULL;
 	}
 	float *x = malloc((t->numel ? t->numel : 1) * sizeof *x);
-	if (!st_to_f32(f, t, x, ferr, sizeof ferr)) {
+	if (st_to_f32(f, t, x, ferr, sizeof ferr)) {
 		free(x);
 		return NULL;
 	}
@@ -648,7 +648,7 @@ static int *fxi(st_file *f, const char *name)
 		return NULL;
 	int64_t *v = malloc((t->numel ? t->numel : 1) * sizeof *v);
 	int *x = malloc((t->numel ? t->numel : 1) * sizeof *x);
-	if (!st_to_i64(f, t, v, ferr, sizeof ferr)) {
+	if (st_to_i64(f, t, v, ferr, sizeof ferr)) {
 		free(v);
 		free(x);
 		return NULL;

@@ -2,6 +2,7 @@
  * checked numeric options behind them. */
 #include "child.h"
 #include "base/cli.h"
+#include "base/gemm.h"
 #include "t.h"
 
 static const char help[] = "usage: test_cli [options] [file ...]\n\noptions:\n  -q, --quiet\n";
@@ -104,13 +105,14 @@ static void test_threads_range(void)
 
 static void test_help_version(void)
 {
-	char out[2048], want[256];
+	char out[2048], want[512];
 	char *a1[] = {"test_cli", "-q", "--help", "--threads=5000", NULL};
 	T_EQ_INT(child_argv(a1, out, sizeof out), EXIT_OK);
 	T_EQ_STR(out, help);
 	char *a2[] = {"test_cli", "-V", NULL};
 	T_EQ_INT(child_argv(a2, out, sizeof out), EXIT_OK);
-	snprintf(want, sizeof want, "test_cli (gcse) %s\n", GCSE_VERSION);
+	/* the version, then the GEMM backend and its kernels (base/gemm.h) */
+	snprintf(want, sizeof want, "test_cli (gcse) %s\n%s\n", GCSE_VERSION, gemm_describe());
 	T_EQ_STR(out, want);
 	char *a3[] = {"test_cli", "--quiet=1", NULL};   /* takes no argument */
 	T_EQ_INT(child_argv(a3, out, sizeof out), EXIT_USAGE);

@@ -40,7 +40,7 @@ static void test_head_fixture(void)
 	st_close(f);
 }
 
-/* BLIS path against the naive reference on a bigger shape; accumulation. */
+/* GEMM path against the naive reference on a bigger shape; accumulation. */
 static void test_head_fast_matches_ref(void)
 {
 	const int N = 33, H = 70, ld = 2 * H + 5;

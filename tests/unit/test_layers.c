@@ -4,8 +4,8 @@
 #include "t.h"
 #include "frand.h"
 #include "nn/layers.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <omp.h>
 #include <stdint.h>
 
@@ -182,8 +182,9 @@ static void test_matmul(void)
 	}
 }
 
-/* A row's result is the same whatever the number of rows around it (BLIS
- * would otherwise switch kernels for small matrices) and thread count. */
+/* A row's result is the same whatever the number of rows around it (the
+ * GEMM backends would otherwise switch kernels for small matrices, or move a
+ * row's bits with its place: base/gemm.h) and thread count. */
 static void test_matmul_row_independence(void)
 {
 	int N = 700, C = 384, OC = 1152;
@@ -195,7 +196,7 @@ static void test_matmul_row_independence(void)
 		int off = cuts[k][0], n = cuts[k][1];
 		for (int th = 1; th <= 2; th++) {
 			omp_set_num_threads(th);
-			bli_thread_set_num_threads(th);
+			gemm_set_threads(th);
 			matmul_forward(part, x + (size_t)off * C, w, b, 1, n, C, OC);
 			if (memcmp(part, full + (size_t)off * OC, (size_t)n * OC * 4))
 				T_FAIL("rows %d..%d (%d threads) differ from the same rows in a batch of %d",
@@ -203,7 +204,7 @@ static void test_matmul_row_independence(void)
 		}
 	}
 	omp_set_num_threads(2);
-	bli_thread_set_num_threads(2);
+	gemm_set_threads(2);
 	free(x), free(w), free(b), free(full), free(part);
 }
 
@@ -327,7 +328,7 @@ static void test_residuals(void)
 int main(void)
 {
 	frand_seed(12345);
-	printf("# simd kernels: %s\n", layers_simd() ? "AVX2+FMA" : "plain C");
+	printf("# simd kernels: %s\n", layers_simd() == 2 ? "AVX-512 + AVX2+FMA" : layers_simd() ? "AVX2+FMA" : "plain C");
 	T_RUN(test_exp_accuracy);
 	T_RUN(test_erf_gelu_accuracy);
 	T_RUN(test_gelu_simd_equals_scalar);

@@ -7,8 +7,8 @@
 #include "fixture.h"
 #include "relerr.h"
 #include "t.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <omp.h>
 
 /* float copy of a tensor (malloc'ed), element count in *n; NULL if absent */
@@ -117,7 +117,7 @@ static void randn(rng *r, float *x, size_t n, float sd)
 	rng_fill_normal(r, x, n, 0.0f, sd);
 }
 
-/* Fast (BLIS) path against the naive double reference on a larger batch. */
+/* Fast (GEMM) path against the naive double reference on a larger batch. */
 static void test_fast_matches_ref(void)
 {
 	const int N = 40, C = 96;
@@ -453,7 +453,7 @@ static void test_bad_inputs(void)
 	loss_ws_free(&ws);
 }
 
-/* Same loss and gradients with 1 and 2 threads (BLIS and OpenMP). */
+/* Same loss and gradients with 1 and 2 threads (GEMM backend and OpenMP). */
 static void test_thread_count_invariance(void)
 {
 	const int N = 128, C = 256;   /* big enough for multi-threaded GEMMs */
@@ -472,15 +472,15 @@ static void test_thread_count_invariance(void)
 	T_ASSERT(loss_ws_init(&ws, N, C) == 0);
 	int saved = omp_get_max_threads();
 	omp_set_num_threads(1);
-	bli_thread_set_num_threads(1);
+	gemm_set_threads(1);
 	double l1 = loss_forward(&ws, &cfg, a, p, n, sp, N);
 	loss_backward(&ws, g1, g1 + nc, g1 + 2 * nc, 1.0f);
 	omp_set_num_threads(2);
-	bli_thread_set_num_threads(2);
+	gemm_set_threads(2);
 	double l2 = loss_forward(&ws, &cfg, a, p, n, sp, N);
 	loss_backward(&ws, g2, g2 + nc, g2 + 2 * nc, 1.0f);
 	omp_set_num_threads(saved);
-	bli_thread_set_num_threads(saved);
+	gemm_set_threads(saved);
 	T_ASSERT(l1 == l2);
 	T_ASSERT(!memcmp(g1, g2, 3 * nc * 4));
 	loss_ws_free(&ws);

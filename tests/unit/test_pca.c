@@ -2,8 +2,8 @@
 #include "wordvec/pca.h"
 #include "base/rng.h"
 #include "t.h"
+#include "base/gemm.h"
 
-#include <blis.h>
 #include <omp.h>
 
 /* q (d,d): rows orthonormal, by Gram-Schmidt (twice) on random rows */
@@ -117,10 +117,10 @@ static void test_blocks_and_threads(void)
 	}
 	double u1[d], u2[d];
 	omp_set_num_threads(1);
-	bli_thread_set_num_threads(1);
+	gemm_set_threads(1);
 	T_ASSERT(pca_first(X, n, d, u1, NULL) == 0);
 	omp_set_num_threads(2);
-	bli_thread_set_num_threads(2);
+	gemm_set_threads(2);
 	T_ASSERT(pca_first(X, n, d, u2, NULL) == 0);
 	T_ASSERT(!memcmp(u1, u2, sizeof u1));
 	double dot = 0;
