@@ -152,12 +152,12 @@ int kg_graph_add(kg_graph *g, int kind, const char *group, const char *text, int
 	}
 	kg_node *nd = &g->node[id];
 	nd->freq++;
-	if (kind == KG_PART && theme >= 0 && theme < 45) {
+	if (kind == KG_PART && theme >= 0 && theme < WN_NLEXFILES) {
 		if (!nd->themes)
-			nd->themes = xcalloc(45, sizeof *nd->themes);
+			nd->themes = xcalloc(WN_NLEXFILES, sizeof *nd->themes);
 		nd->themes[theme]++;
 		int best = -1;
-		for (int t = 0; t < 45; t++)
+		for (int t = 0; t < WN_NLEXFILES; t++)
 			if (nd->themes[t] && (best < 0 || nd->themes[t] > nd->themes[best]))
 				best = t;
 		nd->theme = best;

@@ -28,8 +28,8 @@ struct kg_synth {
 	kg_extractor *x;
 	kg_analysis *a, *b;
 	int lex_built;
-	int *lexl[45];            /* common lemmas per lexicographer file (nouns, verbs) */
-	int nlexl[45];
+	int *lexl[WN_NLEXFILES];  /* common lemmas per lexicographer file (nouns, verbs) */
+	int nlexl[WN_NLEXFILES];
 	int lem_be, lem_have, lem_do, lem_get;
 	kg_candidate *cand;
 	int ncand, candcap;
@@ -125,7 +125,7 @@ void kg_synth_free(kg_synth *s)
 		return;
 	free_cands(s);
 	free(s->cand);
-	for (int i = 0; i < 45; i++)
+	for (int i = 0; i < WN_NLEXFILES; i++)
 		free(s->lexl[i]);
 	kg_analysis_free(s->a);
 	kg_analysis_free(s->b);
@@ -475,7 +475,7 @@ static void build_lex(kg_synth *s)
 		return;
 	s->lex_built = 1;
 	const wordnet *wn = s->wn;
-	int cap[45] = {0};
+	int cap[WN_NLEXFILES] = {0};
 	for (int l = 0; l < wn_nlemmas(wn); l++) {
 		const wn_lemma *L = wn_lemma_at(wn, l);
 		if (!plain_word(L->text) || strchr(L->text, ' ') || strchr(L->text, '-'))
@@ -1286,7 +1286,7 @@ static const char *random_swap(kg_synth *s, const target *t, rng *r, const char 
 			}
 		}
 	}
-	if (t->pos >= 0 && t->lexfile >= 0 && t->lexfile < 45) {
+	if (t->pos >= 0 && t->lexfile >= 0 && t->lexfile < WN_NLEXFILES) {
 		build_lex(s);
 		int n = s->nlexl[t->lexfile];
 		if (n > 1) {

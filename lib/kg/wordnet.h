@@ -118,6 +118,7 @@ const wn_lemma *wn_lemma_at(const wordnet *wn, int lemma);
 long wn_find_synset(const wordnet *wn, int pos, uint32_t offset);
 
 /* The 45 lexicographer file names: 0 "adj.all" .. 44 "adj.ppl"; NULL out of range. */
+enum { WN_NLEXFILES = 45 };
 const char *wn_lexname(int lexfile);
 /* Lexicographer file number of a name, or -1. */
 int wn_lexfile_by_name(const char *name);

@@ -13,7 +13,7 @@
 char *kg_llm_types(void)
 {
 	strbuf b = {0};
-	for (int i = 0; i < 45; i++) {
+	for (int i = 0; i < WN_NLEXFILES; i++) {
 		const char *n = wn_lexname(i);
 		if (strncmp(n, "noun.", 5) || !strcmp(n, "noun.Tops"))
 			continue;
@@ -44,7 +44,7 @@ int kg_llm_type(const char *t, char *out, size_t cap)
 		free(c);
 		return KG_TYPE_NAME;
 	}
-	for (int i = 0; i < 45 && r < 0; i++) {
+	for (int i = 0; i < WN_NLEXFILES && r < 0; i++) {
 		const char *n = wn_lexname(i);
 		snprintf(buf, sizeof buf, "noun.%s", c);
 		if (!strcasecmp(c, n) || (!strncmp(n, "noun.", 5) && !strcasecmp(buf, n)))

@@ -11,43 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { NACTS = 21 };
-
-/* Sizes (floats) of the bert_acts fields in order, for capacity B x T and S slots. */
-static void act_sizes(const bert_config *c, size_t B, size_t T, size_t S, int keep_all, size_t sz[NACTS])
-{
-	size_t C = c->hidden_size, NH = c->num_attention_heads, FF = c->intermediate_size, BT = B * T;
-	size_t s[NACTS] = {
-		BT * C, BT, BT, BT * C,
-		S * BT * 3 * C, keep_all ? S * B * NH * T * T : 0, S * BT * C, S * BT * C, S * BT * C,
-		S * BT * C, S * BT, S * BT,
-		S * BT * FF, keep_all ? S * BT * FF : 0, S * BT * C, S * BT * C,
-		S * BT * C, S * BT, S * BT,
-		B * C, B * C,
-	};
-	memcpy(sz, s, sizeof s);
-}
-
-static void act_ptrs(bert_acts *a, float ***p)
-{
-	float **q[NACTS] = {
-		&a->emb, &a->emb_mean, &a->emb_rstd, &a->x0,
-		&a->qkv, &a->att, &a->atty, &a->attproj, &a->res1,
-		&a->ln1, &a->ln1_mean, &a->ln1_rstd,
-		&a->fch, &a->fch_gelu, &a->fcproj, &a->res2,
-		&a->ln2, &a->ln2_mean, &a->ln2_rstd,
-		&a->cls, &a->pooled,
-	};
-	memcpy(p, q, sizeof q);
-}
-
 bert_ctx *bert_ctx_new(const bert_model *m, int keep_all)
 {
+	if (keep_all)
+		return NULL;
 	bert_ctx *x = calloc(1, sizeof *x);
 	if (!x)
 		return NULL;
 	x->m = m;
-	x->keep_all = keep_all;
 	return x;
 }
 
@@ -75,11 +46,11 @@ static float *take(float *base, size_t *n, size_t k, int *i)
 	return p;
 }
 
-/* Inference layout: one layer's tensors in four buffers, reused in turn so
- * that the working set stays small (cache): X the layer input and output,
+/* The layout: one layer's tensors in four buffers, reused in turn so that
+ * the working set stays small (cache): X the layer input and output,
  * BIG Q|K|V then the FFN hidden layer, A the attention context then ln1, R
  * the embedding sums, then each block's residual sum. */
-static size_t infer_layout(bert_acts *a, float *base, const bert_config *c, size_t B, size_t T)
+static size_t act_layout(bert_acts *a, float *base, const bert_config *c, size_t B, size_t T)
 {
 	size_t C = c->hidden_size, FF = c->intermediate_size, BT = B * T;
 	size_t big = BT * (FF > 3 * C ? FF : 3 * C), n = 0;
@@ -99,7 +70,7 @@ static size_t infer_layout(bert_acts *a, float *base, const bert_config *c, size
 		a->atty = A;
 		a->attproj = a->res1 = R;
 		a->ln1 = A;
-		a->fch = a->fch_gelu = BIG;
+		a->fch = BIG;
 		a->fcproj = a->res2 = R;
 		a->ln2 = X;
 		a->emb_mean = st;
@@ -128,14 +99,7 @@ static int reserve(bert_ctx *x, int B, int T)
 		return 1;
 	int Bc = B > x->Bc ? B : x->Bc, Tc = T > x->Tc ? T : x->Tc;
 	const bert_config *c = &x->m->cfg;
-	size_t S = (size_t)c->num_hidden_layers, sz[NACTS], total = 0;
-	if (x->keep_all) {
-		act_sizes(c, (size_t)Bc, (size_t)Tc, S, 1, sz);
-		int k = 0;
-		for (int i = 0; i < NACTS; i++)
-			take(NULL, &total, sz[i], &k);
-	} else
-		total = infer_layout(NULL, NULL, c, (size_t)Bc, (size_t)Tc);
+	size_t total = act_layout(NULL, NULL, c, (size_t)Bc, (size_t)Tc);
 	if (total > SIZE_MAX / sizeof(float) / 2)
 		return 0;
 	total = (total + 15) / 16 * 16;
@@ -147,15 +111,7 @@ static int reserve(bert_ctx *x, int B, int T)
 	x->arena_floats = total;
 	x->Bc = Bc;
 	x->Tc = Tc;
-	if (x->keep_all) {
-		float **p[NACTS];
-		size_t n = 0;
-		int k = 0;
-		act_ptrs(&x->a, p);
-		for (int i = 0; i < NACTS; i++)
-			*p[i] = take(arena, &n, sz[i], &k);
-	} else
-		infer_layout(&x->a, arena, c, (size_t)Bc, (size_t)Tc);
+	act_layout(&x->a, arena, c, (size_t)Bc, (size_t)Tc);
 	return 1;
 }
 
@@ -165,9 +121,6 @@ static int reserve_scratch(bert_ctx *x)
 	const bert_config *c = &x->m->cfg;
 	size_t need = attention_scratch_size(x->Tc, c->hidden_size, c->num_attention_heads) *
 	              (size_t)omp_get_max_threads();
-	size_t kt = (size_t)x->Bc * x->Tc * c->hidden_size;     /* attention_forward's keys */
-	if (x->keep_all && kt > need)
-		need = kt;
 	if (x->scratch && need <= x->scratch_floats)
 		return 1;
 	float *s = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
@@ -177,30 +130,6 @@ static int reserve_scratch(bert_ctx *x)
 	x->scratch = s;
 	x->scratch_floats = need;
 	return 1;
-}
-
-void bert_acts_layer(const bert_ctx *x, int l, bert_acts *o)
-{
-	const bert_config *c = &x->m->cfg;
-	size_t s = x->keep_all ? (size_t)l : 0, BT = (size_t)x->Bc * x->Tc, C = c->hidden_size;
-	size_t FF = c->intermediate_size, NH = c->num_attention_heads;
-	*o = x->a;
-	o->qkv += s * BT * 3 * C;
-	if (o->att)
-		o->att += s * (size_t)x->Bc * NH * x->Tc * x->Tc;
-	o->atty += s * BT * C;
-	o->attproj += s * BT * C;
-	o->res1 += s * BT * C;
-	o->ln1 += s * BT * C;
-	o->ln1_mean += s * BT;
-	o->ln1_rstd += s * BT;
-	o->fch += s * BT * FF;
-	o->fch_gelu += s * BT * FF;
-	o->fcproj += s * BT * C;
-	o->res2 += s * BT * C;
-	o->ln2 += s * BT * C;
-	o->ln2_mean += s * BT;
-	o->ln2_rstd += s * BT;
 }
 
 /* The last layer for the [CLS] rows only: Q|K|V (with bias) of every
@@ -292,7 +221,6 @@ static int forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, i
 	layernorm_forward(a->x0, a->emb_mean, a->emb_rstd, a->emb, p->emb_lnw, p->emb_lnb, B, T, C, eps);
 	const float *in = a->x0;
 	x->hidden = x->cls_hidden = NULL;
-	cls_only = cls_only && !x->keep_all;
 	for (int l = 0; l < c->num_hidden_layers; l++) {
 		size_t L = (size_t)l;
 		if (cls_only && l == c->num_hidden_layers - 1) {
@@ -300,25 +228,17 @@ static int forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, i
 			x->cls_hidden = a->cls_out;
 			return 0;
 		}
-		bert_acts s;
-		bert_acts_layer(x, l, &s);
-		if (x->keep_all) {
-			/* training layout: Q, K, V with bias and the probabilities kept */
-			matmul_forward(s.qkv, in, p->qkvw + L * 3 * C * C, p->qkvb + L * 3 * C, B, T, C, 3 * C);
-			attention_forward(s.atty, s.att, x->scratch, s.qkv, x->mask, B, T, C, NH);
-		} else {
-			matmul_forward(s.qkv, in, p->qkvw + L * 3 * C * C, NULL, B, T, C, 3 * C);
-			attention_forward_infer(s.atty, x->scratch, s.qkv, p->qkvb + L * 3 * C, x->mask, B, T, C, NH);
-		}
-		matmul_forward(s.attproj, s.atty, p->attprojw + L * C * C, NULL, B, T, C, C);
-		residual_layernorm_forward(s.ln1, s.res1, s.ln1_mean, s.ln1_rstd, in, s.attproj,
+		matmul_forward(a->qkv, in, p->qkvw + L * 3 * C * C, NULL, B, T, C, 3 * C);
+		attention_forward_infer(a->atty, x->scratch, a->qkv, p->qkvb + L * 3 * C, x->mask, B, T, C, NH);
+		matmul_forward(a->attproj, a->atty, p->attprojw + L * C * C, NULL, B, T, C, C);
+		residual_layernorm_forward(a->ln1, a->res1, a->ln1_mean, a->ln1_rstd, in, a->attproj,
 		                           p->attprojb + L * C, p->ln1w + L * C, p->ln1b + L * C, B, T, C, eps);
-		matmul_forward(s.fch, s.ln1, p->fcw + L * FF * C, NULL, B, T, C, FF);
-		bias_gelu_forward(s.fch_gelu, s.fch, p->fcb + L * FF, N, FF);
-		matmul_forward(s.fcproj, s.fch_gelu, p->fcprojw + L * C * FF, NULL, B, T, FF, C);
-		residual_layernorm_forward(s.ln2, s.res2, s.ln2_mean, s.ln2_rstd, s.ln1, s.fcproj,
+		matmul_forward(a->fch, a->ln1, p->fcw + L * FF * C, NULL, B, T, C, FF);
+		bias_gelu_forward(a->fch, a->fch, p->fcb + L * FF, N, FF);
+		matmul_forward(a->fcproj, a->fch, p->fcprojw + L * C * FF, NULL, B, T, FF, C);
+		residual_layernorm_forward(a->ln2, a->res2, a->ln2_mean, a->ln2_rstd, a->ln1, a->fcproj,
 		                           p->fcprojb + L * C, p->ln2w + L * C, p->ln2b + L * C, B, T, C, eps);
-		in = s.ln2;
+		in = a->ln2;
 	}
 	x->hidden = (float *)in;
 	return 0;

@@ -15,9 +15,9 @@
  * LayerNorm, FFN with the exact erf GELU, residual and LayerNorm.
  *
  * The activations arena is sized for the largest (B,T) seen and reused;
- * nothing else is allocated per call. With keep_all set every layer's
- * activations are kept (what a backward pass needs); otherwise one layer's
- * buffers are reused for all layers. Kernels run on the OpenMP/GEMM threads
+ * nothing else is allocated per call, and one layer's buffers serve every
+ * layer (training keeps every layer's activations in its own layout,
+ * lib/train/train.h). Kernels run on the OpenMP/GEMM threads
  * set by the program (cli_set_threads). A sequence's result does not depend on
  * the other sequences in the batch, on its padding or on the thread count. */
 #ifndef GCSE_BERT_H
@@ -26,36 +26,32 @@
 
 #include "nn/model.h"
 
-/* Activations. With keep_all, (S, ...) tensors hold one slot per layer (S = L)
- * and every tensor has its own memory. Without it (inference) one layer's
- * tensors share four buffers reused in turn (x0/ln2, qkv/fch, atty/ln1,
- * emb/attproj/res1/fcproj/res2), att is NULL and only the last layer's
- * output (hidden) is meaningful after a forward. Shapes use the capacity
- * Bc, Tc; a forward on (B,T) uses the first B*T rows. */
+/* Activations of one layer, reused by every layer: the tensors share four
+ * buffers in turn (x0/ln2, qkv/fch, atty/ln1, emb/attproj/res1/fcproj/res2),
+ * so only the last layer's output (hidden) is meaningful after a forward.
+ * Shapes use the capacity Bc, Tc; a forward on (B,T) uses the first B*T rows. */
 typedef struct bert_acts {
 	float *emb;             /* (Bc,Tc,C) embedding sums, input of the embedding LayerNorm */
 	float *emb_mean;        /* (Bc,Tc) */
 	float *emb_rstd;        /* (Bc,Tc) */
 	float *x0;              /* (Bc,Tc,C) embeddings output = input of layer 0 */
-	float *qkv;             /* (S,Bc,Tc,3C) Q | K | V */
-	float *att;             /* (S,Bc,NH,Tc,Tc) attention probabilities (keep_all only, else NULL) */
-	float *atty;            /* (S,Bc,Tc,C) attention context before the output projection */
-	float *attproj;         /* (S,Bc,Tc,C) atty W^T, no bias */
-	float *res1;            /* (S,Bc,Tc,C) layer input + attproj + bias: input of ln1 */
-	float *ln1;             /* (S,Bc,Tc,C) */
-	float *ln1_mean;        /* (S,Bc,Tc) */
-	float *ln1_rstd;        /* (S,Bc,Tc) */
-	float *fch;             /* (S,Bc,Tc,FF) GELU input (ln1 W^T + b) */
-	float *fch_gelu;        /* (S,Bc,Tc,FF) GELU output; equals fch without keep_all */
-	float *fcproj;          /* (S,Bc,Tc,C) fch_gelu W^T, no bias */
-	float *res2;            /* (S,Bc,Tc,C) ln1 + fcproj + bias: input of ln2 */
-	float *ln2;             /* (S,Bc,Tc,C) layer output */
-	float *ln2_mean;        /* (S,Bc,Tc) */
-	float *ln2_rstd;        /* (S,Bc,Tc) */
+	float *qkv;             /* (Bc,Tc,3C) Q | K | V (the bias is added in the attention) */
+	float *atty;            /* (Bc,Tc,C) attention context before the output projection */
+	float *attproj;         /* (Bc,Tc,C) atty W^T, no bias */
+	float *res1;            /* (Bc,Tc,C) layer input + attproj + bias: input of ln1 */
+	float *ln1;             /* (Bc,Tc,C) */
+	float *ln1_mean;        /* (Bc,Tc) */
+	float *ln1_rstd;        /* (Bc,Tc) */
+	float *fch;             /* (Bc,Tc,FF) ln1 W^T + b, then GELU of it in place */
+	float *fcproj;          /* (Bc,Tc,C) fch W^T, no bias */
+	float *res2;            /* (Bc,Tc,C) ln1 + fcproj + bias: input of ln2 */
+	float *ln2;             /* (Bc,Tc,C) layer output */
+	float *ln2_mean;        /* (Bc,Tc) */
+	float *ln2_rstd;        /* (Bc,Tc) */
 	float *cls;             /* (Bc,C) [CLS] hidden states gathered for the pooler */
 	float *pooled;          /* (Bc,C) pooler output tanh(cls W^T + b) */
-	/* bert_encode's [CLS]-only last layer (inference layout only; the
-	 * full layer's qkv and, for its keys, res1 are reused) */
+	/* bert_encode's [CLS]-only last layer (the full layer's qkv and, for
+	 * its keys, res1 are reused) */
 	float *cls_in;          /* (Bc,C) the layer input at [CLS] */
 	float *cls_a;           /* (Bc,C) attention context, then ln1 */
 	float *cls_r;           /* (Bc,C) attproj / res1, then fcproj / res2 */
@@ -67,12 +63,11 @@ typedef struct bert_acts {
 
 typedef struct bert_ctx {
 	const bert_model *m;
-	int keep_all;           /* keep every layer's activations */
 	int Bc, Tc;             /* capacity of the arena */
 	bert_acts a;
 	float *arena;
 	size_t arena_floats;
-	float *scratch;         /* attention scratch (per thread, or keys with keep_all) */
+	float *scratch;         /* attention scratch, per thread */
 	size_t scratch_floats;
 	int *mask;              /* (B,T) 0/1 copy of the last forward's mask */
 	size_t mask_cap;
@@ -82,24 +77,23 @@ typedef struct bert_ctx {
 	float *cls_hidden;      /* (B,C) after that forward: its [CLS] rows */
 } bert_ctx;
 
+/* keep_all must be 0 (NULL otherwise): every layer's activations are
+ * kept by the training forward (lib/train), not here; the argument goes when
+ * its callers there drop it. */
 bert_ctx *bert_ctx_new(const bert_model *m, int keep_all);
 void bert_ctx_free(bert_ctx *x);
-
-/* Slot of layer l's activations: l with keep_all, else 0. Pointers into a for
- * that layer, B = Bc, T = Tc strides. */
-void bert_acts_layer(const bert_ctx *x, int l, bert_acts *out);
 
 /* Forward pass. ids (B,T) token ids in [0, V); mask (B,T): nonzero for real
  * tokens, 0 for padding (NULL: all real); every sequence needs a real token;
  * 1 <= T <= max_position_embeddings. 0, or -1 with a message on bad input or no memory. */
 int bert_forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, char *err, size_t errlen);
 
-/* Forward and pool in one call, out (B,C). With cls or pooler pooling in
- * an inference context (keep_all 0) the last layer runs past its Q|K|V for
- * the [CLS] rows only (its attention, projection and FFN on B rows instead
- * of B*T: nearly 1/L of the work less), with the same bits as bert_forward
- * + bert_pool; hidden is then NULL and cls_hidden (B,C) holds those rows.
- * Other poolings, or keep_all: bert_forward + bert_pool. */
+/* Forward and pool in one call, out (B,C). With cls or pooler pooling the
+ * last layer runs past its Q|K|V for the [CLS] rows only (its attention,
+ * projection and FFN on B rows instead of B*T: nearly 1/L of the work
+ * less), with the same bits as bert_forward + bert_pool; hidden is then
+ * NULL and cls_hidden (B,C) holds those rows. Other poolings: bert_forward
+ * + bert_pool. */
 int bert_encode(bert_ctx *x, const int *ids, const int *mask, int B, int T, int pooling, int normalize,
                 float *out, char *err, size_t errlen);
 

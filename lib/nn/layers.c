@@ -114,9 +114,11 @@ static inline float exp1(float x)
 	return x < EXP_LO ? 0.0f : exp1_nc(xc);
 }
 
-static inline float erfc1(float a)              /* erfc(a), a >= 0 */
+/* erfcx(ac) = exp(ac^2) erfc(ac), ac in [0, ERF_MAX]: the polynomial in t,
+ * one per width: erfcx1 (erfc1, gelu1, gelu_grad1), erfcx8 (gelu8,
+ * gelu_grad8), erfcx16 (gelu16, gelu_grad16), operation for operation. */
+static inline float erfcx1(float ac)
 {
-	float ac = a > ERF_MAX ? ERF_MAX : a;
 	float t = (ac - ERFCX_K) / (ac + ERFCX_K);
 	float r = R8;
 	r = FMA(r, t, R7);
@@ -127,6 +129,13 @@ static inline float erfc1(float a)              /* erfc(a), a >= 0 */
 	r = FMA(r, t, R2);
 	r = FMA(r, t, R1);
 	r = FMA(r, t, R0);
+	return r;
+}
+
+static inline float erfc1(float a)              /* erfc(a), a >= 0 */
+{
+	float ac = a > ERF_MAX ? ERF_MAX : a;
+	float r = erfcx1(ac);
 	float e = exp1_nc(-(ac * ac)) * r;
 	return a < ERF_MAX ? e : 0.0f;
 }
@@ -186,11 +195,8 @@ static inline __m256 exp8_nc(__m256 x)          /* x in [-87, 0] */
 	return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-static inline __m256 gelu8(__m256 x)
+static inline __m256 erfcx8(__m256 ac)           /* erfcx1 on 8 lanes */
 {
-	__m256 u = _mm256_mul_ps(x, SET1(SQRT1_2));
-	__m256 a = _mm256_andnot_ps(SET1(-0.0f), u);
-	__m256 ac = _mm256_min_ps(a, SET1(ERF_MAX));
 	__m256 t = _mm256_div_ps(_mm256_sub_ps(ac, SET1(ERFCX_K)), _mm256_add_ps(ac, SET1(ERFCX_K)));
 	__m256 r = SET1(R8);
 	r = _mm256_fmadd_ps(r, t, SET1(R7));
@@ -201,6 +207,15 @@ static inline __m256 gelu8(__m256 x)
 	r = _mm256_fmadd_ps(r, t, SET1(R2));
 	r = _mm256_fmadd_ps(r, t, SET1(R1));
 	r = _mm256_fmadd_ps(r, t, SET1(R0));
+	return r;
+}
+
+static inline __m256 gelu8(__m256 x)
+{
+	__m256 u = _mm256_mul_ps(x, SET1(SQRT1_2));
+	__m256 a = _mm256_andnot_ps(SET1(-0.0f), u);
+	__m256 ac = _mm256_min_ps(a, SET1(ERF_MAX));
+	__m256 r = erfcx8(ac);
 	__m256 e = _mm256_mul_ps(exp8_nc(_mm256_xor_ps(_mm256_mul_ps(ac, ac), SET1(-0.0f))), r);
 	e = _mm256_and_ps(e, _mm256_cmp_ps(a, SET1(ERF_MAX), _CMP_LT_OQ));
 	__m256 neg = _mm256_cmp_ps(u, _mm256_setzero_ps(), _CMP_LT_OQ);
@@ -247,7 +262,7 @@ static inline __m512 exp16_nc(__m512 x)          /* x in [-87, 0] */
 	return exp16_poly(x);
 }
 
-static inline __m512 erfc_poly16(__m512 ac)      /* R(t) of erfc1, t from ac */
+static inline __m512 erfcx16(__m512 ac)         /* erfcx1 on 16 lanes */
 {
 	__m512 t = _mm512_div_ps(_mm512_sub_ps(ac, SET16(ERFCX_K)), _mm512_add_ps(ac, SET16(ERFCX_K)));
 	__m512 r = SET16(R8);
@@ -266,7 +281,7 @@ static inline __m512 gelu16(__m512 x)
 	__m512 u = _mm512_mul_ps(x, SET16(SQRT1_2));
 	__m512 a = _mm512_abs_ps(u);
 	__m512 ac = _mm512_min_ps(a, SET16(ERF_MAX));
-	__m512 r = erfc_poly16(ac);
+	__m512 r = erfcx16(ac);
 	__m512 e = _mm512_mul_ps(exp16_nc(neg16(_mm512_mul_ps(ac, ac))), r);
 	e = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, SET16(ERF_MAX), _CMP_LT_OQ), e);
 	__mmask16 neg = _mm512_cmp_ps_mask(u, _mm512_setzero_ps(), _CMP_LT_OQ);
@@ -1657,16 +1672,7 @@ static inline float gelu_grad1(float x)
 	float a = fabsf(x) * SQRT1_2;
 	float e = exp1(-(a * a));
 	float ac = a > ERF_MAX ? ERF_MAX : a;
-	float t = (ac - ERFCX_K) / (ac + ERFCX_K);
-	float r = R8;
-	r = FMA(r, t, R7);
-	r = FMA(r, t, R6);
-	r = FMA(r, t, R5);
-	r = FMA(r, t, R4);
-	r = FMA(r, t, R3);
-	r = FMA(r, t, R2);
-	r = FMA(r, t, R1);
-	r = FMA(r, t, R0);
+	float r = erfcx1(ac);
 	float half_erfc = a < ERF_MAX ? 0.5f * (e * r) : 0.0f;
 	float cdf = x >= 0.0f ? 1.0f - half_erfc : half_erfc;
 	return FMA(x * INV_SQRT_2PI, e, cdf);
@@ -1678,16 +1684,7 @@ static inline __m256 gelu_grad8(__m256 x)
 	__m256 a = _mm256_mul_ps(_mm256_andnot_ps(SET1(-0.0f), x), SET1(SQRT1_2));
 	__m256 e = exp8(_mm256_xor_ps(_mm256_mul_ps(a, a), SET1(-0.0f)));
 	__m256 ac = _mm256_min_ps(a, SET1(ERF_MAX));
-	__m256 t = _mm256_div_ps(_mm256_sub_ps(ac, SET1(ERFCX_K)), _mm256_add_ps(ac, SET1(ERFCX_K)));
-	__m256 r = SET1(R8);
-	r = _mm256_fmadd_ps(r, t, SET1(R7));
-	r = _mm256_fmadd_ps(r, t, SET1(R6));
-	r = _mm256_fmadd_ps(r, t, SET1(R5));
-	r = _mm256_fmadd_ps(r, t, SET1(R4));
-	r = _mm256_fmadd_ps(r, t, SET1(R3));
-	r = _mm256_fmadd_ps(r, t, SET1(R2));
-	r = _mm256_fmadd_ps(r, t, SET1(R1));
-	r = _mm256_fmadd_ps(r, t, SET1(R0));
+	__m256 r = erfcx8(ac);
 	__m256 he = _mm256_mul_ps(SET1(0.5f), _mm256_mul_ps(e, r));
 	he = _mm256_and_ps(he, _mm256_cmp_ps(a, SET1(ERF_MAX), _CMP_LT_OQ));
 	__m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
@@ -1701,7 +1698,7 @@ static inline __m512 gelu_grad16(__m512 x)
 {
 	__m512 a = _mm512_mul_ps(_mm512_abs_ps(x), SET16(SQRT1_2));
 	__m512 e = exp16(neg16(_mm512_mul_ps(a, a)));
-	__m512 r = erfc_poly16(_mm512_min_ps(a, SET16(ERF_MAX)));
+	__m512 r = erfcx16(_mm512_min_ps(a, SET16(ERF_MAX)));
 	__m512 he = _mm512_mul_ps(SET16(0.5f), _mm512_mul_ps(e, r));
 	he = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, SET16(ERF_MAX), _CMP_LT_OQ), he);
 	__mmask16 pos = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);

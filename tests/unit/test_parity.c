@@ -321,44 +321,6 @@ static void test_scratch_long_then_short(void)
 	model_free(m);
 }
 
-/* Keeping every layer's activations (training layout) computes the same
- * bits, and each layer's slot holds that layer's tensors. */
-static void test_keep_all(void)
-{
-	fixture x;
-	if (!open_fixture(&x, "tiny-bf16"))
-		T_FAIL("%s", err);
-	bert_ctx *a = bert_ctx_new(x.m, 0), *k = bert_ctx_new(x.m, 1);
-	T_ASSERT(bert_forward(a, x.ids, x.mask, x.B, x.T, err, sizeof err) == 0);
-	T_ASSERT(bert_forward(k, x.ids, x.mask, x.B, x.T, err, sizeof err) == 0);
-	size_t nh = (size_t)x.B * x.T * x.C;
-	T_ASSERT(!memcmp(a->hidden, k->hidden, nh * sizeof(float)));
-	bert_acts l0, l1, l2;
-	bert_acts_layer(k, 0, &l0);
-	bert_acts_layer(k, 1, &l1);
-	bert_acts_layer(k, 2, &l2);
-	T_ASSERT(l0.att && l1.att && l0.att != l1.att && l0.fch != l0.fch_gelu);
-	T_ASSERT(k->hidden == l2.ln2);
-	/* layer 1's residual input is layer 0's output: res1 - attproj - bias = ln2 of layer 0 */
-	const float *b1 = x.m->params.attprojb + x.C;
-	double worst = 0;
-	for (size_t i = 0; i < nh; i++) {
-		double d = fabs((double)l1.res1[i] - ((double)l1.attproj[i] + b1[i % x.C]) - l0.ln2[i]);
-		worst = d > worst ? d : worst;
-	}
-	T_ASSERT(worst < 1e-5);
-	/* attention rows sum to 1 over the real keys */
-	for (int b = 0; b < x.B; b++) {
-		double sum = 0;
-		for (int j = 0; j < x.T; j++)
-			sum += l1.att[(size_t)b * x.m->cfg.num_attention_heads * x.T * x.T + j];
-		T_NEAR(sum, 1.0, 1e-5);
-	}
-	bert_ctx_free(a);
-	bert_ctx_free(k);
-	close_fixture(&x);
-}
-
 /* bert_encode: with cls or pooler pooling its [CLS]-only last layer gives
  * the bits of the full forward + bert_pool; other poolings run the full
  * forward. After a [CLS]-only forward, mean and max pooling refuse. */
@@ -370,7 +332,7 @@ static void test_encode(void)
 			T_FAIL("%s: %s", names[k], err);
 		size_t n = (size_t)x.B * x.C;
 		float *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
-		bert_ctx *full = bert_ctx_new(x.m, 0), *enc = bert_ctx_new(x.m, 0), *kept = bert_ctx_new(x.m, 1);
+		bert_ctx *full = bert_ctx_new(x.m, 0), *enc = bert_ctx_new(x.m, 0);
 		T_ASSERT(bert_forward(full, x.ids, x.mask, x.B, x.T, err, sizeof err) == 0);
 		for (int p = 0; p < 4; p++)
 			for (int norm = 0; norm < 2; norm++) {
@@ -389,12 +351,9 @@ static void test_encode(void)
 					T_ASSERT(bert_pool(enc, BERT_POOL_MEAN, 0, got, err, sizeof err));
 					T_ASSERT(strstr(err, "[CLS] rows only"));
 				}
-				/* a training context keeps every row */
-				T_ASSERT(bert_encode(kept, x.ids, x.mask, x.B, x.T, p, norm, got, err, sizeof err) == 0);
-				T_ASSERT(kept->hidden && !memcmp(got, want, n * sizeof *got));
 			}
 		free(want), free(got);
-		bert_ctx_free(full), bert_ctx_free(enc), bert_ctx_free(kept);
+		bert_ctx_free(full), bert_ctx_free(enc);
 		close_fixture(&x);
 	}
 }
@@ -404,6 +363,8 @@ static void test_forward_errors(void)
 	fixture x;
 	if (!open_fixture(&x, "tiny-cls"))
 		T_FAIL("%s", err);
+	/* every layer's activations are the training forward's (lib/train) */
+	T_ASSERT(!bert_ctx_new(x.m, 1));
 	bert_ctx *ctx = bert_ctx_new(x.m, 0);
 	int ids[30] = {0}, mask[30] = {0};
 	T_ASSERT(bert_pool(ctx, BERT_POOL_CLS, 0, NULL, err, sizeof err) && strstr(err, "no forward"));
@@ -437,7 +398,6 @@ int main(void)
 	T_RUN(test_batch_independence);
 	T_RUN(test_batch_independence_large);
 	T_RUN(test_scratch_long_then_short);
-	T_RUN(test_keep_all);
 	T_RUN(test_encode);
 	T_RUN(test_forward_errors);
 	return t_done();
