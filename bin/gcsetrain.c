@@ -389,55 +389,57 @@ static void settle(opts *o)
 		o->mlm_prob = 0.15;
 }
 
+/* The long options (getopt_long). */
+static const struct option long_opts[] = {
+	{"init", required_argument, 0, O_INIT},
+	{"config", required_argument, 0, O_CONFIG},
+	{"vocab", required_argument, 0, O_VOCAB},
+	{"vocab-from-vectors", required_argument, 0, O_VOCABVEC},
+	{"vocab-from-words", required_argument, 0, O_VOCABWORDS},
+	{"vocab-size", required_argument, 0, O_VOCABSIZE},
+	{"cased", no_argument, 0, O_CASED},
+	{"init-vectors", required_argument, 0, O_INITVEC},
+	{"vectors-rms", required_argument, 0, O_VECRMS},
+	{"resume", required_argument, 0, O_RESUME},
+	{"loss", required_argument, 0, O_LOSS},
+	{"temperature", required_argument, 0, O_TAU},
+	{"sigma", required_argument, 0, O_SIGMA},
+	{"gate", required_argument, 0, O_GATE},
+	{"gate-on", required_argument, 0, O_GATEON},
+	{"frozen", required_argument, 0, O_FROZEN},
+	{"word-repeat", no_argument, 0, O_WREP},
+	{"mlm-probability", required_argument, 0, O_MLMPROB},
+	{"whole-word-mask", no_argument, 0, O_WWM},
+	{"gate-from", required_argument, 0, O_GATEFROM},
+	{"fresh-head", no_argument, 0, O_FRESHHEAD},
+	{"target-field", required_argument, 0, O_TARGET},
+	{"out", required_argument, 0, 'o'},
+	{"epochs", required_argument, 0, O_EPOCHS},
+	{"batch-size", required_argument, 0, 'b'},
+	{"lr", required_argument, 0, O_LR},
+	{"max-length", required_argument, 0, O_MAXLEN},
+	{"warmup", required_argument, 0, O_WARMUP},
+	{"max-steps", required_argument, 0, O_MAXSTEPS},
+	{"weight-decay", required_argument, 0, O_WD},
+	{"adamw", no_argument, 0, O_ADAMW},
+	{"grad-clip", required_argument, 0, O_CLIP},
+	{"dropout", required_argument, 0, O_DROP},
+	{"hidden-dropout", required_argument, 0, O_HDROP},
+	{"attention-dropout", required_argument, 0, O_ADROP},
+	{"seed", required_argument, 0, O_SEED},
+	{"no-shuffle", no_argument, 0, O_NOSHUF},
+	{"log-every", required_argument, 0, O_LOGEVERY},
+	{"eval", required_argument, 0, O_EVAL},
+	{"eval-every", required_argument, 0, O_EVALEVERY},
+	{"save-every", required_argument, 0, O_SAVEEVERY},
+	{"checkpoint-dir", required_argument, 0, O_CKDIR},
+	CLI_LONG_THREADS,
+	CLI_LONG_OPTIONS,
+	{0, 0, 0, 0},
+};
+
 static void parse(opts *o, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"init", required_argument, 0, O_INIT},
-		{"config", required_argument, 0, O_CONFIG},
-		{"vocab", required_argument, 0, O_VOCAB},
-		{"vocab-from-vectors", required_argument, 0, O_VOCABVEC},
-		{"vocab-from-words", required_argument, 0, O_VOCABWORDS},
-		{"vocab-size", required_argument, 0, O_VOCABSIZE},
-		{"cased", no_argument, 0, O_CASED},
-		{"init-vectors", required_argument, 0, O_INITVEC},
-		{"vectors-rms", required_argument, 0, O_VECRMS},
-		{"resume", required_argument, 0, O_RESUME},
-		{"loss", required_argument, 0, O_LOSS},
-		{"temperature", required_argument, 0, O_TAU},
-		{"sigma", required_argument, 0, O_SIGMA},
-		{"gate", required_argument, 0, O_GATE},
-		{"gate-on", required_argument, 0, O_GATEON},
-		{"frozen", required_argument, 0, O_FROZEN},
-		{"word-repeat", no_argument, 0, O_WREP},
-		{"mlm-probability", required_argument, 0, O_MLMPROB},
-		{"whole-word-mask", no_argument, 0, O_WWM},
-		{"gate-from", required_argument, 0, O_GATEFROM},
-		{"fresh-head", no_argument, 0, O_FRESHHEAD},
-		{"target-field", required_argument, 0, O_TARGET},
-		{"out", required_argument, 0, 'o'},
-		{"epochs", required_argument, 0, O_EPOCHS},
-		{"batch-size", required_argument, 0, 'b'},
-		{"lr", required_argument, 0, O_LR},
-		{"max-length", required_argument, 0, O_MAXLEN},
-		{"warmup", required_argument, 0, O_WARMUP},
-		{"max-steps", required_argument, 0, O_MAXSTEPS},
-		{"weight-decay", required_argument, 0, O_WD},
-		{"adamw", no_argument, 0, O_ADAMW},
-		{"grad-clip", required_argument, 0, O_CLIP},
-		{"dropout", required_argument, 0, O_DROP},
-		{"hidden-dropout", required_argument, 0, O_HDROP},
-		{"attention-dropout", required_argument, 0, O_ADROP},
-		{"seed", required_argument, 0, O_SEED},
-		{"no-shuffle", no_argument, 0, O_NOSHUF},
-		{"log-every", required_argument, 0, O_LOGEVERY},
-		{"eval", required_argument, 0, O_EVAL},
-		{"eval-every", required_argument, 0, O_EVALEVERY},
-		{"save-every", required_argument, 0, O_SAVEEVERY},
-		{"checkpoint-dir", required_argument, 0, O_CKDIR},
-		CLI_LONG_THREADS,
-		CLI_LONG_OPTIONS,
-		{0, 0, 0, 0},
-	};
 	/* -1: not given (the loss decides) */
 	o->epochs = o->batch = o->max_len = o->warmup = -1;
 	o->lr = -1;
@@ -454,7 +456,7 @@ static void parse(opts *o, int argc, char **argv)
 	cli_opts co;
 	cli_opts_init(&co);
 	int c;
-	while ((c = getopt_long(argc, argv, "o:b:qhV", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:b:qhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case O_INIT: o->init = optarg; break;
 		case O_CONFIG: o->config = optarg; break;

@@ -21,7 +21,7 @@ t_ok "help lists every option" "gcsetrain --help > $T/help &&
 t_case "no --out" 2 empty '^gcsetrain: --out DIR is required' "gcsetrain --init $M $S"
 t_case "no model" 2 empty 'give the model' "gcsetrain --out $T/x $S"
 t_case "config without vocabulary" 2 empty 'needs one vocabulary' "gcsetrain --config $D/tiny-config.json --out $T/x $S"
-t_case "bad loss name" 2 empty "^gcsetrain: --loss: expected simcse, contrastive, gcse or mlm, got 'x'" "$G --out $T/x --loss x $S"
+t_case "bad loss name" 2 empty "^gcsetrain: --loss: expected simcse, contrastive, gcse, mlm or distill, got 'x'" "$G --out $T/x --loss x $S"
 t_case "bad number" 2 empty 'gcsetrain: .*--lr' "$G --out $T/x --lr abc $S"
 t_case "frozen is for gcse" 2 empty 'frozen DIR is for --loss gcse' "$G --out $T/x --frozen $M $S"
 t_case "max-length over the model" 2 empty 'at most 16 tokens' "$G --out $T/x --max-length 17 $S"
