@@ -200,7 +200,7 @@ int main(int argc, char **argv)
 			nempty += nt;
 			memset(trunc, 0, (size_t)n * nfields);
 		} else {
-			if (!encoder_embed(e, texts, lens, n * nfields, vecs, &nt, trunc, err, sizeof err))
+			if (encoder_embed(e, texts, lens, n * nfields, vecs, &nt, trunc, err, sizeof err))
 				cli_die("%s", err);
 			ntrunc += nt;
 		}

@@ -6,6 +6,7 @@
 #include "nn/bertconfig.h"
 #include "train/checkpoint.h"
 #include "base/cli.h"
+#include "base/fileio.h"
 #include "base/gemm.h"
 #include "train/dist.h"
 #include "train/loss.h"
@@ -16,6 +17,7 @@
 #include "nn/tokenizer.h"
 #include "train/train.h"
 #include "train/traindata.h"
+#include "train/trainloop.h"
 #include "wordvec/vectors.h"
 
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdnoreturn.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -151,67 +154,22 @@ static char err[1024];
 
 static char *join(const char *dir, const char *name)
 {
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = xmalloc(n);
-	snprintf(p, n, "%s/%s", dir, name);
+	char *p = path_join(dir, name);
+	if (!p)
+		cli_die("out of memory");
 	return p;
 }
 
-static void mkdir_p(const char *dir)
-{
-	char *p = xstrdup(dir);
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = 0;
-			if (mkdir(p, 0777) && errno != EEXIST)
-				cli_die("%s: %s", p, strerror(errno));
-			*s = '/';
-		}
-	if (mkdir(p, 0777) && errno != EEXIST)
-		cli_die("%s: %s", p, strerror(errno));
-	free(p);
-}
-
-/* vocab.txt and tokenizer_config.json of tk into dir, atomically */
 static void write_tokenizer(const char *dir, const tokenizer *tk, int max_pos)
 {
-	strbuf b = {0};
-	int V = tokenizer_vocab_size(tk);
-	for (int i = 0; i < V; i++) {
-		const char *s = tokenizer_token(tk, i);
-		if (strpbrk(s, "\r\n"))
-			cli_die("token %d contains a line break: cannot write vocab.txt", i);
-		sb_puts(&b, s, strlen(s));
-		sb_putc(&b, '\n');
-	}
-	char *path = join(dir, "vocab.txt");
-	if (atomic_write_file(path, b.s, b.len, err, sizeof err))
+	if (tokenizer_save(tk, dir, max_pos, err, sizeof err))
 		cli_die("%s", err);
-	free(path);
-	jv c = jv_object();
-	c = jv_object_set(c, jv_string("do_lower_case"), jv_bool(tokenizer_lowercase(tk)));
-	if (tokenizer_strip_accents(tk) != tokenizer_lowercase(tk))
-		c = jv_object_set(c, jv_string("strip_accents"), jv_bool(tokenizer_strip_accents(tk)));
-	c = jv_object_set(c, jv_string("model_max_length"), jv_number(max_pos));
-	c = jv_object_set(c, jv_string("tokenizer_class"), jv_string("BertTokenizer"));
-	jv s = jv_dump_string(c, JV_PRINT_PRETTY | JV_PRINT_INDENT_FLAGS(2) | JV_PRINT_SORTED);
-	path = join(dir, "tokenizer_config.json");
-	size_t n = strlen(jv_string_value(s));
-	char *txt = xmalloc(n + 2);
-	memcpy(txt, jv_string_value(s), n);
-	txt[n++] = '\n';
-	if (atomic_write_file(path, txt, n, err, sizeof err))
-		cli_die("%s", err);
-	jv_free(s);
-	free(txt);
-	free(path);
-	free(b.s);
 }
 
 /* The whole output directory: encoder, tokenizer, head. */
 static void save_out(const char *dir, const trainer *t, const tokenizer *tk)
 {
-	if (!model_save(t->m, dir, err, sizeof err))
+	if (model_save(t->m, dir, err, sizeof err))
 		cli_die("%s: %s", dir, err);
 	write_tokenizer(dir, tk, t->cfg.max_position_embeddings);
 	char *path = join(dir, "mlp_head.safetensors");
@@ -315,7 +273,7 @@ static bert_model *start_model(const opts *o, tokenizer **tkp)
 			        tokenizer_vocab_size(tk), m->cfg.vocab_size);
 	} else {
 		bert_config c;
-		if (!bert_config_load(&c, o->config, err, sizeof err))
+		if (bert_config_load(&c, o->config, err, sizeof err))
 			cli_die("%s: %s", o->config, err);
 		tk = fresh_vocab(o, &wv);
 		c.vocab_size = tokenizer_vocab_size(tk);
@@ -348,123 +306,7 @@ static bert_model *start_model(const opts *o, tokenizer **tkp)
 	return m;
 }
 
-/* ---- the hyperparameters (checkpoint meta) -------------------------------- */
-
-/* progress values kept in the meta, not compared on resume */
-static const char *const progress_keys[] = {
-	"win_loss", "win_gate", "win_steps", "win_examples", "best_eval", "best_step", "saved_out",
-	"has_pooler", NULL,
-};
-
-typedef struct progress_state {
-	double win_loss, win_gate;
-	long win_steps, win_examples;
-	double best_eval;       /* -inf: none yet */
-	long best_step;
-	int saved_out;
-	int has_pooler;         /* the model has (untrained) pooler weights to save */
-} progress_state;
-
-static jv hyper_json(const opts *o, const train_data *d, const trainer *t, int64_t total)
-{
-	jv h = jv_object();
-#define SETN(k, v) h = jv_object_set(h, jv_string(k), jv_number((double)(v)))
-#define SETS(k, v) h = jv_object_set(h, jv_string(k), jv_string(v))
-	SETS("loss", loss_kind_name((loss_kind)o->loss));
-	SETN("temperature", o->tau);
-	SETN("sigma", o->sigma);
-	SETS("gate", o->symmetric ? "symmetric" : "one-sided");
-	if (o->gate_cls)   /* only when set: older checkpoints keep their meta */
-		SETS("gate_on", "cls");
-	SETN("word_repeat", o->word_repeat);
-	SETN("epochs", o->epochs);
-	SETN("batch_size", o->batch);
-	SETN("lr", o->lr);
-	SETN("max_length", o->max_len);
-	SETN("warmup", o->warmup);
-	SETN("total_steps", total);
-	SETN("weight_decay", o->wd);
-	SETN("adamw", o->adamw);
-	SETN("grad_clip", o->clip);
-	SETN("hidden_dropout", t->hidden_p);
-	SETN("attention_dropout", t->att_p);
-	SETN("seed", (double)o->seed);
-	SETN("shuffle", o->shuffle);
-	SETN("log_every", o->log_every);
-	SETN("eval_every", o->eval ? o->eval_every : 0);
-	SETN("examples", d->n);
-	SETN("data_crc32", d->crc);
-	SETN("params", t->nparams);
-#undef SETN
-#undef SETS
-	return h;
-}
-
-static char *meta_text(jv hyper, const progress_state *ps)
-{
-	jv h = jv_copy(hyper);
-	h = jv_object_set(h, jv_string("win_loss"), jv_number(ps->win_loss));
-	h = jv_object_set(h, jv_string("win_gate"), jv_number(ps->win_gate));
-	h = jv_object_set(h, jv_string("win_steps"), jv_number(ps->win_steps));
-	h = jv_object_set(h, jv_string("win_examples"), jv_number(ps->win_examples));
-	h = jv_object_set(h, jv_string("best_eval"),
-	                  isfinite(ps->best_eval) ? jv_number(ps->best_eval) : jv_null());
-	h = jv_object_set(h, jv_string("best_step"), jv_number(ps->best_step));
-	h = jv_object_set(h, jv_string("saved_out"), jv_number(ps->saved_out));
-	h = jv_object_set(h, jv_string("has_pooler"), jv_number(ps->has_pooler));
-	jv s = jv_dump_string(h, 0);
-	char *r = xstrdup(jv_string_value(s));
-	jv_free(s);
-	return r;
-}
-
-static double meta_num(jv m, const char *k, double dflt)
-{
-	jv v = jv_object_get(jv_copy(m), jv_string(k));
-	double r = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : dflt;
-	jv_free(v);
-	return r;
-}
-
-/* ---- MPI ranks (lib/train/dist.h) ----------------------------------------------- */
-
-/* Rank 0 read the data (standard input reaches rank 0 alone under mpirun,
- * and s' from --frozen is computed once): send the token ids, offsets, s'
- * and CRC to the other ranks. The texts are not sent (rank 0 alone needs
- * them, for --frozen). */
-static void share_data(train_data *d, int has_sprime)
-{
-	uint64_t hdr[3] = {d->n, d->n ? d->off[d->n * (size_t)d->k] : 0, d->crc};
-	if (dist_bcast(hdr, sizeof hdr, 0, err, sizeof err))
-		cli_die("%s", err);
-	if (dist_rank() != 0) {
-		d->n = (size_t)hdr[0];
-		d->crc = (uint32_t)hdr[2];
-		d->tok = xmalloc((hdr[1] ? (size_t)hdr[1] : 1) * sizeof *d->tok);
-		d->off = xmalloc((d->n * (size_t)d->k + 1) * sizeof *d->off);
-		d->sprime = has_sprime ? xmalloc((d->n ? d->n : 1) * sizeof *d->sprime) : NULL;
-	}
-	if (dist_bcast(d->tok, (size_t)hdr[1] * sizeof *d->tok, 0, err, sizeof err) ||
-	    dist_bcast(d->off, (d->n * (size_t)d->k + 1) * sizeof *d->off, 0, err, sizeof err) ||
-	    (has_sprime && dist_bcast(d->sprime, d->n * sizeof *d->sprime, 0, err, sizeof err)))
-		cli_die("%s", err);
-}
-
-/* Every rank must hold the same parameters (the same summed gradients and
- * the same Adam step keep them so); checked where rank 0 saves them. */
-static void check_in_sync(const trainer *t)
-{
-	if (dist_size() == 1)
-		return;
-	uint32_t c = (uint32_t)crc32_z(0L, (const Bytef *)t->params, t->nparams * sizeof *t->params);
-	int same = dist_same_u32(c, err, sizeof err);
-	if (same < 0)
-		cli_die("%s", err);
-	if (!same)
-		cli_die("the ranks' parameters differ: the MPI reduction is not the same on every rank");
-}
-
-/* ---- main ----------------------------------------------------------------- */
+/* ---- parsing -------------------------------------------------------------- */
 
 enum {
 	O_INIT = 256, O_CONFIG, O_VOCAB, O_VOCABVEC, O_VOCABWORDS, O_VOCABSIZE, O_CASED, O_INITVEC, O_VECRMS,
@@ -472,6 +314,32 @@ enum {
 	O_WARMUP, O_MAXSTEPS, O_WD, O_ADAMW, O_CLIP, O_DROP, O_HDROP, O_ADROP, O_SEED, O_NOSHUF,
 	O_LOGEVERY, O_EVAL, O_EVALEVERY, O_SAVEEVERY, O_CKDIR,
 };
+
+/* The defaults that depend on the loss, and the checks across options. */
+static void settle(opts *o)
+{
+	int hard = o->loss != LOSS_SIMCSE;
+	if (o->epochs < 0) o->epochs = hard ? 2 : 1;
+	if (o->batch < 0) o->batch = hard ? 128 : 64;
+	if (o->lr < 0) o->lr = hard ? 1e-5 : 3e-5;
+	if (o->max_len < 0) o->max_len = hard ? 64 : 32;
+	if (o->warmup < 0) o->warmup = hard ? 190 : 0;
+	if (!o->out)
+		cli_usage_error("--out DIR is required");
+	if (!o->resume) {
+		if (!!o->init + !!o->config != 1)
+			cli_usage_error("give the model: --init DIR or --config FILE (or --resume DIR)");
+		if (o->config && !!o->vocab + !!o->vocab_vec + !!o->vocab_words != 1)
+			cli_usage_error("--config needs one vocabulary: --vocab FILE, --vocab-from-vectors FILE "
+			                "or --vocab-from-words FILE");
+		if (o->init && (o->vocab || o->vocab_vec || o->vocab_words))
+			cli_usage_error("--init DIR brings its own vocabulary: drop --vocab/--vocab-from-*");
+	}
+	if (o->frozen && o->loss != LOSS_GCSE)
+		cli_usage_error("--frozen DIR is for --loss gcse");
+	if (o->gate_cls && o->loss != LOSS_GCSE)
+		cli_usage_error("--gate-on is for --loss gcse");
+}
 
 static void parse(opts *o, int argc, char **argv)
 {
@@ -608,36 +476,377 @@ static void parse(opts *o, int argc, char **argv)
 		cli_set_threads(co.threads);
 	o->skip_bad = co.skip_bad;
 	o->prog_mode = co.progress;
-	int hard = o->loss != LOSS_SIMCSE;
-	if (o->epochs < 0) o->epochs = hard ? 2 : 1;
-	if (o->batch < 0) o->batch = hard ? 128 : 64;
-	if (o->lr < 0) o->lr = hard ? 1e-5 : 3e-5;
-	if (o->max_len < 0) o->max_len = hard ? 64 : 32;
-	if (o->warmup < 0) o->warmup = hard ? 190 : 0;
-	if (!o->out)
-		cli_usage_error("--out DIR is required");
-	if (!o->resume) {
-		if (!!o->init + !!o->config != 1)
-			cli_usage_error("give the model: --init DIR or --config FILE (or --resume DIR)");
-		if (o->config && !!o->vocab + !!o->vocab_vec + !!o->vocab_words != 1)
-			cli_usage_error("--config needs one vocabulary: --vocab FILE, --vocab-from-vectors FILE "
-			                "or --vocab-from-words FILE");
-		if (o->init && (o->vocab || o->vocab_vec || o->vocab_words))
-			cli_usage_error("--init DIR brings its own vocabulary: drop --vocab/--vocab-from-*");
-	}
-	if (o->frozen && o->loss != LOSS_GCSE)
-		cli_usage_error("--frozen DIR is for --loss gcse");
-	if (o->gate_cls && o->loss != LOSS_GCSE)
-		cli_usage_error("--gate-on is for --loss gcse");
+	settle(o);
 }
 
-int main(int argc, char **argv)
+
+/* ---- the run -------------------------------------------------------------- */
+
+typedef struct run {
+	opts o;
+	int rank, nrank, lead;
+	bert_model *m;
+	tokenizer *tk;
+	train_data d;
+	sts_set ev;             /* --eval records (rank 0) */
+	bert_ctx *evx;          /* their encoder (rank 0) */
+	word_repeat wr;
+	train_loop L;
+	int B;                  /* examples per step */
+	int64_t total;          /* steps */
+	train_settings set;     /* what the checkpoint's meta records */
+	train_progress ps;
+	/* where the run stands */
+	int64_t step, epoch, pos;
+	int64_t *order;         /* (d.n) example order of the epoch */
+	rng r;                  /* shuffling, word repetition */
+	char *ckdir, *ckpath;   /* checkpoints */
+	int64_t last_ckpt;      /* the step of the last checkpoint (-1: none) */
+	const char *last_ckdir;
+	progress pg;
+	double tw;              /* when the last metrics record was written */
+	int lock[2];            /* descriptors holding the locks of --out and the checkpoint folder */
+	int stdout_closed;      /* no reader for the metrics any more */
+} run;
+
+/* --out and the checkpoint folder, made (with their parents) and checked
+ * before anything else, so that a run never trains to find at its end that
+ * it cannot write, and locked (base/fileio.h dir_lock) for the whole run,
+ * so that a second run into them stops instead of mixing its files with
+ * this one's; then a killed run's stray temporaries there are removed.
+ * Rank 0 alone writes. */
+static void prepare_out(run *R)
 {
-	cli_init("gcsetrain", help);
-	opts o = {0};
-	/* Options are parsed before MPI starts, so a usage error ends every rank
-	 * alike; ranks other than 0 parse with standard error on /dev/null, so
-	 * that the message is printed once, not interleaved N times. */
+	if (!R->lead)
+		return;
+	const char *dirs[2] = {R->o.out, R->o.save_every ? R->ckdir : NULL};
+	struct stat st[2];
+	for (int i = 0; i < 2 && dirs[i]; i++) {
+		if (mkdir_p(dirs[i], err, sizeof err))
+			cli_die("%s", err);
+		if (access(dirs[i], W_OK | X_OK) || stat(dirs[i], &st[i]))
+			cli_die("%s: %s", dirs[i], strerror(errno));
+		if (i == 1 && st[1].st_dev == st[0].st_dev && st[1].st_ino == st[0].st_ino)
+			break;   /* --checkpoint-dir is --out: locked already */
+		if ((R->lock[i] = dir_lock(dirs[i], err, sizeof err)) < 0)
+			cli_die("%s", err);
+		if (atomic_clean_stale(dirs[i], err, sizeof err) < 0)
+			cli_die("%s", err);
+	}
+}
+
+/* The model and tokenizer: from the checkpoint folder (--resume; the
+ * parameters come with the checkpoint), else as the options say. */
+static void load_model(run *R)
+{
+	opts *o = &R->o;
+	if (o->resume) {
+		bert_config c;
+		char *p = join(o->resume, "config.json");
+		if (bert_config_load(&c, p, err, sizeof err))
+			cli_die("%s: %s", p, err);
+		free(p);
+		R->tk = tokenizer_load_dir(o->resume, err, sizeof err);
+		if (!R->tk)
+			cli_die("%s: %s", o->resume, err);
+		R->m = model_new(&c, err, sizeof err);
+		if (!R->m)
+			cli_die("%s: %s", o->resume, err);
+	} else
+		R->m = start_model(o, &R->tk);
+	int maxpos = R->m->cfg.max_position_embeddings;
+	if (o->max_len > maxpos && !o->max_len_given)
+		o->max_len = maxpos;   /* the default, cut to the model */
+	if (o->max_len > maxpos)
+		cli_usage_error("--max-length %ld: the model takes at most %d tokens", o->max_len, maxpos);
+}
+
+/* The training records (rank 0 reads them and sends them to the others),
+ * the frozen model's s' (--frozen), the --eval records. */
+static void load_data(run *R, char **files, int nfiles)
+{
+	const opts *o = &R->o;
+	int k = o->loss == LOSS_SIMCSE ? 1 : 3, gcse = o->loss == LOSS_GCSE, maxT = (int)o->max_len;
+	train_data *d = &R->d;
+	d->k = k;
+	if (R->lead) {
+		train_data_read(d, files, nfiles, k, gcse && !o->frozen, gcse && o->frozen, o->skip_bad,
+		                R->tk, maxT, o->tau);
+		if (d->n == 0)
+			cli_die("no training examples in the input");
+		if (d->ntrunc)
+			cli_msg("%zu texts cut at --max-length %d", d->ntrunc, maxT);
+	}
+	if (R->lead && gcse && o->frozen) {
+		if (train_data_frozen_sprime(d, o->frozen, maxT, (int)(o->batch < 256 ? o->batch : 256),
+		                             o->tau, err, sizeof err))
+			cli_die("%s", err);
+		d->crc ^= 0x5f3759dfu;   /* the data now includes computed s' */
+		for (size_t i = 0; i < d->n; i++) {
+			uint32_t b;
+			memcpy(&b, &d->sprime[i], 4);
+			d->crc = d->crc * 31u + b;
+		}
+	}
+	if (R->nrank > 1 && train_data_share(d, gcse, err, sizeof err))
+		cli_die("%s", err);
+	if (o->eval && R->lead)
+		sts_read(&R->ev, o->eval, R->tk, maxT, o->skip_bad);
+}
+
+/* The step (lib/train/trainloop.h), the number of steps, the settings that
+ * a resumed run must share. */
+static void setup_training(run *R)
+{
+	const opts *o = &R->o;
+	R->B = (int)(o->batch < (long)R->d.n ? o->batch : (long)R->d.n);
+	loss_config lc = loss_config_default((loss_kind)o->loss);
+	lc.tau = o->tau;
+	lc.sigma = o->sigma;
+	lc.symmetric = o->symmetric;
+	train_loop_config c = {
+		.loss = lc, .gate_cls = o->gate_cls, .clip = o->clip, .weight_decay = o->wd,
+		.adamw = o->adamw, .seed = o->seed, .max_batch = R->B, .max_len = (int)o->max_len,
+		.pad_id = tokenizer_pad_id(R->tk), .head_seed = rng_derive(o->seed, 1),
+	};
+	if (train_loop_init(&R->L, R->m, &c, err, sizeof err))
+		cli_die("%s", err);
+	trainer *t = R->L.t;
+	if (o->hdrop >= 0)
+		t->hidden_p = (float)o->hdrop;
+	if (o->adrop >= 0)
+		t->att_p = (float)o->adrop;
+	int64_t steps_per_epoch = (int64_t)((R->d.n + (size_t)R->B - 1) / (size_t)R->B);
+	R->total = steps_per_epoch * o->epochs;
+	if (o->max_steps > 0 && o->max_steps < R->total)
+		R->total = o->max_steps;
+	if (o->word_repeat && word_repeat_init(&R->wr, R->tk))
+		cli_die("out of memory");
+	R->set = (train_settings){
+		.loss = o->loss, .tau = o->tau, .sigma = o->sigma, .symmetric = o->symmetric,
+		.gate_cls = o->gate_cls, .word_repeat = o->word_repeat, .epochs = o->epochs,
+		.batch_size = o->batch, .lr = o->lr, .max_length = o->max_len, .warmup = o->warmup,
+		.total_steps = R->total, .weight_decay = o->wd, .adamw = o->adamw, .grad_clip = o->clip,
+		.hidden_dropout = t->hidden_p, .attention_dropout = t->att_p, .seed = o->seed,
+		.shuffle = o->shuffle, .log_every = o->log_every, .eval_every = o->eval ? o->eval_every : 0,
+		.examples = R->d.n, .data_crc = R->d.crc, .params = t->nparams,
+		.tokenizer_crc = train_tokenizer_crc(R->tk),
+	};
+	if (o->eval && R->lead)
+		R->evx = bert_ctx_new(R->m, 0);
+}
+
+/* The training state of a checkpoint, in the run's buffers. */
+static train_ckpt ckpt_of(run *R)
+{
+	train_loop *L = &R->L;
+	return (train_ckpt){.params = L->t->params, .adam_m = L->opt.m, .adam_v = L->opt.v,
+	                    .nparams = L->t->nparams, .order = R->order, .norder = R->d.n,
+	                    .step = R->step, .epoch = R->epoch, .pos = R->pos, .adam_t = L->opt.t};
+}
+
+/* Where training starts: the checkpoint of --resume (checked against the
+ * settings now), or step 0 with the first epoch's order. */
+static void start_state(run *R)
+{
+	const opts *o = &R->o;
+	rng_seed(&R->r, o->seed);
+	R->order = xmalloc(R->d.n * sizeof *R->order);
+	R->ps = train_progress_start(R->m->has_pooler);
+	R->last_ckpt = -1;
+	R->last_ckdir = R->ckdir;
+	if (!o->resume) {
+		for (size_t i = 0; i < R->d.n; i++)
+			R->order[i] = (int64_t)i;
+		if (o->shuffle)
+			rng_shuffle(&R->r, R->order, R->d.n, sizeof *R->order);
+		return;
+	}
+	char *rp = join(o->resume, "train.safetensors"), *saved = NULL;
+	train_ckpt ck = ckpt_of(R);
+	if (train_ckpt_load(rp, &ck, &saved, err, sizeof err))
+		cli_die("%s", err);
+	int usage;
+	if (train_meta_resume(saved, &R->set, &R->ps, &usage, err, sizeof err)) {
+		if (usage)
+			cli_usage_error("%s: %s", rp, err);
+		cli_die("%s: %s", rp, err);
+	}
+	R->m->has_pooler = R->ps.has_pooler;
+	free(saved);
+	free(rp);
+	R->step = ck.step;
+	R->epoch = ck.epoch;
+	R->pos = ck.pos;
+	R->L.opt.t = ck.adam_t;
+	if (rng_set_state(&R->r, ck.rng))
+		cli_die("%s: bad random state", o->resume);
+	R->last_ckpt = R->step;
+	R->last_ckdir = o->resume;
+	if (R->lead)
+		cli_msg("resuming at step %lld of %lld (epoch %lld)", (long long)R->step,
+		        (long long)R->total, (long long)R->epoch);
+}
+
+/* The checkpoint folder (made by prepare_out): the model's config and
+ * tokenizer, written once. */
+static void prepare_checkpoints(run *R)
+{
+	if (!R->o.save_every || !R->lead)
+		return;
+	char *p = join(R->ckdir, "config.json");
+	if (bert_config_save(&R->m->cfg, p, err, sizeof err))
+		cli_die("%s: %s", p, err);
+	free(p);
+	write_tokenizer(R->ckdir, R->tk, R->m->cfg.max_position_embeddings);
+}
+
+static void in_sync(const run *R)
+{
+	if (train_loop_in_sync(&R->L, err, sizeof err))
+		cli_die("%s", err);
+}
+
+/* --eval: Spearman of the model now; the best model so far kept in --out. */
+static double evaluate(run *R)
+{
+	const opts *o = &R->o;
+	int pooling = R->m->pooling >= 0 ? R->m->pooling : BERT_POOL_CLS;
+	err[0] = 0;
+	double sp = sts_spearman(&R->ev, R->evx, pooling, R->B < 64 ? 64 : R->B,
+	                         tokenizer_pad_id(R->tk), err, sizeof err);
+	if (!isfinite(sp) && err[0])
+		cli_die("--eval %s: %s", o->eval, err);
+	if (sp > R->ps.best_eval || !R->ps.saved_out) {
+		if (sp > R->ps.best_eval) {
+			R->ps.best_eval = sp;
+			R->ps.best_step = (long)R->step;
+		}
+		save_out(o->out, R->L.t, R->tk);
+		R->ps.saved_out = 1;
+	}
+	return sp;
+}
+
+/* One metrics record: the means over the steps since the last one. Once
+ * standard output is closed (| head -1), no more records: the metrics are
+ * lost, the run is not; it goes on and writes its model. */
+static void log_metrics(run *R, double lr, int evaluated, double sp)
+{
+	train_progress *ps = &R->ps;
+	double tn = now_seconds();
+	if (R->stdout_closed)
+		goto done;
+	jv rec = jv_object();
+	rec = jv_object_set(rec, jv_string("step"), jv_number((double)R->step));
+	double ep = (double)R->epoch + (double)R->pos / (double)R->d.n;
+	rec = jv_object_set(rec, jv_string("epoch"), jv_number(round(ep * 1e4) / 1e4));
+	rec = jv_object_set(rec, jv_string("loss"), jv_number(ps->win_loss / ps->win_steps));
+	if (R->o.loss == LOSS_GCSE)
+		rec = jv_object_set(rec, jv_string("gate"), jv_number(ps->win_gate / ps->win_steps));
+	rec = jv_object_set(rec, jv_string("lr"), jv_number(lr));
+	rec = jv_object_set(rec, jv_string("examples_per_s"),
+	                    jv_number(round(ps->win_examples / fmax(tn - R->tw, 1e-9) * 10) / 10));
+	if (evaluated)
+		rec = jv_object_set(rec, jv_string("eval_spearman"), isfinite(sp) ? jv_number(sp) : jv_null());
+	if (ndjson_write_flush(rec)) {   /* each record reaches a pipe at once */
+		R->stdout_closed = 1;
+		cli_msg("standard output is closed at step %lld: no more metrics records; training goes "
+		        "on to write the model", (long long)R->step);
+	}
+done:
+	ps->win_loss = ps->win_gate = 0;
+	ps->win_steps = ps->win_examples = 0;
+	R->tw = tn;
+}
+
+/* A checkpoint of the state after the last step (rank 0 writes it). */
+static void save_checkpoint(run *R)
+{
+	in_sync(R);
+	if (R->lead) {
+		train_ckpt ck = ckpt_of(R);
+		memcpy(ck.rng, R->r.s, sizeof ck.rng);
+		char *meta = train_meta_text(&R->set, &R->ps);
+		if (!meta)
+			cli_die("out of memory");
+		if (train_ckpt_save(R->ckpath, &ck, meta, err, sizeof err))
+			cli_die("checkpoint: %s", err);
+		free(meta);
+	}
+	R->last_ckpt = R->step;
+	R->last_ckdir = R->ckdir;
+}
+
+/* A step failed: name it; after a non-finite loss, say which checkpoint is
+ * intact. */
+static noreturn void step_failed(run *R, const train_step_stats *st)
+{
+	progress_done(&R->pg);
+	long long s = (long long)R->step + 1;
+	if (!st->nonfinite)
+		cli_die("step %lld: %s", s, err);
+	if (R->last_ckpt >= 0)
+		cli_die("step %lld: %s; stopped. The last checkpoint, %s (step %lld), is intact", s, err,
+		        R->last_ckdir, (long long)R->last_ckpt);
+	cli_die("step %lld: %s; stopped (no checkpoint was saved)", s, err);
+}
+
+static void train(run *R)
+{
+	const opts *o = &R->o;
+	train_progress *ps = &R->ps;
+	progress_init(&R->pg, o->prog_mode, "steps");
+	R->tw = now_seconds();
+	while (R->step < R->total) {
+		int nb = (int)((int64_t)R->d.n - R->pos < R->B ? (int64_t)R->d.n - R->pos : R->B);
+		double lr = lr_linear_warmup(o->lr, R->step, o->warmup, R->total);
+		train_step_stats st;
+		if (train_loop_step(&R->L, &R->d, R->order + R->pos, nb, o->word_repeat ? &R->wr : NULL,
+		                    &R->r, R->step, lr, &st, err, sizeof err))
+			step_failed(R, &st);
+		R->step++;
+		R->pos += nb;
+		ps->win_loss += st.loss;
+		ps->win_gate += st.gate;
+		ps->win_steps++;
+		ps->win_examples += nb;
+		if (R->pos >= (int64_t)R->d.n) {
+			R->epoch++;
+			R->pos = 0;
+			if (o->shuffle)
+				rng_shuffle(&R->r, R->order, R->d.n, sizeof *R->order);
+		}
+		progress_tick(&R->pg, (long)R->step);
+		int ev = R->lead && o->eval && (R->step % o->eval_every == 0 || R->step == R->total);
+		double sp = ev ? evaluate(R) : NAN;
+		if (R->lead && (ev || R->step % o->log_every == 0 || R->step == R->total))
+			log_metrics(R, lr, ev, sp);
+		if (o->save_every && R->step % o->save_every == 0)
+			save_checkpoint(R);
+	}
+	progress_done(&R->pg);
+}
+
+static void run_free(run *R)
+{
+	free(R->order);
+	free(R->ckpath);
+	free(R->ckdir);
+	bert_ctx_free(R->evx);
+	sts_free(&R->ev);
+	word_repeat_free(&R->wr);
+	train_loop_free(&R->L);
+	model_free(R->m);
+	tokenizer_free(R->tk);
+	train_data_free(&R->d);
+}
+
+/* Options are parsed before MPI starts, so a usage error ends every rank
+ * alike; ranks other than 0 parse with standard error on /dev/null, so that
+ * the message is printed once, not interleaved N times. */
+static void parse_once(opts *o, int argc, char **argv)
+{
 	int saved_err = -1;
 	if (dist_launcher_rank() > 0) {
 		fflush(stderr);
@@ -648,391 +857,54 @@ int main(int argc, char **argv)
 			close(dn);
 		}
 	}
-	parse(&o, argc, argv);
+	parse(o, argc, argv);
 	if (saved_err >= 0) {
 		fflush(stderr);
 		dup2(saved_err, 2);
 		close(saved_err);
 	}
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("gcsetrain", help);
+	static run R;
+	parse_once(&R.o, argc, argv);
 	char **files = argv + optind;
 	int nfiles = argc - optind;
 	if (dist_init(&argc, &argv, err, sizeof err))
 		cli_die("MPI: %s", err);
-	int rank = dist_rank(), nrank = dist_size(), lead = rank == 0;
+	R.rank = dist_rank();
+	R.nrank = dist_size();
+	R.lead = R.rank == 0;
 	char rankname[32];
-	if (!lead) {   /* other ranks: messages labelled, no progress line */
-		snprintf(rankname, sizeof rankname, "gcsetrain[%d]", rank);
+	if (!R.lead) {   /* other ranks: messages labelled, no progress line */
+		snprintf(rankname, sizeof rankname, "gcsetrain[%d]", R.rank);
 		cli_prog = rankname;
-		o.prog_mode = -1;
+		R.o.prog_mode = -1;
 		gemm_set_notice(0);   /* the GEMM notice comes from rank 0 */
 	}
-
-	/* model and tokenizer */
-	bert_model *m;
-	tokenizer *tk;
-	char *ckdir = o.ckdir ? xstrdup(o.ckdir) : join(o.out, "checkpoint");
-	if (o.resume) {
-		bert_config c;
-		char *p = join(o.resume, "config.json");
-		if (!bert_config_load(&c, p, err, sizeof err))
-			cli_die("%s: %s", p, err);
-		free(p);
-		tk = tokenizer_load_dir(o.resume, err, sizeof err);
-		if (!tk)
-			cli_die("%s: %s", o.resume, err);
-		m = model_new(&c, err, sizeof err);
-		if (!m)
-			cli_die("%s: %s", o.resume, err);
-	} else
-		m = start_model(&o, &tk);
-	const bert_config *cfg = &m->cfg;
-	if (o.max_len > cfg->max_position_embeddings && !o.max_len_given)
-		o.max_len = cfg->max_position_embeddings;   /* the default, cut to the model */
-	if (o.max_len > cfg->max_position_embeddings)
-		cli_usage_error("--max-length %ld: the model takes at most %d tokens", o.max_len,
-		                cfg->max_position_embeddings);
-	int maxT = (int)o.max_len, C = cfg->hidden_size;
-
-	/* data */
-	loss_config lc = loss_config_default((loss_kind)o.loss);
-	lc.tau = o.tau;
-	lc.sigma = o.sigma;
-	lc.symmetric = o.symmetric;
-	int k = o.loss == LOSS_SIMCSE ? 1 : 3, gcse = o.loss == LOSS_GCSE;
-	train_data d = {0};
-	d.k = k;
-	if (lead) {
-		train_data_read(&d, files, nfiles, k, gcse && !o.frozen, gcse && o.frozen, o.skip_bad, tk,
-		                maxT, o.tau);
-		if (d.n == 0)
-			cli_die("no training examples in the input");
-		if (d.ntrunc)
-			cli_msg("%zu texts cut at --max-length %d", d.ntrunc, maxT);
-	}
-	if (lead && gcse && o.frozen) {
-		if (train_data_frozen_sprime(&d, o.frozen, maxT, (int)(o.batch < 256 ? o.batch : 256),
-		                             o.tau, err, sizeof err))
-			cli_die("%s", err);
-		d.crc ^= 0x5f3759dfu;   /* the data now includes computed s' */
-		for (size_t i = 0; i < d.n; i++) {
-			uint32_t b;
-			memcpy(&b, &d.sprime[i], 4);
-			d.crc = d.crc * 31u + b;
-		}
-	}
-	if (nrank > 1)
-		share_data(&d, gcse);
-	sts_set ev = {0};
-	if (o.eval && lead)
-		sts_read(&ev, o.eval, tk, maxT, o.skip_bad);
-
-	/* trainer, optimizer, loss; the loss sees the global batch of B
-	 * examples, the trainer a rank's share of at most Bl */
-	int B = (int)(o.batch < (long)d.n ? o.batch : (long)d.n);
-	int kk = k == 1 ? 2 : 3, rows = kk * B, Bl = (B + nrank - 1) / nrank;
-	trainer *t = trainer_new(m, kk * Bl, maxT, rng_derive(o.seed, 1), err, sizeof err);
-	if (!t)
-		cli_die("%s", err);
-	if (o.hdrop >= 0)
-		t->hidden_p = (float)o.hdrop;
-	if (o.adrop >= 0)
-		t->att_p = (float)o.adrop;
-	adam opt;
-	loss_ws lw;
-	if (adam_init(&opt, t->nparams) || loss_ws_init(&lw, B, C))
-		cli_die("out of memory");
-	opt.weight_decay = o.wd;
-	opt.decoupled = o.adamw;
-	int64_t steps_per_epoch = (int64_t)((d.n + (size_t)B - 1) / (size_t)B);
-	int64_t total = steps_per_epoch * o.epochs;
-	if (o.max_steps > 0 && o.max_steps < total)
-		total = o.max_steps;
-	jv hyper = hyper_json(&o, &d, t, total);
-	word_repeat wr = {0};
-	if (o.word_repeat && word_repeat_init(&wr, tk))
-		cli_die("out of memory");
-	int nt = bert_num_tensors(cfg);
-	bert_tensor *ts = xmalloc((size_t)nt * sizeof *ts);
-	bert_tensors(cfg, &m->params, ts);
-
-	/* state */
-	rng r;
-	rng_seed(&r, o.seed);
-	int64_t *order = xmalloc(d.n * sizeof *order);
-	int64_t step = 0, epoch = 0, pos = 0;
-	progress_state ps = {0, 0, 0, 0, -INFINITY, 0, 0, m->has_pooler};
-	train_ckpt ck = {t->params, opt.m, opt.v, t->nparams, order, d.n, 0, 0, 0, 0, {0}};
-	char *ckpath = join(ckdir, "train.safetensors");
-	int64_t last_ckpt = -1;
-	const char *last_ckdir = ckdir;
-	if (o.resume) {
-		char *rp = join(o.resume, "train.safetensors");
-		char *saved = NULL;
-		if (train_ckpt_load(rp, &ck, &saved, err, sizeof err))
-			cli_die("%s", err);
-		char *now = meta_text(hyper, &ps), msg[2048];
-		int nd = ckpt_meta_diff(saved, now, progress_keys, msg, sizeof msg);
-		if (nd != 0)
-			cli_usage_error("%s: the checkpoint was made with other settings: %s", rp,
-			                nd < 0 ? "unreadable meta" : msg);
-		jv sm = jv_parse(saved);
-		ps.win_loss = meta_num(sm, "win_loss", 0);
-		ps.win_gate = meta_num(sm, "win_gate", 0);
-		ps.win_steps = (long)meta_num(sm, "win_steps", 0);
-		ps.win_examples = (long)meta_num(sm, "win_examples", 0);
-		ps.best_eval = meta_num(sm, "best_eval", -INFINITY);
-		ps.best_step = (long)meta_num(sm, "best_step", 0);
-		ps.saved_out = (int)meta_num(sm, "saved_out", 0);
-		ps.has_pooler = m->has_pooler = (int)meta_num(sm, "has_pooler", 0);
-		jv_free(sm);
-		free(now);
-		free(saved);
-		free(rp);
-		step = ck.step;
-		epoch = ck.epoch;
-		pos = ck.pos;
-		opt.t = ck.adam_t;
-		if (!rng_set_state(&r, ck.rng))
-			cli_die("%s: bad random state", o.resume);
-		last_ckpt = step;
-		last_ckdir = o.resume;
-		if (lead)
-			cli_msg("resuming at step %lld of %lld (epoch %lld)", (long long)step,
-			        (long long)total, (long long)epoch);
-	} else {
-		for (size_t i = 0; i < d.n; i++)
-			order[i] = (int64_t)i;
-		if (o.shuffle)
-			rng_shuffle(&r, order, d.n, sizeof *order);
-	}
-	if (o.save_every && lead) {
-		mkdir_p(ckdir);
-		char *p = join(ckdir, "config.json");
-		if (!bert_config_save(cfg, p, err, sizeof err))
-			cli_die("%s: %s", p, err);
-		free(p);
-		write_tokenizer(ckdir, tk, cfg->max_position_embeddings);
-	}
-
-	/* buffers of a step */
-	int *ids = xmalloc((size_t)rows * maxT * sizeof *ids);
-	int *mask = xmalloc((size_t)rows * maxT * sizeof *mask);
-	float *dh = xmalloc((size_t)rows * C * sizeof *dh);
-	float *sp = gcse ? xmalloc((size_t)B * sizeof *sp) : NULL;
-	/* --gate-on cls: per own row, the [CLS] cosine / tau of the anchor and
-	 * its negative (gcls), gathered over ranks (gcls_all): the loss's gate */
-	float *gcls = o.gate_cls ? xmalloc((size_t)B * sizeof *gcls) : NULL;
-	float *gcls_all = o.gate_cls && nrank > 1 ? xmalloc((size_t)B * sizeof *gcls_all) : NULL;
-	/* more than one rank: this rank's rows (lids, lmask, ldh) and the
-	 * gathered head outputs of the global batch (hg); share[r] examples of
-	 * rank r in this step */
-	int *lids = NULL, *lmask = NULL;
-	float *ldh = NULL, *hg = NULL;
-	size_t *share = xmalloc((size_t)nrank * sizeof *share);
-	if (nrank > 1) {
-		lids = xmalloc((size_t)kk * (Bl ? Bl : 1) * maxT * sizeof *lids);
-		lmask = xmalloc((size_t)kk * (Bl ? Bl : 1) * maxT * sizeof *lmask);
-		ldh = xmalloc((size_t)kk * (Bl ? Bl : 1) * C * sizeof *ldh);
-		hg = xmalloc((size_t)rows * C * sizeof *hg);
-	}
-	bert_ctx *evx = o.eval && lead ? bert_ctx_new(m, 0) : NULL;
-	int pad = tokenizer_pad_id(tk);
-	progress pg;
-	progress_init(&pg, o.prog_mode, "steps");
-	double tw = now_seconds();
-
-	while (step < total) {
-		int nb = (int)((int64_t)d.n - pos < B ? (int64_t)d.n - pos : B);
-		/* every rank builds the whole batch (the same draws of r), then
-		 * takes rows [lo, hi) of each block: its anchors, positives,
-		 * negatives */
-		int T = train_batch(&d, order + pos, nb, pad, o.word_repeat ? &wr : NULL, &r, maxT, ids, mask);
-		int nrows = kk * nb;
-		for (int q = 0; q < nrank; q++) {
-			size_t a, b;
-			dist_share((size_t)nb, q, nrank, &a, &b);
-			share[q] = b - a;
-		}
-		size_t lo, hi;
-		dist_share((size_t)nb, rank, nrank, &lo, &hi);
-		int nl = (int)(hi - lo);
-		const int *fids = ids, *fmask = mask;
-		if (nrank > 1) {
-			for (int j = 0; j < kk; j++) {
-				size_t src = ((size_t)j * nb + lo) * T, dst = (size_t)j * nl * T, n = (size_t)nl * T;
-				memcpy(lids + dst, ids + src, n * sizeof *ids);
-				memcpy(lmask + dst, mask + src, n * sizeof *mask);
-			}
-			fids = lids;
-			fmask = lmask;
-		}
-		/* dropout: masks are a function of (key, index in the rank's rows),
-		 * so each rank other than 0 takes its own key, else rank r's rows
-		 * would repeat rank 0's masks */
-		uint64_t key = rng_derive(o.seed, (uint64_t)step + 2);
-		if (rank > 0)
-			key = rng_derive(key, 0x52414e4b00000000ULL + (uint64_t)rank);
-		trainer_zero_grad(t);
-		if (nl > 0 && !train_forward(t, fids, fmask, kk * nl, T, 1, key, err, sizeof err))
-			cli_die("step %lld: %s", (long long)step + 1, err);
-		if (gcse)
-			for (int i = 0; i < nb; i++)
-				sp[i] = d.sprime[order[pos + i]];
-		const float *gate = NULL;
-		if (o.gate_cls) {
-			/* d = s_cls - s': the model's own [CLS] cosine (with dropout)
-			 * against E''s [CLS] cosine, before the MLP head */
-			const float *cls = t->cls;
-			cosine_forward(gcls, cls, cls + (size_t)2 * nl * C, nl, C);
-			for (int i = 0; i < nl; i++)
-				gcls[i] = (float)(gcls[i] / o.tau);
-			gate = gcls;
-			if (nrank > 1) {
-				if (dist_allgather_rows(gcls, share, 1, gcls_all, err, sizeof err))
-					cli_die("step %lld: %s", (long long)step + 1, err);
-				gate = gcls_all;
-			}
-		}
-		const float *h = t->h;
-		if (nrank > 1) {   /* h of the global batch, block after block */
-			for (int j = 0; j < kk; j++)
-				if (dist_allgather_rows(t->h + (size_t)j * nl * C, share, (size_t)C,
-				                        hg + (size_t)j * nb * C, err, sizeof err))
-					cli_die("step %lld: %s", (long long)step + 1, err);
-			h = hg;
-		}
-		double L = loss_forward_gated(&lw, &lc, h, h + (size_t)nb * C, k == 3 ? h + (size_t)2 * nb * C : NULL,
-		                              sp, gate, nb);
-		double norm = NAN;
-		if (isfinite(L)) {
-			memset(dh, 0, (size_t)nrows * C * sizeof *dh);
-			loss_backward(&lw, dh, dh + (size_t)nb * C, k == 3 ? dh + (size_t)2 * nb * C : NULL, 1.0f);
-			const float *mydh = dh;
-			if (nrank > 1) {   /* this rank's rows of d loss / d h */
-				for (int j = 0; j < kk; j++)
-					memcpy(ldh + (size_t)j * nl * C, dh + ((size_t)j * nb + lo) * C,
-					       (size_t)nl * C * sizeof *dh);
-				mydh = ldh;
-			}
-			if (nl > 0)
-				train_backward(t, mydh);
-			/* the sum over ranks: the gradient of the global batch */
-			if (dist_allreduce_sum_float(t->grads, t->nparams, err, sizeof err))
-				cli_die("step %lld: %s", (long long)step + 1, err);
-			norm = grad_clip_norm(t->grads, t->nparams, o.clip);
-		}
-		if (!isfinite(L) || !isfinite(norm)) {
-			double bad = isfinite(L) ? norm : L;
-			const char *what = isfinite(L) ? "gradient norm" : "loss";
-			const char *val = isnan(bad) ? "NaN" : bad > 0 ? "+inf" : "-inf";
-			progress_done(&pg);
-			if (last_ckpt >= 0)
-				cli_die("step %lld: the %s is not finite (%s); stopped. The last checkpoint, "
-				        "%s (step %lld), is intact", (long long)step + 1, what, val, last_ckdir,
-				        (long long)last_ckpt);
-			cli_die("step %lld: the %s is not finite (%s); stopped (no checkpoint was saved)",
-			        (long long)step + 1, what, val);
-		}
-		double lr = lr_linear_warmup(o.lr, step, o.warmup, total);
-		if (o.wd > 0) {   /* no decay on biases and LayerNorm weights (transformers' rule) */
-			adam_begin_step(&opt);
-			for (int i = 0; i < nt; i++) {
-				size_t lo = (size_t)(ts[i].data - t->params);
-				int decay = ts[i].kind == BERT_T_EMBEDDING || ts[i].kind == BERT_T_MATRIX;
-				adam_update_range(&opt, t->params, t->grads, lr, lo, lo + ts[i].numel, decay ? o.wd : 0);
-			}
-			adam_update_range(&opt, t->params, t->grads, lr, t->nenc, t->nenc + (size_t)C * C, o.wd);
-			adam_update_range(&opt, t->params, t->grads, lr, t->nenc + (size_t)C * C, t->nparams, 0);
-		} else
-			adam_step(&opt, t->params, t->grads, lr);
-		step++;
-		pos += nb;
-		ps.win_loss += L;
-		ps.win_gate += loss_mean_gate(&lw);
-		ps.win_steps++;
-		ps.win_examples += nb;
-		if (pos >= (int64_t)d.n) {
-			epoch++;
-			pos = 0;
-			if (o.shuffle)
-				rng_shuffle(&r, order, d.n, sizeof *order);
-		}
-		progress_tick(&pg, (long)step);
-
-		int do_eval = lead && o.eval && (step % o.eval_every == 0 || step == total);
-		double sp_eval = NAN;
-		if (do_eval) {
-			sp_eval = sts_spearman(&ev, evx, m->pooling >= 0 ? m->pooling : BERT_POOL_CLS,
-			                       B < 64 ? 64 : B, pad, err, sizeof err);
-			if (!isfinite(sp_eval) && err[0])
-				cli_die("--eval %s: %s", o.eval, err);
-			if (sp_eval > ps.best_eval || !ps.saved_out) {
-				if (sp_eval > ps.best_eval) {
-					ps.best_eval = sp_eval;
-					ps.best_step = (long)step;
-				}
-				save_out(o.out, t, tk);
-				ps.saved_out = 1;
-			}
-		}
-		if (lead && (do_eval || step % o.log_every == 0 || step == total)) {
-			double tn = now_seconds();
-			jv rec = jv_object();
-			rec = jv_object_set(rec, jv_string("step"), jv_number((double)step));
-			double ep = (double)epoch + (double)pos / (double)d.n;
-			rec = jv_object_set(rec, jv_string("epoch"), jv_number(round(ep * 1e4) / 1e4));
-			rec = jv_object_set(rec, jv_string("loss"), jv_number(ps.win_loss / ps.win_steps));
-			if (gcse)
-				rec = jv_object_set(rec, jv_string("gate"), jv_number(ps.win_gate / ps.win_steps));
-			rec = jv_object_set(rec, jv_string("lr"), jv_number(lr));
-			rec = jv_object_set(rec, jv_string("examples_per_s"),
-			                    jv_number(round(ps.win_examples / fmax(tn - tw, 1e-9) * 10) / 10));
-			if (do_eval)
-				rec = jv_object_set(rec, jv_string("eval_spearman"),
-				                    isfinite(sp_eval) ? jv_number(sp_eval) : jv_null());
-			ndjson_write(rec);
-			ndjson_finish();   /* each record reaches a pipe at once */
-			ps.win_loss = ps.win_gate = 0;
-			ps.win_steps = ps.win_examples = 0;
-			tw = tn;
-		}
-		if (o.save_every && step % o.save_every == 0) {
-			check_in_sync(t);
-			if (lead) {
-				ck.step = step;
-				ck.epoch = epoch;
-				ck.pos = pos;
-				ck.adam_t = opt.t;
-				memcpy(ck.rng, r.s, sizeof ck.rng);
-				char *meta = meta_text(hyper, &ps);
-				if (train_ckpt_save(ckpath, &ck, meta, err, sizeof err))
-					cli_die("checkpoint: %s", err);
-				free(meta);
-			}
-			last_ckpt = step;
-			last_ckdir = ckdir;
-		}
-	}
-	progress_done(&pg);
-	check_in_sync(t);
-	if (lead && (!o.eval || !ps.saved_out))
-		save_out(o.out, t, tk);
-	if (lead && o.eval)
-		cli_msg("best eval Spearman %.2f at step %ld, kept in %s", ps.best_eval, ps.best_step, o.out);
-
-	jv_free(hyper);
-	free(ids); free(mask); free(dh); free(sp); free(gcls); free(gcls_all); free(order); free(ckpath); free(ckdir); free(ts);
-	free(lids); free(lmask); free(ldh); free(hg); free(share);
-	bert_ctx_free(evx);
-	sts_free(&ev);
-	word_repeat_free(&wr);
-	adam_free(&opt);
-	loss_ws_free(&lw);
-	trainer_free(t);
-	model_free(m);
-	tokenizer_free(tk);
-	train_data_free(&d);
+	R.ckdir = R.o.ckdir ? xstrdup(R.o.ckdir) : join(R.o.out, "checkpoint");
+	R.ckpath = join(R.ckdir, "train.safetensors");
+	R.lock[0] = R.lock[1] = -1;
+	prepare_out(&R);
+	load_model(&R);
+	load_data(&R, files, nfiles);
+	setup_training(&R);
+	start_state(&R);
+	prepare_checkpoints(&R);
+	train(&R);
+	in_sync(&R);
+	if (R.lead && (!R.o.eval || !R.ps.saved_out))
+		save_out(R.o.out, R.L.t, R.tk);
+	if (R.lead && R.o.eval)
+		cli_msg("best eval Spearman %.2f at step %ld, kept in %s", R.ps.best_eval, R.ps.best_step,
+		        R.o.out);
+	run_free(&R);
 	ndjson_finish();
+	for (int i = 0; i < 2; i++)   /* the run's files are written: release the folders */
+		if (R.lock[i] >= 0)
+			close(R.lock[i]);
 	dist_finalize();
 	return 0;
 }

@@ -14,8 +14,10 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char help[] =
 "usage: kgextract [options] [file ...]\n"
@@ -31,8 +33,10 @@ static const char help[] =
 "options:\n"
 "  -g, --graph FILE          also write the knowledge graph of the whole input to\n"
 "                            FILE (NDJSON, one node per line)\n"
-"      --entity-neighbors N  neighbours per entity node (default 10, 0..1000)\n"
-"      --part-neighbors N    neighbours per main-part node (default 5, 0..1000)\n"
+"      --entity-neighbors N  with --graph: neighbours per entity node (default\n"
+"                            10, 0..1000)\n"
+"      --part-neighbors N    with --graph: neighbours per main-part node\n"
+"                            (default 5, 0..1000)\n"
 "  -m, --model DIR           graph neighbours by the cosine of the node texts'\n"
 "                            embeddings with the sentence encoder in DIR (a\n"
 "                            Hugging Face BERT directory; its own pooling)\n"
@@ -40,6 +44,8 @@ static const char help[] =
 "      --batch-size N        texts per forward pass of --model (default 64)\n"
 "      --threads N           threads for --model (default: all cores)\n"
 "  -f, --field NAME          the text field (default text)\n"
+"      --seed S              with --llm: the seed sent with every request\n"
+"                            (default 0, 0..2^63-1; its low 31 bits are sent)\n"
 "  -w, --wordnet DIR         WordNet database directory (default $WNSEARCHDIR,\n"
 "                            else /usr/share/wordnet)\n"
 "      --skip-bad            skip bad lines (counted on stderr) instead of failing\n"
@@ -164,6 +170,7 @@ static void finish(state *st, pend *x)
 		st->reported++;
 	}
 	ndjson_write(out);
+	ndjson_finish();   /* the reader sees each record at once; a closed output shows */
 }
 
 static void flush(state *st)
@@ -197,14 +204,15 @@ static void deliver(void *ctx, const llm_result *r)
 int main(int argc, char **argv)
 {
 	const char *graph_path = NULL, *field = "text", *wndir = NULL;
-	long k_ent = 10, k_part = 5;
+	long k_ent = 10, k_part = 5, seed = 0;
+	int given_k = 0, seed_given = 0;
 	const char *model_dir = NULL;
 	int batch = 0;      /* 0: not given (64) */
 	llm_opts lo;
 	llm_opts_init(&lo);
 	cli_opts co;
 	cli_opts_init(&co);
-	enum { O_KENT = 256, O_KPART, O_BATCH };
+	enum { O_KENT = 256, O_KPART, O_BATCH, O_SEED };
 	static const struct option opts[] = {
 		{"graph", required_argument, 0, 'g'},
 		{"entity-neighbors", required_argument, 0, O_KENT},
@@ -213,6 +221,7 @@ int main(int argc, char **argv)
 		{"batch-size", required_argument, 0, O_BATCH},
 		CLI_LONG_THREADS,
 		{"field", required_argument, 0, 'f'},
+		{"seed", required_argument, 0, O_SEED},
 		{"wordnet", required_argument, 0, 'w'},
 		CLI_LONG_OPTIONS,
 		LLM_LONG_OPTIONS,
@@ -223,11 +232,12 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "g:m:f:w:qhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g': graph_path = optarg; break;
-		case O_KENT: k_ent = cli_long("--entity-neighbors", optarg, 0, 1000); break;
-		case O_KPART: k_part = cli_long("--part-neighbors", optarg, 0, 1000); break;
+		case O_KENT: k_ent = cli_long("--entity-neighbors", optarg, 0, 1000), given_k = 1; break;
+		case O_KPART: k_part = cli_long("--part-neighbors", optarg, 0, 1000), given_k = 1; break;
 		case 'm': model_dir = optarg; break;
 		case O_BATCH: batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16); break;
 		case 'f': field = optarg; break;
+		case O_SEED: seed = cli_long("--seed", optarg, 0, INT64_MAX); seed_given = 1; break;
 		case 'w': wndir = optarg; break;
 		default:
 			if (!cli_getopt(&co, c, optarg) && !llm_getopt(&lo, c, optarg))
@@ -235,9 +245,18 @@ int main(int argc, char **argv)
 		}
 	}
 	lo.quiet = co.quiet;
+	lo.seed = seed;
+	lo.watch_fd = STDOUT_FILENO;
 	llm_opts_check(&lo);
+	if (seed_given && !lo.url)
+		cli_usage_error("--seed needs --llm URL (the rules draw nothing at random)");
 	if (!*field)
 		cli_usage_error("--field: empty name");
+	const char *same;
+	if (graph_path && (same = ndjson_same_file(argv + optind, argc - optind, graph_path)))
+		cli_usage_error("--graph %s: the same file as %s", graph_path, same);
+	if (given_k && !graph_path)
+		cli_usage_error("--entity-neighbors and --part-neighbors need --graph FILE");
 	if (model_dir && !graph_path)
 		cli_usage_error("--model needs --graph FILE (it scores the graph's neighbours)");
 	if (!model_dir && (co.threads >= 0 || batch))
@@ -270,7 +289,7 @@ int main(int argc, char **argv)
 	llm_client *cl = NULL;
 	prompt *pr = NULL;
 	char *types = NULL;
-	jv shape = jv_invalid();
+	llm_format fmt = {.shape = jv_invalid(), .schema = jv_invalid()};
 	if (lo.url) {
 		char *dir = prompts_dir(lo.prompts_dir, err, sizeof err);
 		if (!dir)
@@ -281,7 +300,8 @@ int main(int argc, char **argv)
 		if (!pr || !prompt_check(pr, names, err, sizeof err))
 			cli_die("%s", err);
 		types = kg_llm_types();
-		shape = jv_parse(LLM_SHAPE_KGEXTRACT);
+		if (llm_format_init(&fmt, "kgextract", LLM_SHAPE_KGEXTRACT, kg_llm_check, err, sizeof err))
+			cli_die("%s", err);
 		if (!(cl = llm_open(&lo, deliver, &st, err, sizeof err)))
 			cli_die("%s", err);
 	}
@@ -341,7 +361,11 @@ int main(int argc, char **argv)
 		if (!x->pending)
 			flush(&st);
 		else
-			fatal = llm_submit(cl, ndjson_lineno(r), msgs, llm_validate_shape, &shape, x) < 0;
+			fatal = llm_submit(cl, &(llm_request){
+				.index = ndjson_lineno(r), .messages = msgs, .format = &fmt,
+				.ctx = (void *)jv_string_value(x->text),
+				.max_tokens = KG_LLM_EXTRACT_TOKENS(jv_string_length_bytes(jv_copy(x->text))),
+				.user = x}) < 0;
 		progress_tick(&pg, ++nrec);
 	}
 	if (cl && !fatal)
@@ -374,7 +398,7 @@ int main(int argc, char **argv)
 			kg_graph_build(st.g, &sc, (int)k_ent, (int)k_part);
 			kg_wordnet_scorer_free(&sc);
 		}
-		int ok = kg_graph_write(st.g, gf);
+		int ok = kg_graph_write(st.g, gf) == 0;
 		if (fclose(gf) != 0)
 			ok = 0;
 		if (!ok)
@@ -383,7 +407,7 @@ int main(int argc, char **argv)
 	}
 	free(st.seen);
 	free(types);
-	jv_free(shape);
+	llm_format_free(&fmt);
 	prompt_free(pr);
 	kg_analysis_free(st.a);
 	kg_extractor_free(st.x);

@@ -161,6 +161,10 @@ static int parse_cands(jv rec, frec *x, stats *st, char *msg, size_t cap)
 			snprintf(msg, cap, "field \"candidates\"[%d].text: %s", i,
 			         jv_is_valid(t) ? "expected string" : "missing");
 			ok = 0;
+		} else if (ndjson_nul_at(t) >= 0) {
+			snprintf(msg, cap, "field \"candidates\"[%d].text: \\u0000 (NUL) at byte %ld: not allowed in a text",
+			         i, ndjson_nul_at(t) + 1);
+			ok = 0;
 		} else if (role < 0) {
 			snprintf(msg, cap, "field \"candidates\"[%d].role: expected \"positive\" or \"negative\"", i);
 			ok = 0;
@@ -291,7 +295,7 @@ static void window(run *R, frec *w, int m)
 	float *V = xmalloc((size_t)total * (size_t)R->d * sizeof *V);
 	int nt = 0;
 	char err[1024];
-	if (!encoder_embed(R->enc, texts, NULL, total, V, &nt, NULL, err, sizeof err))
+	if (encoder_embed(R->enc, texts, NULL, total, V, &nt, NULL, err, sizeof err))
 		cli_die("%s", err);
 	free(texts);
 	R->st.truncated += nt;

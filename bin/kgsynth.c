@@ -3,6 +3,7 @@
  * (--llm) with the rules as the fallback. */
 #include "base/cli.h"
 #include "kg/kggraph.h"
+#include "llm/kgllm.h"
 #include "llm/llm.h"
 #include "base/ndjson.h"
 #include "llm/prompts.h"
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char help[] =
 "usage: kgsynth [options] [file ...]\n"
@@ -30,7 +32,14 @@ static const char help[] =
 "options:\n"
 "  -n, --per-record N    positives and negatives per record (default 1, 1..100)\n"
 "  -s, --seed S          random seed (default 0, 0..2^63-1); a record's\n"
-"                        candidates depend only on the seed and its text\n"
+"                        candidates depend only on the seed and its text;\n"
+"                        with --llm also every request's seed (low 31 bits)\n"
+"      --positive-mix SPEC  the rule path's positive families and shares,\n"
+"                        \"kind:share,...\" (default " KG_MIX_POSITIVE ");\n"
+"                        the order gives the fallbacks, share 0 a fallback only\n"
+"      --negative-mix SPEC  the same for negatives (default\n"
+"                        " KG_MIX_NEGATIVE "); any family\n"
+"                        may be on either side: its candidates take that role\n"
 "  -g, --graph FILE      knowledge graph from kgextract --graph (plain or gzip);\n"
 "                        without one, WordNet alone\n"
 "  -f, --field NAME      the text field (default text)\n"
@@ -213,6 +222,7 @@ static void finish(state *st, rec *x)
 	else
 		jv_free(errs);
 	ndjson_write(out);
+	ndjson_finish();   /* the reader sees each record at once; a closed output shows */
 }
 
 static void flush(state *st)
@@ -313,7 +323,9 @@ int main(int argc, char **argv)
 	llm_opts_init(&lo);
 	cli_opts co;
 	cli_opts_init(&co);
-	enum { O_STATS = 256 };
+	const char *mixspec[2] = {NULL, NULL};
+	char err[1024];
+	enum { O_STATS = 256, O_POSMIX, O_NEGMIX };
 	static const struct option opts[] = {
 		{"per-record", required_argument, 0, 'n'},
 		{"seed", required_argument, 0, 's'},
@@ -321,6 +333,8 @@ int main(int argc, char **argv)
 		{"field", required_argument, 0, 'f'},
 		{"wordnet", required_argument, 0, 'w'},
 		{"stats", no_argument, 0, O_STATS},
+		{"positive-mix", required_argument, 0, O_POSMIX},
+		{"negative-mix", required_argument, 0, O_NEGMIX},
 		CLI_LONG_OPTIONS,
 		LLM_LONG_OPTIONS,
 		{0, 0, 0, 0},
@@ -335,18 +349,32 @@ int main(int argc, char **argv)
 		case 'f': field = optarg; break;
 		case 'w': wndir = optarg; break;
 		case O_STATS: stats = 1; break;
+		case O_POSMIX: mixspec[KG_POSITIVE] = optarg; break;
+		case O_NEGMIX: mixspec[KG_NEGATIVE] = optarg; break;
 		default:
 			if (!cli_getopt(&co, c, optarg) && !llm_getopt(&lo, c, optarg))
 				cli_usage_error(NULL);
 		}
 	}
 	lo.quiet = co.quiet;
+	lo.seed = seed;
+	lo.watch_fd = STDOUT_FILENO;
 	llm_opts_check(&lo);
 	if (!*field)
 		cli_usage_error("--field: empty name");
+	kg_mix mix[2];
+	for (int role = 0; role < 2; role++) {
+		const char *name = role == KG_POSITIVE ? "--positive-mix" : "--negative-mix";
+		if (!mixspec[role])
+			continue;
+		if (lo.url)
+			cli_usage_error("%s: the rule path's mix; with --llm the plans follow METHOD.md's shares",
+			                name);
+		if (kg_mix_parse(&mix[role], mixspec[role], err, sizeof err))
+			cli_usage_error("%s: %s", name, err);
+	}
 	if (!wndir)
 		wndir = wn_default_dir();
-	char err[1024];
 	wordnet *wn = wn_load(wndir, err, sizeof err);
 	if (!wn)
 		cli_die("%s", err);
@@ -354,10 +382,16 @@ int main(int argc, char **argv)
 	if (graph_path && !(g = kg_graph_read(graph_path, wn, err, sizeof err)))
 		cli_die("%s", err);
 	kg_synth *s = kg_synth_new(wn, g);
+	for (int role = 0; role < 2; role++)
+		if (mixspec[role])
+			kg_synth_set_mix(s, role, &mix[role]);
 	state st = {.s = s, .seed = seed, .n = (int)n, .report = lo.on_invalid == LLM_REPORT};
 	llm_client *cl = NULL;
+	llm_format fmt = {.shape = jv_invalid(), .schema = jv_invalid()};
 	if (lo.url) {
 		load_prompts(lo.prompts_dir);
+		if (llm_format_init(&fmt, "text", LLM_SHAPE_TEXT, llm_check_text, err, sizeof err))
+			cli_die("%s", err);
 		if (!(cl = llm_open(&lo, deliver, &st, err, sizeof err)))
 			cli_die("%s", err);
 	}
@@ -431,7 +465,10 @@ int main(int argc, char **argv)
 		for (int j = 0; j < ns && !fatal; j++) {
 			x->slots[j].owner = x;
 			jv msgs = plan_messages(&x->plans[j], x->anchor);
-			fatal = llm_submit(cl, line, msgs, llm_validate_text, x->anchor, &x->slots[j]) < 0;
+			fatal = llm_submit(cl, &(llm_request){
+				.index = line, .same_record = j > 0, .messages = msgs, .format = &fmt,
+				.ctx = x->anchor, .max_tokens = KG_LLM_SYNTH_TOKENS(strlen(x->anchor)),
+				.user = &x->slots[j]}) < 0;
 		}
 		progress_tick(&pg, st.nrec);
 	}
@@ -453,6 +490,7 @@ int main(int argc, char **argv)
 		print_stats(&st, cl != NULL);
 	for (int k = 0; k < KG_NKINDS; k++)
 		prompt_free(prompts[k]);
+	llm_format_free(&fmt);
 	kg_synth_free(s);
 	kg_graph_free(g);
 	wn_free(wn);

@@ -61,7 +61,10 @@ static const char help[] =
 "  -V, --version         version\n"
 "\n"
 "With --vectors, the number of sentences with no known word (scored with a\n"
-"zero vector: cosine 0) is printed on stderr.\n"
+"zero vector: cosine 0) is printed on stderr. An option that does not apply\n"
+"(--pooling without --model, --score with --pairs, ...) is a usage error.\n"
+"A similarity that is not finite (a NaN or infinite embedding) makes the\n"
+"task's correlations null and the exit status 1.\n"
 "Exit status: 0 ok, 1 bad input or runtime error, 2 usage error.\n";
 
 typedef struct task {
@@ -122,7 +125,7 @@ int main(int argc, char **argv)
 	const char *emb1 = "sentence1_embedding", *emb2 = "sentence2_embedding";
 	const char *simf = NULL, *scoref = "score", *taskf = "task";
 	const char *text1 = "sentence1", *text2 = "sentence2";
-	int pairs = 0;
+	int pairs = 0, given_emb = 0, given_text = 0, given_gold = 0;
 	embed_opts eo;
 	embed_opts_init(&eo);
 	cli_opts co;
@@ -149,20 +152,19 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "1:2:s:m:pqhV", opts, NULL)) != -1) {
 		switch (c) {
-		case O_T1: text1 = optarg; break;
-		case O_T2: text2 = optarg; break;
-		case '1': emb1 = optarg; break;
-		case '2': emb2 = optarg; break;
+		case O_T1: text1 = optarg, given_text = 1; break;
+		case O_T2: text2 = optarg, given_text = 1; break;
+		case '1': emb1 = optarg, given_emb = 1; break;
+		case '2': emb2 = optarg, given_emb = 1; break;
 		case 's': simf = optarg; break;
-		case O_SCORE: scoref = optarg; break;
-		case O_TASK: taskf = optarg; break;
+		case O_SCORE: scoref = optarg, given_gold = 1; break;
+		case O_TASK: taskf = optarg, given_gold = 1; break;
 		case 'p': pairs = 1; break;
 		default:
 			if (!embed_getopt(&eo, c, optarg) && !cli_getopt(&co, c, optarg))
 				cli_usage_error(NULL);
 		}
 	}
-	cli_set_threads(co.threads);
 	const char *model_dir = eo.model, *vectors = eo.vectors;
 	if (model_dir && simf)
 		cli_usage_error("--model and --sim exclude each other");
@@ -172,6 +174,18 @@ int main(int argc, char **argv)
 		cli_usage_error("--vectors and --sim exclude each other");
 	if (vectors && eo.model_only)
 		cli_usage_error("--pooling and --batch-size need --model, not --vectors");
+	/* an option that would change nothing is a usage error, not ignored */
+	if (!model_dir && eo.model_only)
+		cli_usage_error("--pooling and --batch-size need --model");
+	if (!model_dir && !vectors && co.threads >= 0)
+		cli_usage_error("--threads needs --model or --vectors");
+	if (!model_dir && !vectors && given_text)
+		cli_usage_error("--text1 and --text2 need --model or --vectors");
+	if ((model_dir || vectors || simf) && given_emb)
+		cli_usage_error("--emb1 and --emb2 name embedding fields: not with --model, --vectors or --sim");
+	if (pairs && given_gold)
+		cli_usage_error("--score and --task are for the summary: not with --pairs");
+	cli_set_threads(co.threads);
 	embed_opts_check_vectors_only(&eo, argv + optind, argc - optind);
 	encoder *enc = NULL;
 	wordavg *wa = NULL;
@@ -186,7 +200,7 @@ int main(int argc, char **argv)
 			cli_die("%s: %s", model_dir, err);
 		dim = encoder_dim(enc);
 	}
-	long ntrunc = 0, nempty = 0;
+	long ntrunc = 0, nempty = 0, npairs_nonfinite = 0;
 	int embeds = enc || wa;   /* sentences are embedded here */
 	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, co.skip_bad);
 	progress pg;
@@ -261,7 +275,7 @@ int main(int argc, char **argv)
 					cli_die("out of memory");
 				nempty += nt;
 			} else {
-				if (!encoder_embed(enc, tx, tl, 2 * n, vv, &nt, NULL, err, sizeof err))
+				if (encoder_embed(enc, tx, tl, 2 * n, vv, &nt, NULL, err, sizeof err))
 					cli_die("%s", err);
 				ntrunc += nt;
 			}
@@ -272,6 +286,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++) {
 			pending *p = &win[i];
 			if (pairs) {
+				npairs_nonfinite += !isfinite(p->sim);   /* written as null */
 				ndjson_write(jv_object_set(p->rec, jv_string("cosine"), jv_number(p->sim)));
 				p->rec = jv_invalid();
 			} else {
@@ -307,7 +322,14 @@ int main(int argc, char **argv)
 			task *t = &tasks[i];
 			double s = 100 * spearman(t->pred, t->gold, t->n);
 			double p = 100 * pearson(t->pred, t->gold, t->n);
-			if (!isfinite(s) || !isfinite(p)) {
+			size_t nonfinite = 0;
+			for (size_t k = 0; k < t->n; k++)
+				nonfinite += !isfinite(t->pred[k]);
+			if (nonfinite) {   /* both correlations are null then */
+				cli_msg("task \"%s\": correlation undefined: %zu of %zu similarities are not finite "
+				        "(embeddings holding a NaN or an infinity)", t->name, nonfinite, t->n);
+				bad = 1;
+			} else if (!isfinite(s) || !isfinite(p)) {
 				cli_msg("task \"%s\": correlation undefined (%zu pairs, or constant scores)",
 				        t->name, t->n);
 				bad = 1;
@@ -336,6 +358,11 @@ int main(int argc, char **argv)
 		}
 	}
 	ndjson_finish();
+	if (npairs_nonfinite) {
+		cli_msg("%ld of %ld cosines are not finite, written as null (embeddings holding a NaN or "
+		        "an infinity)", npairs_nonfinite, nrec);
+		return EXIT_DATA;
+	}
 	for (int i = 0; i < ntasks; i++) {
 		free(tasks[i].name);
 		free(tasks[i].pred);

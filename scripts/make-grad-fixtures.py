@@ -92,8 +92,8 @@ def init_params(c, g):
     return P
 
 
-def bert_cls(P, c, ids, mask):
-    """Hugging Face BertModel (eval semantics = train with dropout 0): the [CLS] hidden states."""
+def bert_hidden(P, c, ids, mask):
+    """Hugging Face BertModel (eval semantics = train with dropout 0): the last hidden states."""
     B, T = ids.shape
     C, NH = c["hidden_size"], c["num_attention_heads"]
     hs = C // NH
@@ -117,7 +117,12 @@ def bert_cls(P, c, ids, mask):
         x = ln(lin(ctx, p + "attention.output.dense.") + x, p + "attention.output.")
         h = torch.nn.functional.gelu(lin(x, p + "intermediate.dense."))
         x = ln(lin(h, p + "output.dense.") + x, p + "output.")
-    return x[:, 0]
+    return x
+
+
+def bert_cls(P, c, ids, mask):
+    """The [CLS] hidden states."""
+    return bert_hidden(P, c, ids, mask)[:, 0]
 
 
 def make_batch(g, N, T):

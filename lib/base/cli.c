@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -101,12 +102,36 @@ double cli_double(const char *opt, const char *arg, double lo, double hi)
 	return v;
 }
 
+static int cli_quiet;            /* -q seen by cli_getopt: no notice */
+
+int cli_cores(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	long c = sysconf(_SC_NPROCESSORS_ONLN);
+	return c > 0 ? (int)c : 1;
+}
+
+int cli_threads_for(int n)
+{
+	int cores = cli_cores();
+	if (n <= 0)
+		return cores;
+	if (n > cores) {
+		/* More threads than cores make every thread of a GEMM spin in the
+		 * others' barriers: runs 50-300x slower, not faster (issue 15). */
+		if (!cli_quiet)
+			cli_msg("--threads %d: %d core%s available to this process; using %d",
+			        n, cores, cores == 1 ? "" : "s", cores);
+		return cores;
+	}
+	return n;
+}
+
 void cli_set_threads(int n)
 {
-	if (n <= 0) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		n = c > 0 ? (int)c : 1;
-	}
+	n = cli_threads_for(n);
 	omp_set_num_threads(n);
 	gemm_set_threads(n);
 }
@@ -134,7 +159,7 @@ int cli_getopt(cli_opts *o, int c, const char *arg)
 	switch (c) {
 	case CLI_OPT_THREADS: o->threads = threads_arg(arg); return 1;
 	case CLI_OPT_SKIP_BAD: o->skip_bad = 1; return 1;
-	case 'q': o->quiet = 1, o->progress = -1, gemm_set_notice(0); return 1;
+	case 'q': o->quiet = 1, o->progress = -1, cli_quiet = 1, gemm_set_notice(0); return 1;
 	case CLI_OPT_PROGRESS: o->progress = 1; return 1;
 	case 'h': cli_help();
 	case 'V': cli_version();

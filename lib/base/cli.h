@@ -1,5 +1,5 @@
 /* lib/base/: the tool conventions under every program (messages, options, NDJSON,
- * strings, hashing, random numbers, statistics) and the one door to the BLAS
+ * files, strings, hashing, random numbers, statistics) and the one door to the BLAS
  * (gemm.h); it depends on nothing else in
  * lib/, and only cli and ndjson end the process (usage errors, bad lines,
  * a closed stdout).
@@ -43,9 +43,14 @@ noreturn void cli_version(void);
 long cli_long(const char *opt, const char *arg, long lo, long hi);
 double cli_double(const char *opt, const char *arg, double lo, double hi);
 /* --threads N: 1..1024; 0 or absent means all cores. Sets OpenMP and the
- * GEMM backend (gemm_set_threads). */
+ * GEMM backend (gemm_set_threads). A count above the cores this process may
+ * run on (its affinity mask, cli_cores) is capped to them with a one-line
+ * notice on stderr (none after -q): oversubscribed GEMM threads spin in each
+ * other's barriers. */
 int cli_threads(const char *arg);
-void cli_set_threads(int n);     /* n <= 0: all online cores */
+void cli_set_threads(int n);     /* n <= 0: all cores available */
+int cli_threads_for(int n);      /* the count cli_set_threads uses for n */
+int cli_cores(void);             /* CPUs in the affinity mask (>= 1) */
 
 /* Allocation that never returns NULL (dies with "out of memory"). */
 void *xmalloc(size_t n);

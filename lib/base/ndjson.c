@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -24,6 +26,9 @@ struct ndjson_reader {
 	int eof;
 	char *line;              /* current line */
 	size_t llen, lcap;
+	size_t *lit;             /* kept number literals of the line: start, length */
+	size_t nlit, litcap;
+	strbuf rw;               /* the line with those literals rewritten */
 };
 
 static char *stdin_name = "-";
@@ -66,6 +71,12 @@ static int next_file(ndjson_reader *r)
 	}
 	if (fd < 0)
 		cli_die("%s: %s", r->name, strerror(errno));
+	/* As cat: reading the file standard output writes to would read the
+	 * program's own records (forever, with >>) or nothing (>). */
+	struct stat in, out;
+	if (fstat(fd, &in) == 0 && S_ISREG(in.st_mode) && fstat(STDOUT_FILENO, &out) == 0 &&
+	    in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+		cli_die("%s: input file is the output file", r->name);
 	r->gz = gzdopen(fd, "rb");
 	if (!r->gz)
 		cli_die("%s: cannot read", r->name);
@@ -74,6 +85,20 @@ static int next_file(ndjson_reader *r)
 	r->bpos = r->blen = 0;
 	r->eof = 0;
 	return 1;
+}
+
+/* zlib's message for the stream (Z_ERRNO: errno's), without the "<fd:N>: "
+ * that gzdopen puts first. */
+static const char *gz_message(int e, const char *m)
+{
+	if (e == Z_ERRNO)
+		return strerror(errno);
+	if (!strncmp(m, "<fd:", 4)) {
+		const char *p = strstr(m, ">: ");
+		if (p)
+			m = p + 3;
+	}
+	return m;
 }
 
 /* Read the next raw line of the current file into r->line (without '\n').
@@ -91,14 +116,15 @@ static int read_line(ndjson_reader *r)
 				int e;
 				const char *m = gzerror(r->gz, &e);
 				cli_die("%s:%ld: read error: %s", r->name, r->lineno + 1,
-				        e == Z_ERRNO ? strerror(errno) : m);
+				        gz_message(e, m));
 			}
 			if (n == 0) {
 				/* A gzip stream cut short reads as a clean EOF unless we ask. */
 				int e;
 				const char *m = gzerror(r->gz, &e);
 				if (e != Z_OK && e != Z_STREAM_END)
-					cli_die("%s:%ld: read error: %s", r->name, r->lineno + 1, m);
+					cli_die("%s:%ld: read error: %s", r->name, r->lineno + 1,
+					        gz_message(e, m));
 				r->eof = 1;
 				return got;
 			}
@@ -164,6 +190,214 @@ static int is_blank(const char *s, size_t n)
 	return 1;
 }
 
+/* ---- number literals kept as written (issue 15, D7) ----
+ * jq 1.6 holds every number as a double, so a literal the writer would not
+ * print back the same way (an integer beyond 2^53, more than 17 digits,
+ * 1e400, or only spelt otherwise: 1.0, 1E+2, -0.0) would come out changed.
+ * Such a literal is parsed instead as the one-field object
+ * {"\u0000number": "LITERAL"}: the writer prints LITERAL as it came, the
+ * getters (ndjson_number) read it as its double, and it travels with the
+ * value wherever a program copies it. The key cannot come from the input: a
+ * record that spells it is refused. */
+#define NUM_KEY "\0number"
+#define NUM_KEY_LEN 7
+#define NUM_OPEN "{\"\\u0000number\":\""
+
+/* RFC 8259's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ * (jq 1.6 also takes .5, +1, 01, nan: those are not JSON and are written
+ * back as JSON numbers, not kept). */
+static int json_number_grammar(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		size_t d = ++i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		size_t d = i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	return i == n;
+}
+
+/* Whether fmt_double(strtod(s)) is s itself (s: a JSON number). Most
+ * literals are decided without converting: up to 15 significant digits
+ * always read back, so fmt_double prints those digits, in "%.0f" for an
+ * integer below 1e15 and in %g's fixed notation for a fraction whose first
+ * digit is at 10^X with -4 <= X < digits. */
+int ndjson_number_canonical(const char *s, size_t n)
+{
+	size_t i = s[0] == '-', ip = i;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	size_t nint = i - ip;    /* integer digits: "0" or no leading zero */
+	if (i == n) {            /* an integer */
+		if (nint <= 15)
+			return 1;
+	} else if (s[i] == '.' && s[n - 1] != '0') {
+		size_t fp = i + 1, j = fp;
+		while (j < n && s[j] >= '0' && s[j] <= '9')
+			j++;
+		if (j == n) {    /* no exponent, no trailing zero */
+			size_t sig, X;
+			int neg;
+			if (nint == 1 && s[ip] == '0') {   /* 0.000ddd */
+				size_t z = fp;
+				while (s[z] == '0')
+					z++;
+				sig = n - z;
+				X = z - fp + 1;     /* first digit at 10^-X */
+				neg = 1;
+			} else {
+				sig = nint + (n - fp);
+				X = nint - 1;
+				neg = 0;
+			}
+			if (sig <= 15 && (neg ? X <= 4 : X < sig))
+				return 1;
+		}
+	}
+	char tmp[64], *buf = n < sizeof tmp ? tmp : xmalloc(n + 1), out[32];
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	int k = fmt_double(out, strtod(buf, NULL));
+	if (buf != tmp)
+		free(buf);
+	return (size_t)k == n && !memcmp(out, s, n);
+}
+
+/* A key that decodes to NUM_KEY (raw is the string token with its quotes). */
+static int is_num_key(const char *raw, size_t n)
+{
+	if (n < 3 || (raw[1] != 0 && strncmp(raw + 1, "\\u0000", 6)))
+		return 0;    /* the key starts with no NUL */
+	jv k = jv_parse_sized(raw, (int)n);
+	int hit = jv_get_kind(k) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(k)) == NUM_KEY_LEN &&
+	          !memcmp(jv_string_value(k), NUM_KEY, NUM_KEY_LEN);
+	jv_free(k);
+	return hit;
+}
+
+/* Find the number literals of a line jq has parsed that fmt_double would not
+ * write back as they are, into r->lit. -1 when a key is NUM_KEY. */
+static int scan_literals(ndjson_reader *r, const char *s, size_t n)
+{
+	r->nlit = 0;
+	size_t i = 0;
+	while (i < n) {
+		char c = s[i];
+		if (c == '"') {
+			size_t b = i++;
+			while (i < n && s[i] != '"')
+				i += s[i] == '\\' ? 2 : 1;
+			i++;
+			if (s[b + 1] == 0 || s[b + 1] == '\\') {   /* a key with a NUL first? */
+				size_t j = i;
+				while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
+					j++;
+				if (j < n && s[j] == ':' && is_num_key(s + b, i - b))
+					return -1;
+			}
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '{' || c == '}' ||
+		    c == '[' || c == ']' || c == ',' || c == ':') {
+			i++;
+			continue;
+		}
+		/* a literal: as jq's scanner, up to the next delimiter */
+		size_t b = i;
+		while (i < n && s[i] && !strchr(" \t\r\n{}[],:\"", s[i]))
+			i++;
+		if (i == b) {    /* a NUL byte: not in a line jq parsed */
+			i++;
+			continue;
+		}
+		if ((s[b] == '-' || (s[b] >= '0' && s[b] <= '9')) && json_number_grammar(s + b, i - b) &&
+		    !ndjson_number_canonical(s + b, i - b)) {
+			if (r->nlit + 2 > r->litcap) {
+				r->litcap = r->litcap ? 2 * r->litcap : 16;
+				r->lit = xrealloc(r->lit, r->litcap * sizeof *r->lit);
+			}
+			r->lit[r->nlit++] = b;
+			r->lit[r->nlit++] = i - b;
+		}
+	}
+	r->nlit /= 2;
+	return 0;
+}
+
+/* The line again, with each kept literal as {"\u0000number":"LITERAL"}. */
+static jv parse_keeping_literals(ndjson_reader *r)
+{
+	strbuf *b = &r->rw;
+	b->len = 0;
+	size_t at = 0;
+	for (size_t k = 0; k < r->nlit; k++) {
+		size_t st = r->lit[2 * k], len = r->lit[2 * k + 1];
+		sb_puts(b, r->line + at, st - at);
+		sb_puts(b, NUM_OPEN, sizeof NUM_OPEN - 1);
+		sb_puts(b, r->line + st, len);
+		sb_puts(b, "\"}", 2);
+		at = st + len;
+	}
+	sb_puts(b, r->line + at, r->llen - at);
+	if (b->len > (size_t)0x7fffffff)
+		return jv_invalid_with_msg(jv_string("line too long"));
+	return jv_parse_sized(b->s, (int)b->len);
+}
+
+/* A kept literal: its text and length. */
+static const char *kept_literal(jv v, jv *lit)
+{
+	if (jv_get_kind(v) != JV_KIND_OBJECT)
+		return NULL;
+	int it = jv_object_iter(v);
+	if (!jv_object_iter_valid(v, it))
+		return NULL;
+	jv k = jv_object_iter_key(v, it);
+	int hit = jv_string_length_bytes(jv_copy(k)) == NUM_KEY_LEN &&
+	          !memcmp(jv_string_value(k), NUM_KEY, NUM_KEY_LEN);
+	jv_free(k);
+	if (!hit)
+		return NULL;
+	*lit = jv_object_iter_value(v, it);
+	return jv_string_value(*lit);
+}
+
+int ndjson_number(jv v, double *out)
+{
+	if (jv_get_kind(v) == JV_KIND_NUMBER) {
+		*out = jv_number_value(v);
+		return 1;
+	}
+	jv lit;
+	const char *s = kept_literal(v, &lit);
+	if (!s)
+		return 0;
+	*out = strtod(s, NULL);
+	jv_free(lit);
+	return 1;
+}
+
 int ndjson_next(ndjson_reader *r, jv *out)
 {
 	for (;;) {
@@ -206,9 +440,45 @@ int ndjson_next(ndjson_reader *r, jv *out)
 			jv_free(v);
 			continue;
 		}
+		int nl = scan_literals(r, r->line, r->llen);
+		if (nl < 0) {
+			ndjson_bad(r, "field \"\\u0000number\": a name reserved for numbers kept as written");
+			jv_free(v);
+			continue;
+		}
+		if (r->nlit) {
+			jv_free(v);
+			v = parse_keeping_literals(r);
+			if (!jv_is_valid(v)) {   /* not expected: the line parsed as it was */
+				jv_free(v);
+				ndjson_bad(r, "invalid JSON: numbers could not be kept as written");
+				continue;
+			}
+		}
 		*out = v;
 		return 1;
 	}
+}
+
+const char *ndjson_same_file(char **files, int nfiles, const char *path)
+{
+	struct stat o, in;
+	if (stat(path, &o) != 0)
+		return NULL;     /* not there yet: no input can be it */
+	if (nfiles <= 0)
+		return fstat(STDIN_FILENO, &in) == 0 && in.st_dev == o.st_dev && in.st_ino == o.st_ino
+		       ? "standard input" : NULL;
+	for (int i = 0; i < nfiles; i++) {
+		int same = !strcmp(files[i], "-")
+		           ? fstat(STDIN_FILENO, &in) == 0
+		           : stat(files[i], &in) == 0;
+		if (same && in.st_dev == o.st_dev && in.st_ino == o.st_ino)
+			return strcmp(files[i], "-") ? files[i] : "standard input";
+	}
+	if (fstat(STDOUT_FILENO, &in) == 0 && S_ISREG(in.st_mode) && in.st_dev == o.st_dev &&
+	    in.st_ino == o.st_ino)
+		return "standard output";
+	return NULL;
 }
 
 const char *ndjson_filename(const ndjson_reader *r) { return r->name ? r->name : "<stdin>"; }
@@ -225,11 +495,18 @@ void ndjson_close(ndjson_reader *r)
 		gzclose(r->gz);
 	free(r->buf);
 	free(r->line);
+	free(r->lit);
+	free(r->rw.s);
 	free(r);
 }
 
 const char *ndjson_kind_name(jv v)
 {
+	jv lit;
+	if (kept_literal(v, &lit)) {
+		jv_free(lit);
+		return "number";
+	}
 	switch (jv_get_kind(v)) {
 	case JV_KIND_TRUE:
 	case JV_KIND_FALSE: return "boolean";
@@ -240,6 +517,24 @@ const char *ndjson_kind_name(jv v)
 static jv get_field(jv rec, const char *key)
 {
 	return jv_object_get(jv_copy(rec), jv_string(key));
+}
+
+long ndjson_nul_at(jv s)
+{
+	const char *p = jv_string_value(s);
+	const char *z = memchr(p, 0, (size_t)jv_string_length_bytes(jv_copy(s)));
+	return z ? (long)(z - p) : -1;
+}
+
+/* A text a program reads is a C string from here on: one holding U+0000
+ * would be cut there, so the record is refused instead (issue 15, D8). */
+static int nul_free(ndjson_reader *r, const char *key, jv v)
+{
+	long at = ndjson_nul_at(v);
+	if (at < 0)
+		return 1;
+	ndjson_bad(r, "field \"%s\": \\u0000 (NUL) at byte %ld: not allowed in a text", key, at + 1);
+	return 0;
 }
 
 int ndjson_get_string(ndjson_reader *r, jv rec, const char *key, jv *out)
@@ -255,6 +550,10 @@ int ndjson_get_string(ndjson_reader *r, jv rec, const char *key, jv *out)
 		jv_free(v);
 		return 0;
 	}
+	if (!nul_free(r, key, v)) {
+		jv_free(v);
+		return 0;
+	}
 	*out = v;
 	return 1;
 }
@@ -267,12 +566,12 @@ int ndjson_get_number(ndjson_reader *r, jv rec, const char *key, double *out)
 		ndjson_bad(r, "field \"%s\": missing", key);
 		return 0;
 	}
-	if (jv_get_kind(v) != JV_KIND_NUMBER) {
+	double d;
+	if (!ndjson_number(v, &d)) {
 		ndjson_bad(r, "field \"%s\": expected number, got %s", key, ndjson_kind_name(v));
 		jv_free(v);
 		return 0;
 	}
-	double d = jv_number_value(v);
 	jv_free(v);
 	if (!isfinite(d)) {
 		ndjson_bad(r, "field \"%s\": not a finite number", key);
@@ -295,6 +594,10 @@ int ndjson_opt_string(ndjson_reader *r, jv rec, const char *key, jv *out)
 		jv_free(v);
 		return -1;
 	}
+	if (!nul_free(r, key, v)) {
+		jv_free(v);
+		return -1;
+	}
 	*out = v;
 	return 1;
 }
@@ -307,12 +610,13 @@ int ndjson_opt_number(ndjson_reader *r, jv rec, const char *key, double *out)
 		jv_free(v);
 		return 0;
 	}
-	if (k != JV_KIND_NUMBER || !isfinite(jv_number_value(v))) {
+	double d;
+	if (!ndjson_number(v, &d) || !isfinite(d)) {
 		ndjson_bad(r, "field \"%s\": expected a finite number, got %s", key, ndjson_kind_name(v));
 		jv_free(v);
 		return -1;
 	}
-	*out = jv_number_value(v);
+	*out = d;
 	jv_free(v);
 	return 1;
 }
@@ -344,7 +648,8 @@ int ndjson_get_vector(ndjson_reader *r, jv rec, const char *key, float **out, in
 	float *x = xmalloc((size_t)n * sizeof *x);
 	for (int i = 0; i < n; i++) {
 		jv e = jv_array_get(jv_copy(v), i);
-		if (jv_get_kind(e) != JV_KIND_NUMBER || !isfinite(jv_number_value(e))) {
+		double d;
+		if (!ndjson_number(e, &d) || !isfinite(d)) {
 			ndjson_bad(r, "field \"%s\": element %d: expected a finite number, got %s",
 			           key, i, ndjson_kind_name(e));
 			jv_free(e);
@@ -352,7 +657,17 @@ int ndjson_get_vector(ndjson_reader *r, jv rec, const char *key, float **out, in
 			free(x);
 			return 0;
 		}
-		x[i] = (float)jv_number_value(e);
+		if (fabs(d) > FLT_MAX) {   /* would be an infinity as a float */
+			char num[32];
+			fmt_double(num, d);
+			ndjson_bad(r, "field \"%s\": element %d: %s is outside the range of a float "
+			           "(vectors are float32)", key, i, num);
+			jv_free(e);
+			jv_free(v);
+			free(x);
+			return 0;
+		}
+		x[i] = (float)d;
 		jv_free(e);
 	}
 	jv_free(v);
@@ -490,6 +805,13 @@ void sb_json(strbuf *b, jv v)
 		break;
 	}
 	case JV_KIND_OBJECT: {
+		jv lit;
+		const char *t = kept_literal(v, &lit);
+		if (t) {   /* a number kept as written */
+			sb_puts(b, t, (size_t)jv_string_length_bytes(jv_copy(lit)));
+			jv_free(lit);
+			break;
+		}
 		sb_putc(b, '{');
 		int first = 1;
 		for (int it = jv_object_iter(v); jv_object_iter_valid(v, it);
@@ -575,6 +897,31 @@ void ndjson_write_vector_texts(jv rec, int nvec, const char *const *keys,
 	}
 	sb_putc(&outbuf, '}');
 	write_out();
+}
+
+int ndjson_write_flush(jv rec)
+{
+	outbuf.len = 0;
+	sb_json(&outbuf, rec);
+	jv_free(rec);
+	sb_putc(&outbuf, '\n');
+	errno = 0;
+	if (fwrite(outbuf.s, 1, outbuf.len, stdout) != outbuf.len || fflush(stdout) || ferror(stdout)) {
+		if (errno != EPIPE)
+			cli_die("write error: %s", strerror(errno));
+		/* nothing more can reach the reader: drop what is buffered, so
+		 * that no later flush (at exit) tries again */
+		int dn = open("/dev/null", O_WRONLY);
+		if (dn >= 0) {
+			dup2(dn, STDOUT_FILENO);
+			close(dn);
+		}
+		clearerr(stdout);
+		outbuf.len = 0;
+		return -1;
+	}
+	outbuf.len = 0;
+	return 0;
 }
 
 void ndjson_finish(void)

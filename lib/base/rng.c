@@ -22,9 +22,9 @@ void rng_seed(rng *r, uint64_t seed)
 int rng_set_state(rng *r, const uint64_t s[4])
 {
 	if (!(s[0] | s[1] | s[2] | s[3]))
-		return 0;
+		return -1;
 	memcpy(r->s, s, sizeof r->s);
-	return 1;
+	return 0;
 }
 
 uint64_t rng_next(rng *r)

@@ -29,8 +29,8 @@ typedef struct rng {
 
 /* Seed from one 64-bit number (splitmix64 expansion). */
 void rng_seed(rng *r, uint64_t seed);
-/* Restore a saved state; returns 0 (and leaves *r alone) if s is all zero,
- * which is not a valid xoshiro state. */
+/* Restore a saved state; returns 0, or -1 (and leaves *r alone) if s is all
+ * zero, which is not a valid xoshiro state. */
 int rng_set_state(rng *r, const uint64_t s[4]);
 /* Next 64 random bits. */
 uint64_t rng_next(rng *r);

@@ -18,20 +18,43 @@ double cosine_sim(const float *a, const float *b, int n)
 	return ab / (sqrt(aa) * sqrt(bb));
 }
 
+/* A power of two near 1 / max|x| (1 when x is all 0), or 0 when some x is
+ * not finite. Pearson's r does not change when a side is scaled, and a power
+ * of two scales every sum and product exactly: the same bits as unscaled,
+ * without the overflow of squares near 1e300. */
+static double unit_scale(const double *x, size_t n)
+{
+	double m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(x[i]))
+			return 0;
+		if (fabs(x[i]) > m)
+			m = fabs(x[i]);
+	}
+	if (m == 0)
+		return 1;
+	int e;
+	frexp(m, &e);             /* m in [2^(e-1), 2^e) */
+	return ldexp(1, -e);
+}
+
 double pearson(const double *x, const double *y, size_t n)
 {
 	if (n < 2)
 		return NAN;
+	double kx = unit_scale(x, n), ky = unit_scale(y, n);
+	if (kx == 0 || ky == 0)
+		return NAN;
 	double mx = 0, my = 0;
 	for (size_t i = 0; i < n; i++) {
-		mx += x[i];
-		my += y[i];
+		mx += x[i] * kx;
+		my += y[i] * ky;
 	}
 	mx /= (double)n;
 	my /= (double)n;
 	double sxy = 0, sxx = 0, syy = 0;
 	for (size_t i = 0; i < n; i++) {
-		double dx = x[i] - mx, dy = y[i] - my;
+		double dx = x[i] * kx - mx, dy = y[i] * ky - my;
 		sxy += dx * dy;
 		sxx += dx * dx;
 		syy += dy * dy;
@@ -77,8 +100,8 @@ void rank_average(const double *x, size_t n, double *ranks)
 
 double spearman(const double *x, const double *y, size_t n)
 {
-	if (n < 2)
-		return NAN;
+	if (n < 2 || unit_scale(x, n) == 0 || unit_scale(y, n) == 0)
+		return NAN;    /* a NaN or infinity has no rank: undefined, as Pearson */
 	double *rx = xmalloc(n * sizeof *rx), *ry = xmalloc(n * sizeof *ry);
 	rank_average(x, n, rx);
 	rank_average(y, n, ry);

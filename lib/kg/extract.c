@@ -1,6 +1,7 @@
 /* extract.c — rules + WordNet knowledge extraction; see extract.h. */
 #include "kg/extract.h"
 #include "base/cli.h"
+#include "base/rng.h"
 #include "base/strmap.h"
 
 #include <ctype.h>
@@ -167,6 +168,12 @@ struct kg_extractor {
 	cand *c;
 	int ccap;
 	int *closed_idx;       /* strmap id -> closed_words index */
+	/* kg_analyze's scratch, so that a record is linear in its length */
+	unsigned char *in_date;   /* per token: inside a date quantity */
+	int *np_first;            /* per token: np_at(token), or -1 */
+	int tokscap;
+	uint64_t *espan;          /* entity spans seen: (start, end) + 1, 0 empty */
+	size_t espancap;
 };
 
 static int find_closed(const kg_extractor *x, const char *w)
@@ -200,6 +207,9 @@ void kg_extractor_free(kg_extractor *x)
 	strmap_free(&x->closed);
 	free(x->c);
 	free(x->closed_idx);
+	free(x->in_date);
+	free(x->np_first);
+	free(x->espan);
 	free(x);
 }
 
@@ -820,9 +830,14 @@ static void merge_collocations(kg_extractor *x, kg_analysis *a)
 	for (int t = 0; t < a->ntok; t++)
 		a->tok[t].norm = (const char *)(uintptr_t)((size_t)(a->tok[t].norm - a->norm) + 1);
 	char buf[512];
-	for (int i = 0; i < a->ntok; i++) {
+	/* One pass: token i (read) is written to w; a merge takes n tokens into
+	 * one. Tokens from i on are still the tokenizer's, and those before w
+	 * the merged ones (after_det looks at w - 1). */
+	int w = 0, ntok = a->ntok;
+	for (int i = 0; i < ntok; w++) {
+		int took = 1;
 		for (int n = 4; n >= 2; n--) {
-			if (i + n > a->ntok)
+			if (i + n > ntok)
 				continue;
 			size_t bl = 0;
 			int ok = 1;
@@ -854,7 +869,7 @@ static void merge_collocations(kg_extractor *x, kg_analysis *a)
 			    strchr(wn_lemma_at(wn, base[0])->text, ' ') &&
 			    (wn_lemma_at(wn, base[0])->freq[WN_NOUN] > 0 || !adj_first(x, first))) {
 				merged = 1;
-			} else if (n == 2 && fc < 0 && is_particle(last) && !after_det(x, a, i) &&
+			} else if (n == 2 && fc < 0 && is_particle(last) && !after_det(x, a, w) &&
 			           wn_morphy(wn, buf, bl, WN_VERB, base, 4) > 0 &&
 			           strchr(wn_lemma_at(wn, base[0])->text, ' ') &&
 			           wn_lemma_at(wn, base[0])->freq[WN_VERB] > 0) {
@@ -864,15 +879,17 @@ static void merge_collocations(kg_extractor *x, kg_analysis *a)
 				kg_token *t = &a->tok[i];
 				t->end = a->tok[i + n - 1].end;
 				size_t off = norm_put(a, buf, bl);
-				memmove(&a->tok[i + 1], &a->tok[i + n],
-				        (size_t)(a->ntok - i - n) * sizeof *a->tok);
-				a->ntok -= n - 1;
 				t->norm = (const char *)(uintptr_t)(off + 1);
 				t->form = merged == 2 ? 200 : 201;    /* collocation marker, cleared in tagging */
+				took = n;
 				break;
 			}
 		}
+		if (w != i)
+			a->tok[w] = a->tok[i];
+		i += took;
 	}
+	a->ntok = w;
 	for (int t = 0; t < a->ntok; t++)
 		a->tok[t].norm = a->norm + (uintptr_t)a->tok[t].norm - 1;
 }
@@ -1688,13 +1705,31 @@ static void add_entity(kg_extractor *x, kg_analysis *a, int t0, int t1, int head
 	int type = tok_type(x->wn, h);
 	if (type < 0)
 		return;
-	for (int k = 0; k < a->nqty; k++)     /* "March" in "March 3, 2001" is a date */
-		if (a->qty[k].date[0] && head >= a->qty[k].tok0 && head < a->qty[k].tok1)
-			return;
+	if (x->in_date[head])     /* "March" in "March 3, 2001" is a date */
+		return;
 	int s = a->tok[t0].start, e = a->tok[t1 - 1].end;
-	for (int k = 0; k < a->nent; k++)
-		if (a->ent[k].start == s && a->ent[k].end == e)
-			return;
+	/* once per span: a set of (start, end), kept at most half full */
+	if (2 * ((size_t)a->nent + 1) > x->espancap) {
+		size_t oc = x->espancap;
+		uint64_t *old = x->espan;
+		x->espancap = oc ? 2 * oc : 64;
+		x->espan = xcalloc(x->espancap, sizeof *x->espan);
+		for (size_t k = 0; k < oc; k++)
+			if (old[k]) {
+				size_t j = (size_t)rng_mix64(old[k]) & (x->espancap - 1);
+				while (x->espan[j])
+					j = (j + 1) & (x->espancap - 1);
+				x->espan[j] = old[k];
+			}
+		free(old);
+	}
+	uint64_t key = ((uint64_t)(uint32_t)s << 32 | (uint32_t)e) + 1;
+	size_t j = (size_t)rng_mix64(key) & (x->espancap - 1);
+	while (x->espan[j] && x->espan[j] != key)
+		j = (j + 1) & (x->espancap - 1);
+	if (x->espan[j])
+		return;
+	x->espan[j] = key;
 	kg_entity *en = ent_add(a);
 	en->start = s;
 	en->end = e;
@@ -2029,6 +2064,30 @@ void kg_analyze(kg_extractor *x, const char *text, size_t len, kg_analysis *a)
 	int cap = a->ntok + 1;
 	np *nps = xmalloc((size_t)cap * sizeof *nps);
 	int nnp = chunk(x, a, nps, cap);
+	/* per-token tables for add_entity and the PP chains below */
+	if (cap > x->tokscap) {
+		x->tokscap = cap;
+		x->in_date = xrealloc(x->in_date, (size_t)cap);
+		x->np_first = xrealloc(x->np_first, (size_t)cap * sizeof *x->np_first);
+	}
+	memset(x->in_date, 0, (size_t)cap);
+	for (int k = 0; k < a->nqty; k++)
+		if (a->qty[k].date[0])
+			for (int t = a->qty[k].tok0; t < a->qty[k].tok1; t++)
+				x->in_date[t] = 1;
+	for (int t = 0; t < cap; t++)
+		x->np_first[t] = -1;
+	for (int k = 0; k < nnp; k++) {    /* as np_at: the longest, the first of equals */
+		int *f = &x->np_first[nps[k].t0];
+		if (*f < 0 || nps[k].t1 > nps[*f].t1)
+			*f = k;
+	}
+	if (x->espancap > 64 && x->espancap > 8 * (size_t)cap) {   /* sized by a longer record */
+		free(x->espan);
+		x->espan = NULL;
+		x->espancap = 0;
+	} else if (x->espan)
+		memset(x->espan, 0, x->espancap * sizeof *x->espan);
 	/* entities: NP + PP chains, base NPs, head parts, name runs */
 	for (int k = 0; k < nnp; k++) {
 		const np *p = &nps[k];
@@ -2036,7 +2095,7 @@ void kg_analyze(kg_extractor *x, const char *text, size_t len, kg_analysis *a)
 		int e = p->t1;
 		for (int steps = 0; steps < 2 && e + 1 < a->ntok && a->tok[e].tag == KG_PREP &&
 		                    attach_prep(a->tok[e].norm); steps++) {
-			int m = np_at(nps, nnp, e + 1);
+			int m = x->np_first[e + 1];
 			if (m < 0)
 				break;
 			e = nps[m].t1;

@@ -66,7 +66,7 @@ static void prepare(void *vctx, const kg_graph *g, const int *members, int n)
 	float *E = xmalloc((size_t)n * (size_t)d * sizeof *E);
 	int nt = 0;
 	char e2[400];
-	int ok = encoder_embed(c->enc, texts, NULL, n, E, &nt, NULL, e2, sizeof e2);
+	int ok = encoder_embed(c->enc, texts, NULL, n, E, &nt, NULL, e2, sizeof e2) == 0;
 	free(texts);
 	if (!ok) {
 		snprintf(c->err, sizeof c->err, "embedding graph nodes: %s", e2);

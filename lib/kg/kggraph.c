@@ -310,7 +310,7 @@ int kg_graph_write(kg_graph *g, FILE *f)
 	free(order);
 	if (fflush(f) != 0 || ferror(f))
 		ok = 0;
-	return ok;
+	return ok ? 0 : -1;
 }
 
 /* One line from a gz stream into a growing buffer; 0 at EOF. */
@@ -398,7 +398,18 @@ kg_graph *kg_graph_read(const char *path, const wordnet *wn, char *err, size_t e
 		jv fq = jv_object_get(jv_copy(o), jv_string("freq"));
 		jv nb = jv_object_get(jv_copy(o), jv_string("neighbors"));
 		const char *what = NULL;
-		if (!node)
+		/* the names become C strings, which would end at a NUL */
+		static const char *const names[] = {"node", "type", "role", "pos", "theme"};
+		jv *named[] = {&k1, &k2, &k3, &k4, &th};
+		int nul = -1;
+		for (int j = 0; j < 5 && nul < 0; j++)
+			if (jv_get_kind(*named[j]) == JV_KIND_STRING && ndjson_nul_at(*named[j]) >= 0)
+				nul = j;
+		char nulmsg[64];
+		if (nul >= 0) {
+			snprintf(nulmsg, sizeof nulmsg, "field \"%s\": \\u0000 (NUL) not allowed", names[nul]);
+			what = nulmsg;
+		} else if (!node)
 			what = "field \"node\": missing or not a string";
 		else if (!type == !role)
 			what = "expected exactly one of \"type\" (entity) and \"role\" (part)";
@@ -440,10 +451,11 @@ kg_graph *kg_graph_read(const char *path, const wordnet *wn, char *err, size_t e
 					jv e = jv_array_get(jv_copy(nb), j);
 					jv en = jv_object_get(jv_copy(e), jv_string("node"));
 					jv es = jv_object_get(jv_copy(e), jv_string("score"));
-					if (jv_get_kind(en) != JV_KIND_STRING || (jv_get_kind(es) != JV_KIND_NUMBER &&
-					                                         jv_get_kind(es) != JV_KIND_NULL)) {
-						seterr(err, errlen, "%s:%ld: neighbor %d: expected {\"node\": string, \"score\": number}",
-						       path, lineno, j + 1);
+					if (jv_get_kind(en) != JV_KIND_STRING || ndjson_nul_at(en) >= 0 ||
+					    (jv_get_kind(es) != JV_KIND_NUMBER && jv_get_kind(es) != JV_KIND_NULL)) {
+						seterr(err, errlen, "%s:%ld: neighbor %d: expected {\"node\": string, \"score\": number}%s",
+						       path, lineno, j + 1, jv_get_kind(en) == JV_KIND_STRING &&
+						       ndjson_nul_at(en) >= 0 ? " without \\u0000" : "");
 						ok = 0;
 					} else {
 						if (npd == pdcap) {
@@ -470,11 +482,18 @@ kg_graph *kg_graph_read(const char *path, const wordnet *wn, char *err, size_t e
 		jv_free(nb);
 		jv_free(o);
 	}
-	if (ok && gzeof(z) == 0) {
+	if (ok) {
+		/* Asked whether or not gzeof says the end was reached: a stream
+		 * cut short (no trailer) ends like a whole one, at a line end. */
 		int e;
 		const char *m = gzerror(z, &e);
 		if (e != Z_OK && e != Z_STREAM_END) {
-			seterr(err, errlen, "%s: %s", path, m);
+			/* zlib's message starts with the path: keep what follows */
+			size_t pl = strlen(path);
+			if (e != Z_ERRNO && !strncmp(m, path, pl) && !strncmp(m + pl, ": ", 2))
+				m += pl + 2;
+			seterr(err, errlen, "%s:%ld: read error: %s", path, lineno + 1,
+			       e == Z_ERRNO ? strerror(errno) : m);
 			ok = 0;
 		}
 	}

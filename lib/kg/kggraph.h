@@ -78,7 +78,7 @@ int kg_graph_members(kg_graph *g, int group, const int **out);
 
 /* Neighbours of every node: top k_entity for entities, k_part for parts. */
 void kg_graph_build(kg_graph *g, const kg_scorer *s, int k_entity, int k_part);
-/* Write the graph as NDJSON; 0 on a write error (errno set). */
+/* Write the graph as NDJSON; 0, or -1 on a write error (errno set). */
 int kg_graph_write(kg_graph *g, FILE *f);
 /* Read a graph file (plain or gzip). Neighbours that are not nodes of the
  * file become nodes of frequency 0. NULL with "FILE:LINE: what" in err on

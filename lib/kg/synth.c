@@ -33,6 +33,7 @@ struct kg_synth {
 	int lem_be, lem_have, lem_do, lem_get;
 	kg_candidate *cand;
 	int ncand, candcap;
+	kg_mix mix[2];            /* the rule path's families per role */
 	char *norm_anchor;
 };
 
@@ -48,7 +49,67 @@ kg_synth *kg_synth_new(const wordnet *wn, kg_graph *g)
 	s->lem_have = wn_lookup(wn, "have", 4);
 	s->lem_do = wn_lookup(wn, "do", 2);
 	s->lem_get = wn_lookup(wn, "get", 3);
+	char e[160];
+	kg_mix_parse(&s->mix[KG_POSITIVE], KG_MIX_POSITIVE, e, sizeof e);
+	kg_mix_parse(&s->mix[KG_NEGATIVE], KG_MIX_NEGATIVE, e, sizeof e);
 	return s;
+}
+
+int kg_mix_parse(kg_mix *m, const char *spec, char *err, size_t errlen)
+{
+	kg_mix out = {0};
+	double total = 0;
+	const char *p = spec;
+	while (*p) {
+		size_t k = strcspn(p, ":,");
+		int kind = -1;
+		for (int i = 0; i < KG_NKINDS; i++)
+			if (strlen(kind_names[i]) == k && !strncmp(p, kind_names[i], k))
+				kind = i;
+		if (kind < 0) {
+			snprintf(err, errlen, "unknown family \"%.*s\" (rewrite, synonym, related_swap, "
+			         "contradiction, entity_swap, quantity)", (int)k, p);
+			return -1;
+		}
+		for (int i = 0; i < out.n; i++)
+			if (out.kind[i] == kind) {
+				snprintf(err, errlen, "family %s given twice", kind_names[kind]);
+				return -1;
+			}
+		double share = 1;
+		p += k;
+		if (*p == ':') {
+			char *end;
+			share = strtod(p + 1, &end);
+			if (end == p + 1 || !(share >= 0 && share <= 1e6)) {
+				snprintf(err, errlen, "%s: the share must be a number >= 0", kind_names[kind]);
+				return -1;
+			}
+			p = end;
+		}
+		out.kind[out.n] = kind;
+		out.share[out.n++] = share;
+		total += share;
+		if (*p == ',')
+			p++;
+		else if (*p) {
+			snprintf(err, errlen, "expected \",\" after %s", kind_names[kind]);
+			return -1;
+		}
+	}
+	if (out.n == 0 || !(total > 0)) {
+		snprintf(err, errlen, "no family with a share above 0");
+		return -1;
+	}
+	for (int i = 0; i < out.n; i++)
+		out.share[i] /= total;
+	*m = out;
+	return 0;
+}
+
+void kg_synth_set_mix(kg_synth *s, int role, const kg_mix *m)
+{
+	s->mix[role == KG_NEGATIVE] = *m;
 }
 
 static void free_cands(kg_synth *s)
@@ -1763,7 +1824,7 @@ static int seen_text(const kg_synth *s, const char *t)
 	return 0;
 }
 
-static int add_cand(kg_synth *s, char *text, int kind, int planned, const char *rule)
+static int add_cand(kg_synth *s, char *text, int role, int kind, int planned, const char *rule)
 {
 	if (s->ncand == s->candcap) {
 		s->candcap = s->candcap ? s->candcap * 2 : 8;
@@ -1773,13 +1834,14 @@ static int add_cand(kg_synth *s, char *text, int kind, int planned, const char *
 	c->text = text;
 	c->kind = kind;
 	c->planned = planned;
-	c->role = kg_kind_role(kind);
+	c->role = role;
 	c->rule = rule;
 	return 1;
 }
 
 /* Try the families in order, a few random draws each, for a new text. */
-static int make_one(kg_synth *s, const char *text, size_t len, const int *chain, int nchain, rng *r)
+static int make_one(kg_synth *s, const char *text, size_t len, int role, const int *chain, int nchain,
+                    rng *r)
 {
 	for (int c = 0; c < nchain; c++) {
 		for (int attempt = 0; attempt < 4; attempt++) {
@@ -1788,7 +1850,7 @@ static int make_one(kg_synth *s, const char *text, size_t len, const int *chain,
 			if (!o)
 				break;           /* this family cannot apply */
 			if (*o && !seen_text(s, o))
-				return add_cand(s, o, chain[c], chain[0], rule);
+				return add_cand(s, o, role, chain[c], chain[0], rule);
 			free(o);
 		}
 	}
@@ -1804,26 +1866,32 @@ int kg_synth_record(kg_synth *s, const char *text, size_t len, uint64_t seed, in
 	kg_analyze(s->x, text, len, s->a);
 	rng r;
 	rng_seed(&r, rng_derive(seed, fnv64(text, len)));
-	int np = 0, nn = 0;
-	for (int i = 0; i < n; i++) {
-		int chain[3];
-		if (rng_uniform_double(&r) < 0.7)
-			chain[0] = KG_REWRITE, chain[1] = KG_SYNONYM, chain[2] = KG_RELATED_SWAP;
-		else
-			chain[0] = KG_RELATED_SWAP, chain[1] = KG_REWRITE, chain[2] = KG_SYNONYM;
-		np += make_one(s, text, len, chain, 3, &r);
+	int made[2] = {0, 0};
+	for (int role = KG_POSITIVE; role <= KG_NEGATIVE; role++) {
+		const kg_mix *m = &s->mix[role == KG_NEGATIVE];
+		for (int i = 0; i < n; i++) {
+			/* the family by the shares; the others of the mix, in its
+			 * order, are the fallbacks */
+			double u = rng_uniform_double(&r), acc = 0;
+			int pick = m->n - 1;
+			for (int j = 0; j < m->n; j++) {
+				acc += m->share[j];
+				if (m->share[j] > 0 && u < acc) {
+					pick = j;
+					break;
+				}
+			}
+			while (pick > 0 && !(m->share[pick] > 0))
+				pick--;
+			int chain[KG_NKINDS], nc = 0;
+			chain[nc++] = m->kind[pick];
+			for (int j = 0; j < m->n; j++)
+				if (j != pick)
+					chain[nc++] = m->kind[j];
+			made[role] += make_one(s, text, len, role, chain, nc, &r);
+		}
 	}
-	for (int i = 0; i < n; i++) {
-		double u = rng_uniform_double(&r);
-		int chain[3];
-		if (u < 0.7)
-			chain[0] = KG_CONTRADICTION, chain[1] = KG_ENTITY_SWAP, chain[2] = KG_QUANTITY;
-		else if (u < 0.85)
-			chain[0] = KG_ENTITY_SWAP, chain[1] = KG_CONTRADICTION, chain[2] = KG_QUANTITY;
-		else
-			chain[0] = KG_QUANTITY, chain[1] = KG_CONTRADICTION, chain[2] = KG_ENTITY_SWAP;
-		nn += make_one(s, text, len, chain, 3, &r);
-	}
+	int np = made[KG_POSITIVE], nn = made[KG_NEGATIVE];
 	if (npos)
 		*npos = np;
 	if (nneg)

@@ -17,12 +17,16 @@
  *                            of the same type (never a synonym)
  *              quantity      the subject's count changed (0-50 with p 0.4, else
  *                            51-10000) with agreement, else another quantity
- * Shares per sample: positive 70% rewrite, 30% related_swap; negative 70%
- * contradiction, 15% entity_swap, 15% quantity. When the planned family
- * cannot apply, the next one is tried (positives: rewrite -> synonym ->
- * related_swap, related_swap -> rewrite -> synonym; negatives: each of the
- * three, then the other two in the order above) and the candidate records the
- * planned kind as `fallback`.
+ * Shares per sample (the rule path's mix, METHOD.md's by default): positive
+ * 70% rewrite, 30% related_swap; negative 70% contradiction, 15%
+ * entity_swap, 15% quantity (KG_MIX_POSITIVE, KG_MIX_NEGATIVE). When the
+ * planned family cannot apply, the other families of the mix are tried in
+ * the mix's order (synonym is a fallback of the positives with share 0:
+ * rewrite -> synonym -> related_swap, related_swap -> rewrite -> synonym)
+ * and the candidate records the planned kind as `fallback`. A mix may put
+ * any family on either side (kg_synth_set_mix): a candidate's role is the
+ * side of the mix it was drawn from, e.g. a related_swap among the
+ * negatives ("rides" -> "runs": close in form, another meaning).
  *
  * Inflection is kept: plural nouns, verb tenses (WordNet exception lists
  * and spelling rules), a/an, sentence capitals. Every candidate differs from
@@ -47,13 +51,29 @@ enum { KG_POSITIVE, KG_NEGATIVE };
 
 typedef struct kg_candidate {
 	char *text;
-	int role;              /* KG_POSITIVE or KG_NEGATIVE */
+	int role;              /* KG_POSITIVE or KG_NEGATIVE: the mix it was drawn for */
 	int kind;              /* enum kg_kind: what was done */
 	int planned;           /* the kind drawn by the shares (== kind unless a fallback) */
 	const char *rule;      /* the rule inside the family, e.g. "negation", "front_pp" */
 } kg_candidate;
 
 typedef struct kg_synth kg_synth;
+
+/* A mix of families for one role: kinds with their shares (normalised to
+ * sum 1; a share of 0 makes a fallback only). Written as
+ * "kind:share,kind:share", e.g. KG_MIX_POSITIVE. */
+typedef struct kg_mix {
+	int n;
+	int kind[KG_NKINDS];
+	double share[KG_NKINDS];
+} kg_mix;
+#define KG_MIX_POSITIVE "rewrite:0.7,synonym:0,related_swap:0.3"
+#define KG_MIX_NEGATIVE "contradiction:0.7,entity_swap:0.15,quantity:0.15"
+/* 0, or -1 with a message (unknown or repeated family, bad share, nothing
+ * above 0). A family without ":share" has share 1. */
+int kg_mix_parse(kg_mix *m, const char *spec, char *err, size_t errlen);
+/* The rule path's mix for role (KG_POSITIVE or KG_NEGATIVE). */
+void kg_synth_set_mix(kg_synth *s, int role, const kg_mix *m);
 
 const char *kg_kind_name(int kind);
 int kg_kind_role(int kind);

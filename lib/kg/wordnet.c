@@ -2,6 +2,7 @@
 #include "kg/wordnet.h"
 #include "base/err.h"
 #include "base/cli.h"
+#include "base/fileio.h"
 #include "base/strmap.h"
 
 #include <ctype.h>
@@ -118,36 +119,6 @@ const char *wn_default_dir(void)
 
 /* ---- loading ---- */
 
-/* Read a whole file, NUL-terminated. NULL if absent or unreadable (errno kept). */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	char *b = xmalloc(cap);
-	for (;;) {
-		if (n + 1 >= cap) {
-			cap *= 2;
-			b = xrealloc(b, cap);
-		}
-		size_t k = fread(b + n, 1, cap - n - 1, f);
-		n += k;
-		if (k == 0)
-			break;
-	}
-	int bad = ferror(f);
-	int e = errno;
-	fclose(f);
-	if (bad) {
-		free(b);
-		errno = e ? e : EIO;
-		return NULL;
-	}
-	b[n] = 0;
-	*len = n;
-	return b;
-}
 
 static int lemma_id(wordnet *wn, const char *s, size_t n)
 {
@@ -209,7 +180,7 @@ static int load_data(wordnet *wn, int pos, const char *dir, char *err, size_t er
 	char path[4200];
 	snprintf(path, sizeof path, "%s/data.%s", dir, posname[pos]);
 	size_t len;
-	char *b = slurp(path, &len);
+	char *b = file_read(path, 0, &len);
 	if (!b) {
 		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return 0;
@@ -361,7 +332,7 @@ static int load_index(wordnet *wn, int pos, const char *dir, char *err, size_t e
 	char path[4200];
 	snprintf(path, sizeof path, "%s/index.%s", dir, posname[pos]);
 	size_t len;
-	char *b = slurp(path, &len);
+	char *b = file_read(path, 0, &len);
 	if (!b) {
 		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return 0;
@@ -434,7 +405,7 @@ static void load_counts(wordnet *wn, const char *dir)
 	char path[4200];
 	snprintf(path, sizeof path, "%s/cntlist.rev", dir);
 	size_t len;
-	char *b = slurp(path, &len);
+	char *b = file_read(path, 0, &len);
 	if (!b)
 		return;
 	const char *line = b, *end = b + len;
@@ -479,7 +450,7 @@ static int load_exc(wordnet *wn, int pos, const char *dir, char *err, size_t err
 	strmap_init(&t->forms);
 	strmap_init(&t->bases);
 	size_t len;
-	char *b = slurp(path, &len);
+	char *b = file_read(path, 0, &len);
 	if (!b) {
 		if (errno == ENOENT)
 			return 1;            /* no exceptions for this part of speech */

@@ -121,10 +121,11 @@ static int spans_overlap(const spans *l, int s, int e)
  * llm_locate), each in text order; the first one not in taken (NULL: any);
  * with apart, the first one that overlaps nothing taken if there is one.
  * LOC_REPEAT: it occurs, but every occurrence is taken. */
-static int locate(const kg_analysis *a, const char *needle, const spans *taken, int apart, int *s, int *e)
+static int locate_in(const char *text, size_t tn, const char *needle, const spans *taken, int apart,
+                     int *s, int *e)
 {
 	char *n = llm_one_line(needle);
-	size_t nl = strlen(n), tn = a->len;
+	size_t nl = strlen(n);
 	int result = LOC_NONE;
 	for (int pass = 0; pass < 2 && result == LOC_NONE; pass++) {
 		if (pass == 1) {
@@ -138,8 +139,8 @@ static int locate(const kg_analysis *a, const char *needle, const spans *taken, 
 		int any = 0;
 		for (int mode = 0; mode < 2; mode++)
 			for (size_t i = 0; i + nl <= tn; i++) {
-				int exact = !memcmp(a->text + i, n, nl);
-				if (mode == 0 ? !exact : exact || strncasecmp(a->text + i, n, nl))
+				int exact = !memcmp(text + i, n, nl);
+				if (mode == 0 ? !exact : exact || strncasecmp(text + i, n, nl))
 					continue;
 				any = 1;
 				if (taken && spans_has(taken, (int)i, (int)(i + nl)))
@@ -161,6 +162,11 @@ static int locate(const kg_analysis *a, const char *needle, const spans *taken, 
 	}
 	free(n);
 	return result;
+}
+
+static int locate(const kg_analysis *a, const char *needle, const spans *taken, int apart, int *s, int *e)
+{
+	return locate_in(a->text, a->len, needle, taken, apart, s, e);
 }
 
 static const char *str_field(jv o, const char *key, jv *keep)
@@ -360,6 +366,66 @@ int kg_llm_fields(const kg_extractor *x, const kg_analysis *a, jv answer, jv *en
 	jv_free(P);
 	*parts = o;
 	return repeated;
+}
+
+/* ---- the answer's check ---- */
+
+/* A span of the answer (v consumed; a non-blank string), counted: found or not. */
+static void count_span(const char *text, size_t tn, jv v, int *total, int *missing, char *first, size_t cap)
+{
+	if (jv_get_kind(v) != JV_KIND_STRING) {
+		jv_free(v);
+		return;
+	}
+	char *t = llm_one_line(jv_string_value(v));
+	jv_free(v);
+	if (*t) {
+		int s, e;
+		(*total)++;
+		if (locate_in(text, tn, t, NULL, 0, &s, &e) == LOC_NONE) {
+			if (!(*missing)++)
+				snprintf(first, cap, "%s", t);
+		}
+	}
+	free(t);
+}
+
+int kg_llm_check(jv answer, void *sentence, char *err, size_t errlen)
+{
+	const char *text = sentence;
+	size_t tn = strlen(text);
+	int total = 0, missing = 0;
+	char first[80] = "";
+	static const char *const lists[] = {"entities", "quantities"};
+	for (int l = 0; l < 2; l++) {
+		jv arr = jv_object_get(jv_copy(answer), jv_string(lists[l]));
+		int n = jv_get_kind(arr) == JV_KIND_ARRAY ? jv_array_length(jv_copy(arr)) : 0;
+		for (int i = 0; i < n; i++) {
+			jv el = jv_array_get(jv_copy(arr), i);
+			if (jv_get_kind(el) == JV_KIND_OBJECT)
+				count_span(text, tn, jv_object_get(jv_copy(el), jv_string("text")), &total, &missing,
+				           first, sizeof first);
+			jv_free(el);
+		}
+		jv_free(arr);
+	}
+	jv P = jv_object_get(jv_copy(answer), jv_string("parts"));
+	if (jv_get_kind(P) == JV_KIND_OBJECT) {
+		jv sub = jv_object_get(jv_copy(P), jv_string("subject"));
+		if (jv_get_kind(sub) == JV_KIND_OBJECT)
+			count_span(text, tn, jv_object_get(jv_copy(sub), jv_string("text")), &total, &missing,
+			           first, sizeof first);
+		jv_free(sub);
+		count_span(text, tn, jv_object_get(jv_copy(P), jv_string("action")), &total, &missing, first, sizeof first);
+		count_span(text, tn, jv_object_get(jv_copy(P), jv_string("state")), &total, &missing, first, sizeof first);
+	}
+	jv_free(P);
+	if (2 * missing > total) {
+		snprintf(err, errlen, "%d of its %d spans are not in the sentence (the first: \"%s\")", missing, total,
+		         first);
+		return LLM_R_SPANS;
+	}
+	return LLM_R_OK;
 }
 
 /* ---- graph nodes ---- */

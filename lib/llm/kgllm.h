@@ -34,6 +34,15 @@
 #include <jv.h>
 #include <stddef.h>
 
+/* The default max_tokens of an answer (--max-tokens overrides), from the
+ * sentence's length in bytes. An extraction repeats the sentence's spans,
+ * at several granularities (about 3 times its tokens, a token being about 4
+ * bytes of English) around a fixed JSON frame: 512 + 1 per byte. A kgsynth
+ * candidate is one sentence at most 2x + 20 bytes the anchor's
+ * (llm_check_text) in {"text": ...}: 128 + 1 per 2 bytes. */
+#define KG_LLM_EXTRACT_TOKENS(bytes) (512 + (long)(bytes))
+#define KG_LLM_SYNTH_TOKENS(bytes) (128 + (long)(bytes) / 2)
+
 /* The types the prompt offers ({{types}}): the noun lexicographer files but
  * noun.Tops, then "name" (malloc'ed, comma-separated). */
 char *kg_llm_types(void);
@@ -45,6 +54,14 @@ int kg_llm_type(const char *t, char *out, size_t cap);
  * repeated spans merged. */
 int kg_llm_fields(const kg_extractor *x, const kg_analysis *a, jv answer, jv *ents, jv *qtys,
                   jv *parts, jv *unlocated);
+/* The content check of an extraction answer (an llm_check_fn; sentence: the
+ * record's text, const char *): its spans (entities' and quantities' texts,
+ * the subject's text, the action, the state) are looked up in the sentence
+ * as kg_llm_fields does; when more than half of them are not there, the
+ * answer is LLM_R_SPANS (invalid: asked again, then the rules) rather than
+ * a record of left-out spans. Empty types and absurd counts are the shape's
+ * business (LLM_SHAPE_KGEXTRACT: "nonempty", "count"). */
+int kg_llm_check(jv answer, void *sentence, char *err, size_t errlen);
 /* Add the nodes of fields made by kg_llm_fields (borrowed) to g: entities by
  * type (node: the head's WordNet lemma, or the name as written), subject /
  * action / state heads by role; each entity node once per record. */

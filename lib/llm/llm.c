@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <math.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,15 +30,15 @@ enum {
 	REASK_ECHO = 2000,         /* bytes of an invalid answer quoted back */
 	SHOW_FAILURES = 10,        /* failed records named one by one */
 	BACKOFF_CAP = 60,          /* s */
-	RETRY_AFTER_CAP = 3600,    /* s */
+	SAME_BODY = 4096,          /* bytes of an HTTP 500 body compared with the next */
 };
 
 /* ================================================================ options */
 
 static const char *const opt_names[LLM_OPT_END - LLM_OPT_URL] = {
 	"llm", "llm-model", "llm-path", "temperature", "top-p", "max-tokens",
-	"timeout", "jobs", "retries", "invalid-retries", "backoff", "json-mode",
-	"cache", "on-invalid", "prompts",
+	"timeout", "record-timeout", "jobs", "retries", "invalid-retries", "backoff",
+	"structured", "json-mode", "cache", "retry-failed", "on-invalid", "prompts",
 };
 
 void llm_opts_init(llm_opts *o)
@@ -46,12 +47,16 @@ void llm_opts_init(llm_opts *o)
 	o->path = "/v1/chat/completions";
 	o->temperature = -1;
 	o->top_p = -1;
+	o->seed = -1;
 	o->timeout = 120;
+	o->record_timeout = 300;
 	o->jobs = 4;
 	o->retries = 5;
 	o->invalid_retries = 2;
 	o->backoff = 1;
 	o->on_invalid = LLM_FALLBACK;
+	o->structured = LLM_STRUCT_SCHEMA;
+	o->watch_fd = -1;
 }
 
 int llm_getopt(llm_opts *o, int c, const char *arg)
@@ -85,6 +90,9 @@ int llm_getopt(llm_opts *o, int c, const char *arg)
 	case LLM_OPT_TIMEOUT:
 		o->timeout = cli_double("--timeout", arg, 0.1, 86400);
 		break;
+	case LLM_OPT_RECORD_TIMEOUT:
+		o->record_timeout = cli_double("--record-timeout", arg, 1, 604800);
+		break;
 	case LLM_OPT_JOBS:
 		o->jobs = (int)cli_long("--jobs", arg, 1, 1024);
 		break;
@@ -97,8 +105,21 @@ int llm_getopt(llm_opts *o, int c, const char *arg)
 	case LLM_OPT_BACKOFF:
 		o->backoff = cli_double("--backoff", arg, 0, 600);
 		break;
+	case LLM_OPT_STRUCTURED:
+		if (!strcmp(arg, "schema"))
+			o->structured = LLM_STRUCT_SCHEMA;
+		else if (!strcmp(arg, "json"))
+			o->structured = LLM_STRUCT_JSON;
+		else if (!strcmp(arg, "none"))
+			o->structured = LLM_STRUCT_NONE;
+		else
+			cli_usage_error("--structured: '%s' is not 'schema', 'json' or 'none'", arg);
+		break;
 	case LLM_OPT_JSON_MODE:
-		o->json_mode = 1;
+		o->structured = LLM_STRUCT_JSON;
+		break;
+	case LLM_OPT_RETRY_FAILED:
+		o->retry_failed = 1;
 		break;
 	case LLM_OPT_CACHE:
 		if (!*arg)
@@ -124,7 +145,7 @@ int llm_option(llm_opts *o, const char *name, const char *arg)
 {
 	for (int i = 0; i < LLM_OPT_END - LLM_OPT_URL; i++)
 		if (!strcmp(name, opt_names[i])) {
-			if (!arg && i + LLM_OPT_URL != LLM_OPT_JSON_MODE)
+			if (!arg && i + LLM_OPT_URL != LLM_OPT_JSON_MODE && i + LLM_OPT_URL != LLM_OPT_RETRY_FAILED)
 				cli_usage_error("--%s needs an argument", name);
 			return llm_getopt(o, LLM_OPT_URL + i, arg);
 		}
@@ -141,6 +162,8 @@ void llm_opts_check(const llm_opts *o)
 	}
 	if (strncasecmp(o->url, "http://", 7) && strncasecmp(o->url, "https://", 8))
 		cli_usage_error("--llm: '%s' is not an http:// or https:// URL", o->url);
+	if ((o->given & (1u << (LLM_OPT_RETRY_FAILED - LLM_OPT_URL))) && !o->cache_dir)
+		cli_usage_error("--retry-failed needs --cache DIR");
 }
 
 /* ================================================================ pieces */
@@ -268,7 +291,7 @@ void llm_server_message(const char *body, size_t len, char *out, size_t outlen)
 		snprintf(out, outlen, "(empty body)");
 }
 
-int llm_parse_response(const char *body, size_t len, char **content, char *finish,
+int llm_parse_response(const char *body, size_t len, char **content, size_t *clen, char *finish,
                        size_t finishlen, char *err, size_t errlen)
 {
 	if (finishlen)
@@ -331,24 +354,39 @@ int llm_parse_response(const char *body, size_t len, char **content, char *finis
 		jv_free(text);
 		return 0;
 	}
-	*content = xstrdup(jv_string_value(text));
+	size_t n = (size_t)jv_string_length_bytes(jv_copy(text));
+	*content = xmalloc(n + 1);
+	memcpy(*content, jv_string_value(text), n);
+	(*content)[n] = 0;
+	*clen = n;
 	jv_free(text);
 	return 1;
 }
 
-char *llm_request_body(const llm_opts *o, jv messages)
+char *llm_request_body(const llm_opts *o, int structured, const llm_format *f, long max_tokens,
+                       jv messages)
 {
 	jv b = jv_object();
 	if (o->model)
 		b = jv_object_set(b, jv_string("model"), jv_string(o->model));
-	b = jv_object_set(b, jv_string("messages"), messages);
+	b = jv_object_set(b, jv_string("messages"), jv_copy(messages));
 	if (o->temperature >= 0)
 		b = jv_object_set(b, jv_string("temperature"), jv_number(o->temperature));
 	if (o->top_p >= 0)
 		b = jv_object_set(b, jv_string("top_p"), jv_number(o->top_p));
 	if (o->max_tokens > 0)
-		b = jv_object_set(b, jv_string("max_tokens"), jv_number((double)o->max_tokens));
-	if (o->json_mode) {
+		max_tokens = o->max_tokens;
+	if (max_tokens > 0)
+		b = jv_object_set(b, jv_string("max_tokens"), jv_number((double)max_tokens));
+	if (o->seed >= 0)
+		b = jv_object_set(b, jv_string("seed"), jv_number((double)(o->seed & 0x7fffffff)));
+	if (structured == LLM_STRUCT_SCHEMA && f) {
+		jv js = jv_object_set(jv_object(), jv_string("name"), jv_string(f->name));
+		js = jv_object_set(js, jv_string("strict"), jv_true());
+		js = jv_object_set(js, jv_string("schema"), jv_copy(f->schema));
+		jv rf = jv_object_set(jv_object(), jv_string("type"), jv_string("json_schema"));
+		b = jv_object_set(b, jv_string("response_format"), jv_object_set(rf, jv_string("json_schema"), js));
+	} else if (structured == LLM_STRUCT_JSON || (structured == LLM_STRUCT_SCHEMA && !f)) {
 		jv rf = jv_object_set(jv_object(), jv_string("type"), jv_string("json_object"));
 		b = jv_object_set(b, jv_string("response_format"), rf);
 	}
@@ -372,28 +410,41 @@ enum { W_CONNECT = 1, W_TIMEOUT = 2, W_5XX = 4, W_429 = 8, W_MALFORMED = 16, W_O
 
 typedef struct item {
 	long index;
+	long group;             /* the record, for its time budget */
 	void *user;
 	jv messages;            /* the conversation so far (grows on re-ask) */
-	llm_validate_fn valid;
-	void *vctx;
-	char key[65];           /* cache key: of the first request body */
+	const llm_format *format;
+	void *ctx;
+	long max_tokens;        /* the request's own limit */
+	char key[65];           /* cache key: of the first request, response_format aside */
 	char *body0;            /* first request body (stored in the cache) */
 	char *body;             /* body of the current request */
+	int mode;               /* the LLM_STRUCT_* body was made with */
 	int state;
 	int attempts;           /* transport attempts of the current body */
 	int requests;           /* HTTP requests in all */
 	int reasks;
 	double not_before;      /* ST_WAIT: earliest start */
+	double deadline;        /* the record's time budget ends (0: not started) */
+	int budget_cut;         /* the running request's timeout is what is left of it */
 	CURL *easy;
 	char *resp;             /* response body */
 	size_t resp_len, resp_cap;
+	char *last500;          /* the previous HTTP 500 body (its first SAME_BODY bytes) */
+	size_t last500_len;
+	char *last_trouble;     /* the last transport error, for an out-of-time message */
 	double retry_after;     /* from the response headers; < 0 none */
 	char errbuf[CURL_ERROR_SIZE];
 	int status;             /* LLM_OK, LLM_INVALID, LLM_FAILED */
-	int cached;
+	int cached;             /* an answer from --cache (or a twin's) */
+	int stored;             /* a failure from --cache */
+	int keep_failure;       /* a failure that would repeat: store it in --cache */
+	int from_twin;          /* the result is another request's */
+	int reason;             /* the last invalid answer's llm_reason */
 	long http;              /* last HTTP status (for "shown once" notes) */
 	jv answer;
 	char *content;
+	size_t content_len;
 	char *error;
 	struct item *twin_of;   /* ST_TWIN: the request answering for this one */
 	int has_twins;
@@ -401,6 +452,7 @@ typedef struct item {
 
 struct llm_client {
 	llm_opts o;
+	int mode;               /* LLM_STRUCT_* in force (o.structured until a fallback) */
 	char *endpoint;
 	char *shown_url;        /* endpoint without user:password@ */
 	char *key;
@@ -408,6 +460,9 @@ struct llm_client {
 	CURLM *multi;
 	item **ring;
 	int cap, head, count, running;
+	long group;             /* the last record's number, for same_record */
+	long dl_group;          /* the record of the last request delivered, */
+	double dl_deadline;     /* ... and its deadline (0: none) */
 	double pause_until;     /* no new request before (Retry-After) */
 	llm_deliver_fn deliver;
 	void *dctx;
@@ -416,6 +471,7 @@ struct llm_client {
 	uint64_t rng;
 	llm_stats st;
 	char *fatal;
+	int closed;             /* the watched output's reader has gone */
 	int fail_streak;        /* records in a row that failed at the server */
 	unsigned warned;
 	long shown_http[16];    /* HTTP statuses of rejections already shown */
@@ -474,6 +530,23 @@ static void __attribute__((format(printf, 2, 3))) set_fatal(llm_client *c, const
 	va_end(ap);
 }
 
+/* Has the reader of the watched output gone (a pipe or socket closed at the
+ * other end)? Then nothing more is started. */
+static int output_gone(llm_client *c)
+{
+	if (c->closed)
+		return 1;
+	if (c->o.watch_fd < 0)
+		return 0;
+	struct pollfd p = {.fd = c->o.watch_fd, .events = 0};
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP))) {
+		c->closed = 1;
+		set_fatal(c, "the output was closed");
+		return 1;
+	}
+	return 0;
+}
+
 static size_t write_cb(char *p, size_t size, size_t n, void *ud)
 {
 	item *it = ud;
@@ -515,6 +588,8 @@ static void item_free(item *it)
 	free(it->body0);
 	free(it->body);
 	free(it->resp);
+	free(it->last500);
+	free(it->last_trouble);
 	free(it->content);
 	free(it->error);
 	free(it);
@@ -529,12 +604,15 @@ llm_client *llm_open(const llm_opts *o, llm_deliver_fn deliver, void *ctx,
 	}
 	llm_client *c = xcalloc(1, sizeof *c);
 	c->o = *o;
+	c->mode = o->structured;
 	if (c->o.jobs < 1)
 		c->o.jobs = 1;
 	if (c->o.window <= 0)
 		c->o.window = 8 * c->o.jobs > 64 ? 8 * c->o.jobs : 64;
 	if (c->o.window < c->o.jobs)
 		c->o.window = c->o.jobs;
+	if (c->o.record_timeout <= 0)
+		c->o.record_timeout = 300;
 	c->deliver = deliver;
 	c->dctx = ctx;
 	c->endpoint = llm_endpoint(o->url, o->path ? o->path : "/v1/chat/completions");
@@ -627,22 +705,30 @@ static void resolve_twins(llm_client *c, item *it)
 			continue;
 		t->twin_of = NULL;
 		free(t->content);
-		t->content = it->content ? xstrdup(it->content) : NULL;
-		char e[400] = "";
-		if (it->status == LLM_OK && (!t->valid || t->valid(it->answer, t->vctx, e, sizeof e))) {
+		t->content = NULL;
+		t->content_len = 0;
+		if (it->content) {
+			t->content = xmalloc(it->content_len + 1);
+			memcpy(t->content, it->content, it->content_len + 1);
+			t->content_len = it->content_len;
+		}
+		char e[600] = "";
+		int r = it->status == LLM_OK && t->format ? llm_check_answer(it->answer, t->format, t->ctx, e, sizeof e)
+		                                          : LLM_R_OK;
+		t->from_twin = 1;
+		t->state = ST_DONE;
+		if (it->status == LLM_OK && r == LLM_R_OK) {
 			jv_free(t->answer);
 			t->answer = jv_copy(it->answer);
 			t->cached = 1;
 			c->st.cached++;
-			t->state = ST_DONE;
 			t->status = LLM_OK;
 		} else {
-			t->state = ST_DONE;
 			t->status = it->status == LLM_OK ? LLM_INVALID : it->status;
+			t->reason = it->status == LLM_OK ? r : it->reason;
 			t->http = it->http;
 			free(t->error);
-			t->error = e[0] ? scrubbed(c, "wrong shape: %s", e)
-			                : xstrdup(it->error ? it->error : "failed");
+			t->error = e[0] ? scrubbed(c, "%s", e) : xstrdup(it->error ? it->error : "failed");
 		}
 	}
 }
@@ -655,22 +741,20 @@ static void item_done(llm_client *c, item *it, int status, char *error)
 	it->error = error;
 	if (it->has_twins)
 		resolve_twins(c, it);
-	if (status == LLM_FAILED) {
+	if (status == LLM_FAILED && !it->stored) {
 		int limit = 2 * c->o.jobs > 8 ? 2 * c->o.jobs : 8;
 		if (++c->fail_streak >= limit) {
 			set_fatal(c, "giving up: %d requests in a row failed; the last: %s",
 			          c->fail_streak, error ? error : "?");
 			it->state = ST_ABORTED;
 		}
-	} else if (!it->cached) {
+	} else if (!it->cached && !it->stored) {
 		c->fail_streak = 0;
 	}
 }
 
-static void cache_store(llm_client *c, item *it)
+static jv cache_entry(llm_client *c, item *it)
 {
-	if (!c->cache)
-		return;
 	char tbuf[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -681,8 +765,18 @@ static void cache_store(llm_client *c, item *it)
 	e = jv_object_set(e, jv_string("key"), jv_string(it->key));
 	e = jv_object_set(e, jv_string("model"), c->o.model ? jv_string(c->o.model) : jv_null());
 	e = jv_object_set(e, jv_string("request"), jv_parse(it->body0));
-	e = jv_object_set(e, jv_string("content"), jv_string(it->content ? it->content : ""));
-	e = jv_object_set(e, jv_string("answer"), jv_copy(it->answer));
+	e = jv_object_set(e, jv_string("content"), it->content ? jv_string_sized(it->content, (int)it->content_len)
+	                                                       : jv_null());
+	return e;
+}
+
+static void cache_put(llm_client *c, item *it, jv e)
+{
+	char tbuf[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	e = jv_object_set(e, jv_string("requests"), jv_number(it->requests));
 	e = jv_object_set(e, jv_string("created"), jv_string(tbuf));
 	char err[600];
@@ -692,16 +786,39 @@ static void cache_store(llm_client *c, item *it)
 		c->st.cache_written++;
 }
 
-/* The current body, from the conversation so far. */
+static void cache_store(llm_client *c, item *it)
+{
+	if (!c->cache)
+		return;
+	jv e = cache_entry(c, it);
+	cache_put(c, it, jv_object_set(e, jv_string("answer"), jv_copy(it->answer)));
+}
+
+/* A failure that would repeat, so that a rerun does not pay for it again. */
+static void cache_store_failure(llm_client *c, item *it)
+{
+	if (!c->cache)
+		return;
+	jv f = jv_object_set(jv_object(), jv_string("status"),
+	                     jv_string(it->status == LLM_INVALID ? "invalid" : "rejected"));
+	f = jv_object_set(f, jv_string("reason"), it->status == LLM_INVALID ? jv_string(llm_reason_name(it->reason))
+	                                                                    : jv_null());
+	f = jv_object_set(f, jv_string("http"), it->http ? jv_number((double)it->http) : jv_null());
+	f = jv_object_set(f, jv_string("error"), jv_string(it->error ? it->error : "failed"));
+	cache_put(c, it, jv_object_set(cache_entry(c, it), jv_string("failed"), f));
+}
+
+/* The current body, from the conversation so far, in the mode in force. */
 static void set_body(llm_client *c, item *it)
 {
 	free(it->body);
-	it->body = llm_request_body(&c->o, jv_copy(it->messages));
+	it->body = llm_request_body(&c->o, c->mode, it->format, it->max_tokens, it->messages);
+	it->mode = c->mode;
 }
 
 static void reask(llm_client *c, item *it, const char *why)
 {
-	size_t n = strlen(it->content);
+	size_t n = it->content_len;
 	if (n > REASK_ECHO) {
 		n = REASK_ECHO;
 		while (n && ((unsigned char)it->content[n] & 0xc0) == 0x80)
@@ -723,69 +840,146 @@ static void reask(llm_client *c, item *it, const char *why)
 	c->st.reasks++;
 }
 
-static void got_answer(llm_client *c, item *it, char *content, const char *finish)
+static long max_tokens_of(const llm_client *c, const item *it)
+{
+	return c->o.max_tokens > 0 ? c->o.max_tokens : it->max_tokens;
+}
+
+static void got_answer(llm_client *c, item *it, char *content, size_t clen, const char *finish)
 {
 	c->st.answers++;
 	free(it->content);
 	it->content = content;
+	it->content_len = clen;
 	jv ans;
-	char e[600];
-	if (llm_extract(content, strlen(content), it->valid, it->vctx, &ans, e, sizeof e)) {
+	char e[700];
+	int r = llm_extract(content, clen, it->format, it->ctx, &ans, e, sizeof e);
+	if (r == LLM_R_OK) {
 		jv_free(it->answer);
 		it->answer = ans;
+		it->reason = LLM_R_OK;
 		item_done(c, it, LLM_OK, NULL);
 		cache_store(c, it);
 		return;
 	}
 	c->st.invalid++;
-	if (!strcmp(finish, "length") && !strstr(e, "max-tokens")) {
-		size_t l = strlen(e);
-		snprintf(e + l, sizeof e - l, " (the answer hit the token limit: see --max-tokens)");
+	c->st.invalid_by[r]++;
+	it->reason = r;
+	if (r == LLM_R_CUT && !strcmp(finish, "length")) {
+		long mt = max_tokens_of(c, it);
+		if (mt > 0)
+			snprintf(e, sizeof e, "JSON object cut off at the token limit (max_tokens %ld: see --max-tokens)", mt);
+		else
+			snprintf(e, sizeof e, "JSON object cut off at the server's token limit (see --max-tokens)");
 	}
 	llm_scrub(e, c->key);
 	if (it->reasks < c->o.invalid_retries) {
 		reask(c, it, e);
 		return;
 	}
+	it->keep_failure = 1;
 	item_done(c, it, LLM_INVALID,
 	          scrubbed(c, "no valid answer after %d request%s: %s", it->requests,
 	                   it->requests == 1 ? "" : "s", e));
 }
 
-/* A transport-level failure: retry after a backoff, or give up. */
+/* The record's time budget is spent: it fails now (not stored in --cache:
+ * a rerun asks again). why: the trouble that used it up, or NULL. */
+static void out_of_time(llm_client *c, item *it, const char *why)
+{
+	c->st.out_of_time++;
+	if (!why)
+		why = it->last_trouble;
+	if (it->reason != LLM_R_OK)
+		item_done(c, it, LLM_INVALID,
+		          scrubbed(c, "no valid answer within the record's time budget (--record-timeout %g s) after %d "
+		                   "request%s; the last answer: %s", c->o.record_timeout, it->requests,
+		                   it->requests == 1 ? "" : "s", llm_reason_name(it->reason)));
+	else
+		item_done(c, it, LLM_FAILED,
+		          scrubbed(c, "no answer within the record's time budget (--record-timeout %g s)%s%s",
+		                   c->o.record_timeout, why ? "; the last error: " : "", why ? why : ""));
+}
+
+/* A transport-level failure: retry after a backoff, or give up. ra: the
+ * server's Retry-After in seconds, < 0 none. */
 static void retry(llm_client *c, item *it, unsigned kind, const char *msg, double ra)
 {
-	if (it->attempts <= c->o.retries) {
-		double w = llm_backoff(it->attempts, c->o.backoff, BACKOFF_CAP, rand01(c));
-		if (ra > RETRY_AFTER_CAP)
-			ra = RETRY_AFTER_CAP;
-		if (ra > w)
-			w = ra;
-		double now = now_seconds();
-		if (ra > 0 && now + ra > c->pause_until)
-			c->pause_until = now + ra;
-		/* The server is not reachable: until it answers again, only
-		 * requests that already failed retry, one at a time. */
-		if (kind == W_CONNECT)
-			c->down = 1;
-		c->trouble = 1;
-		it->state = ST_WAIT;
-		it->not_before = now + w;
-		if (!(c->warned & kind) && !c->o.quiet) {
-			c->warned |= kind;
-			note(c, "record %ld: %s; retrying in %.3g s (%d of %d; later retries are counted, not shown)",
-			     it->index, msg, w, it->attempts, c->o.retries);
+	free(it->last_trouble);
+	it->last_trouble = xstrdup(msg);
+	if (it->attempts > c->o.retries) {
+		if (kind == W_CONNECT) {
+			set_fatal(c, "cannot connect to %s: %s (%d attempt%s)", c->shown_url, msg,
+			          it->attempts, it->attempts == 1 ? "" : "s");
+			it->state = ST_ABORTED;
+			return;
 		}
+		item_done(c, it, LLM_FAILED, scrubbed(c, "%s (gave up after %d attempt%s)", msg, it->attempts,
+		                                      it->attempts == 1 ? "" : "s"));
 		return;
 	}
-	if (kind == W_CONNECT) {
-		set_fatal(c, "cannot connect to %s: %s (%d attempt%s)", c->shown_url, msg,
-		          it->attempts, it->attempts == 1 ? "" : "s");
-		it->state = ST_ABORTED;
+	double now = now_seconds(), left = it->deadline - now;
+	double w = llm_backoff(it->attempts, c->o.backoff, BACKOFF_CAP, rand01(c));
+	if (ra > w)
+		w = ra;
+	/* Retry-After pauses new requests too, but never longer than this
+	 * record may still wait. */
+	if (ra > 0) {
+		double p = ra < left ? ra : left;
+		if (p > 0 && now + p > c->pause_until)
+			c->pause_until = now + p;
+	}
+	if (w >= left) {
+		if (kind == W_CONNECT) {
+			set_fatal(c, "cannot connect to %s: %s (%d attempt%s in the record's time budget, "
+			          "--record-timeout %g s)", c->shown_url, msg, it->attempts,
+			          it->attempts == 1 ? "" : "s", c->o.record_timeout);
+			it->state = ST_ABORTED;
+			return;
+		}
+		c->st.out_of_time++;
+		if (ra > 0 && ra >= left)
+			item_done(c, it, LLM_FAILED,
+			          scrubbed(c, "%s; the server asks to wait %.0f s (Retry-After), more than the %.1f s left "
+			                   "of the record's time budget (--record-timeout %g s): not retried",
+			                   msg, ceil(ra), left > 0 ? left : 0, c->o.record_timeout));
+		else
+			item_done(c, it, LLM_FAILED,
+			          scrubbed(c, "%s; no time left for a retry in the record's time budget (--record-timeout %g s)",
+			                   msg, c->o.record_timeout));
 		return;
 	}
-	item_done(c, it, LLM_FAILED, scrubbed(c, "%s (gave up after %d attempt%s)", msg, it->attempts,
-	                                      it->attempts == 1 ? "" : "s"));
+	/* The server is not reachable: until it answers again, only
+	 * requests that already failed retry, one at a time. */
+	if (kind == W_CONNECT)
+		c->down = 1;
+	c->trouble = 1;
+	it->state = ST_WAIT;
+	it->not_before = now + w;
+	if (!(c->warned & kind) && !c->o.quiet) {
+		c->warned |= kind;
+		note(c, "record %ld: %s; retrying in %.3g s (%d of %d; later retries are counted, not shown)",
+		     it->index, msg, w, it->attempts, c->o.retries);
+	}
+}
+
+/* Does an error body name the response_format field (a server that does
+ * not know it, or not this kind of it)? */
+static int names_format(const char *body)
+{
+	static const char *const words[] = {"response_format", "json_schema", "schema", NULL};
+	for (int i = 0; words[i]; i++)
+		if (strcasestr(body, words[i]))
+			return 1;
+	return 0;
+}
+
+/* An error that will repeat: give up at once; stored in --cache. */
+static void not_retried(llm_client *c, item *it, const char *msg, const char *why)
+{
+	c->st.not_retried++;
+	it->keep_failure = 1;
+	item_done(c, it, LLM_FAILED, scrubbed(c, "%s (%s: not retried)", msg, why));
 }
 
 static void finished(llm_client *c, CURL *e, CURLcode rc)
@@ -817,6 +1011,8 @@ static void finished(llm_client *c, CURL *e, CURLcode rc)
 		} else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
 		           rc == CURLE_COULDNT_RESOLVE_PROXY) {
 			retry(c, it, W_CONNECT, msg, -1);
+		} else if (rc == CURLE_OPERATION_TIMEDOUT && it->budget_cut) {
+			out_of_time(c, it, NULL);
 		} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 			snprintf(msg, sizeof msg, "no answer within %g s (--timeout)", c->o.timeout);
 			retry(c, it, W_TIMEOUT, msg, -1);
@@ -829,22 +1025,49 @@ static void finished(llm_client *c, CURL *e, CURLcode rc)
 	if (!(http == 429 || http == 408 || http >= 500))
 		c->trouble = 0;
 	char smsg[400];
+	const char *body = it->resp ? it->resp : "";
 	if (http >= 200 && http < 300) {
 		char *content = NULL, finish[32], err[400];
-		if (llm_parse_response(it->resp ? it->resp : "", it->resp_len, &content, finish,
-		                       sizeof finish, err, sizeof err))
-			got_answer(c, it, content, finish);
+		size_t clen = 0;
+		if (llm_parse_response(body, it->resp_len, &content, &clen, finish, sizeof finish, err, sizeof err))
+			got_answer(c, it, content, clen, finish);
 		else {
 			snprintf(msg, sizeof msg, "malformed response: %s", err);
 			retry(c, it, W_MALFORMED, msg, -1);
 		}
 		return;
 	}
-	llm_server_message(it->resp ? it->resp : "", it->resp_len, smsg, sizeof smsg);
+	llm_server_message(body, it->resp_len, smsg, sizeof smsg);
 	snprintf(msg, sizeof msg, "HTTP %ld: %s", http, smsg);
+	if ((http == 400 || http == 422) && it->mode != LLM_STRUCT_NONE && names_format(body)) {
+		/* The server does not take response_format (or this kind of
+		 * it): fall back to none, once, and ask again without it. */
+		if (c->mode != LLM_STRUCT_NONE) {
+			c->mode = LLM_STRUCT_NONE;
+			c->st.format_rejected = 1;
+			note(c, "the server rejected response_format (%s); asking without it from now on (as "
+			     "--structured none): answers are checked as before, but more may need asking again",
+			     msg);
+		}
+		set_body(c, it);
+		it->attempts = 0;
+		it->state = ST_QUEUED;
+		return;
+	}
 	if (http == 429) {
 		retry(c, it, W_429, msg, it->retry_after);
+	} else if (http == 501) {
+		not_retried(c, it, msg, "the server does not implement it");
+	} else if (http == 500 && it->last500 && it->last500_len == (it->resp_len < SAME_BODY ? it->resp_len : SAME_BODY)
+	           && !memcmp(it->last500, body, it->last500_len)) {
+		not_retried(c, it, msg, "the same error twice");
 	} else if (http >= 500 || http == 408) {
+		if (http == 500) {
+			free(it->last500);
+			it->last500_len = it->resp_len < SAME_BODY ? it->resp_len : SAME_BODY;
+			it->last500 = xmalloc(it->last500_len + 1);
+			memcpy(it->last500, body, it->last500_len);
+		}
 		retry(c, it, W_5XX, msg, it->retry_after);
 	} else if (http == 401 || http == 403 || http == 407) {
 		set_fatal(c, "%s: %s (check GCSE_LLM_API_KEY)", c->shown_url, msg);
@@ -856,6 +1079,7 @@ static void finished(llm_client *c, CURL *e, CURLcode rc)
 		set_fatal(c, "%s: HTTP %ld: a redirect; give the final URL with --llm", c->shown_url, http);
 		it->state = ST_ABORTED;
 	} else {
+		it->keep_failure = 1;
 		item_done(c, it, LLM_FAILED, scrubbed(c, "the server rejected the request: %s", msg));
 	}
 }
@@ -869,8 +1093,36 @@ static void collect(llm_client *c)
 			finished(c, m->easy_handle, m->data.result);
 }
 
+/* When the record of it (its group) started its first request, plus the
+ * budget; the first request of a record starts the clock. The record's
+ * other requests are in the window, or were delivered just before it
+ * (results leave in submission order). */
+static double record_deadline(llm_client *c, const item *it, double now)
+{
+	for (int k = 0; k < c->count; k++) {
+		const item *o = c->ring[(c->head + k) % c->cap];
+		if (o != it && o->group == it->group && o->deadline > 0)
+			return o->deadline;
+	}
+	if (c->dl_group == it->group && c->dl_deadline > 0)
+		return c->dl_deadline;
+	return now + c->o.record_timeout;
+}
+
 static void start(llm_client *c, item *it)
 {
+	if (output_gone(c))
+		return;
+	double now = now_seconds();
+	if (it->deadline <= 0)
+		it->deadline = record_deadline(c, it, now);
+	double left = it->deadline - now;
+	if (left <= 0.001) {
+		out_of_time(c, it, NULL);
+		return;
+	}
+	if (it->mode != c->mode)
+		set_body(c, it);
 	CURL *e = curl_easy_init();
 	if (!e) {
 		set_fatal(c, "cannot create a curl handle");
@@ -881,6 +1133,10 @@ static void start(llm_client *c, item *it)
 		it->resp[0] = 0;
 	it->retry_after = -1;
 	it->errbuf[0] = 0;
+	double t = c->o.timeout;
+	it->budget_cut = left < t;
+	if (it->budget_cut)
+		t = left;
 	curl_easy_setopt(e, CURLOPT_URL, c->endpoint);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, it->body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(it->body));
@@ -890,9 +1146,9 @@ static void start(llm_client *c, item *it)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, it);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, it->errbuf);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(c->o.timeout * 1000));
-	double ct = c->o.timeout < 30 ? c->o.timeout : 30;
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(ct * 1000));
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)ceil(t * 1000));
+	double ct = t < 30 ? t : 30;
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)ceil(ct * 1000));
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)it);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "gcse/" GCSE_VERSION);
@@ -1014,8 +1270,9 @@ static void deliver_ready(llm_client *c)
 		item *it = c->ring[c->head];
 		llm_result r = {
 			.index = it->index, .user = it->user, .status = it->status,
-			.cached = it->cached, .answer = it->answer, .content = it->content,
-			.error = it->error, .requests = it->requests,
+			.cached = it->cached || it->stored, .answer = it->answer, .content = it->content,
+			.error = it->error, .reason = it->status == LLM_INVALID ? it->reason : LLM_R_OK,
+			.requests = it->requests,
 		};
 		if (it->status == LLM_OK) {
 			c->st.ok++;
@@ -1024,6 +1281,10 @@ static void deliver_ready(llm_client *c)
 				c->st.failed_invalid++;
 			else
 				c->st.failed_server++;
+			if (it->stored)
+				c->st.failed_cached++;
+			else if (it->keep_failure && !it->from_twin)
+				cache_store_failure(c, it);
 			const char *what = c->o.on_invalid == LLM_FALLBACK
 			                   ? "using the rule-based result" : "reported";
 			if (c->o.on_invalid == LLM_FALLBACK)
@@ -1036,13 +1297,16 @@ static void deliver_ready(llm_client *c)
 			if (rejected ? !is_shown_http(c, it->http) : c->failures_shown < SHOW_FAILURES) {
 				if (!rejected)
 					c->failures_shown++;
-				note(c, "record %ld: %s; %s%s", it->index, it->error ? it->error : "failed", what,
+				note(c, "record %ld: %s%s; %s%s", it->index, it->stored ? "(kept in --cache) " : "",
+				     it->error ? it->error : "failed", what,
 				     rejected ? " (later rejections like it are counted, not shown)" :
 				     c->failures_shown == SHOW_FAILURES ? " (later failures are counted, not shown)" : "");
 			}
 		}
 		c->deliver(c->dctx, &r);
 		c->st.delivered++;
+		c->dl_group = it->group;
+		c->dl_deadline = it->deadline;
 		item_free(it);
 		c->ring[c->head] = NULL;
 		c->head = (c->head + 1) % c->cap;
@@ -1050,45 +1314,52 @@ static void deliver_ready(llm_client *c)
 	}
 }
 
-int llm_submit(llm_client *c, long index, jv messages, llm_validate_fn valid,
-               void *vctx, void *user)
+/* A stored answer or failure for it (with --cache): done without a request. */
+static void from_cache(llm_client *c, item *it)
 {
-	if (c->fatal) {
-		jv_free(messages);
-		return -1;
-	}
-	while (c->count == c->cap) {
-		wait_head(c);
-		deliver_ready(c);
-		if (c->fatal) {
-			jv_free(messages);
-			return -1;
+	jv entry;
+	char e[700];
+	int r = llm_cache_get(c->cache, it->key, &entry, e, sizeof e);
+	if (r > 0) {
+		jv failed = jv_object_get(jv_copy(entry), jv_string("failed"));
+		jv content = jv_object_get(jv_copy(entry), jv_string("content"));
+		if (jv_get_kind(content) == JV_KIND_STRING) {
+			it->content_len = (size_t)jv_string_length_bytes(jv_copy(content));
+			it->content = xmalloc(it->content_len + 1);
+			memcpy(it->content, jv_string_value(content), it->content_len + 1);
 		}
-	}
-	item *it = xcalloc(1, sizeof *it);
-	it->index = index;
-	it->user = user;
-	it->messages = messages;
-	it->valid = valid;
-	it->vctx = vctx;
-	it->answer = jv_invalid();
-	it->state = ST_QUEUED;
-	set_body(c, it);
-	it->body0 = xstrdup(it->body);
-	llm_cache_key(c->o.model, it->body0, strlen(it->body0), it->key);
-	c->st.submitted++;
-	if (c->cache) {
-		jv entry;
-		char e[700];
-		int r = llm_cache_get(c->cache, it->key, &entry, e, sizeof e);
-		if (r > 0) {
+		jv_free(content);
+		if (jv_get_kind(failed) == JV_KIND_OBJECT) {
+			if (!c->o.retry_failed) {
+				jv st = jv_object_get(jv_copy(failed), jv_string("status"));
+				jv er = jv_object_get(jv_copy(failed), jv_string("error"));
+				jv re = jv_object_get(jv_copy(failed), jv_string("reason"));
+				jv ht = jv_object_get(jv_copy(failed), jv_string("http"));
+				int invalid = jv_get_kind(st) == JV_KIND_STRING && !strcmp(jv_string_value(st), "invalid");
+				for (int k = 1; k < LLM_R_N && jv_get_kind(re) == JV_KIND_STRING; k++)
+					if (!strcmp(llm_reason_name(k), jv_string_value(re)))
+						it->reason = k;
+				if (jv_get_kind(ht) == JV_KIND_NUMBER)
+					it->http = (long)jv_number_value(ht);
+				it->stored = 1;
+				item_done(c, it, invalid ? LLM_INVALID : LLM_FAILED,
+				          scrubbed(c, "%s (--retry-failed asks again)",
+				                   jv_get_kind(er) == JV_KIND_STRING ? jv_string_value(er) : "failed"));
+				jv_free(st);
+				jv_free(er);
+				jv_free(re);
+				jv_free(ht);
+			}
+			if (it->state != ST_DONE) {   /* asked again: the stored content is no answer of this run */
+				free(it->content);
+				it->content = NULL;
+				it->content_len = 0;
+			}
+		} else {
 			jv ans = jv_object_get(jv_copy(entry), jv_string("answer"));
-			jv content = jv_object_get(entry, jv_string("content"));
-			char ve[400] = "";
-			if (!valid || valid(ans, vctx, ve, sizeof ve)) {
+			char ve[500] = "";
+			if (!it->format || llm_check_answer(ans, it->format, it->ctx, ve, sizeof ve) == LLM_R_OK) {
 				it->answer = ans;
-				it->content = xstrdup(jv_get_kind(content) == JV_KIND_STRING
-				                      ? jv_string_value(content) : "");
 				it->cached = 1;
 				c->st.cached++;
 				item_done(c, it, LLM_OK, NULL);
@@ -1099,16 +1370,57 @@ int llm_submit(llm_client *c, long index, jv messages, llm_validate_fn valid,
 				free(p);
 				r = -1;
 			}
-			jv_free(content);
 		}
-		if (r < 0) {
-			c->st.cache_bad++;
-			if (!(c->warned & W_CACHE)) {
-				c->warned |= W_CACHE;
-				note(c, "ignoring %s; asking again (later ones are counted, not shown)", e);
-			}
+		jv_free(failed);
+		jv_free(entry);
+	}
+	if (r < 0) {
+		free(it->content);
+		it->content = NULL;
+		it->content_len = 0;
+		c->st.cache_bad++;
+		if (!(c->warned & W_CACHE)) {
+			c->warned |= W_CACHE;
+			note(c, "ignoring %s; asking again (later ones are counted, not shown)", e);
 		}
 	}
+}
+
+int llm_submit(llm_client *c, const llm_request *rq)
+{
+	if (c->fatal || output_gone(c)) {
+		jv_free(rq->messages);
+		return -1;
+	}
+	while (c->count == c->cap) {
+		wait_head(c);
+		deliver_ready(c);
+		if (c->fatal) {
+			jv_free(rq->messages);
+			return -1;
+		}
+	}
+	item *it = xcalloc(1, sizeof *it);
+	it->index = rq->index;
+	it->group = rq->same_record && c->group ? c->group : ++c->group;
+	it->user = rq->user;
+	it->messages = rq->messages;
+	it->format = rq->format;
+	it->ctx = rq->ctx;
+	it->max_tokens = rq->max_tokens;
+	it->answer = jv_invalid();
+	it->state = ST_QUEUED;
+	set_body(c, it);
+	it->body0 = xstrdup(it->body);
+	/* The key leaves response_format out: the same question asked with
+	 * or without a schema (after a fallback, or with --structured) is
+	 * answered once. */
+	char *kb = llm_request_body(&c->o, LLM_STRUCT_NONE, it->format, it->max_tokens, it->messages);
+	llm_cache_key(c->o.model, kb, strlen(kb), it->key);
+	free(kb);
+	c->st.submitted++;
+	if (c->cache)
+		from_cache(c, it);
 	if (c->cache && it->state == ST_QUEUED) {
 		/* the same request already on its way: wait for its answer */
 		for (int k = 0; k < c->count; k++) {
@@ -1147,6 +1459,11 @@ const char *llm_error(const llm_client *c)
 	return c->fatal ? c->fatal : "no error";
 }
 
+int llm_output_closed(const llm_client *c)
+{
+	return c->closed;
+}
+
 const llm_stats *llm_get_stats(const llm_client *c)
 {
 	return &c->st;
@@ -1161,20 +1478,52 @@ void llm_stats_print(const llm_client *c)
 	char buf[1024];
 	int n = snprintf(buf, sizeof buf, "%ld quer%s: %ld answered by the server, %ld from the cache",
 	                 s->delivered, s->delivered == 1 ? "y" : "ies", s->ok - s->cached, s->cached);
-	if (failed)
-		n += snprintf(buf + n, sizeof buf - (size_t)n, ", %ld %s (%ld never valid, %ld failed at the server)",
+	if (failed) {
+		n += snprintf(buf + n, sizeof buf - (size_t)n, ", %ld %s (%ld never valid, %ld failed at the server",
 		              failed, c->o.on_invalid == LLM_FALLBACK ? "fell back to the rules" : "reported",
 		              s->failed_invalid, s->failed_server);
+		if (s->failed_cached)
+			n += snprintf(buf + n, sizeof buf - (size_t)n, "; %ld of them failures kept in the cache, "
+			              "--retry-failed asks again", s->failed_cached);
+		n += snprintf(buf + n, sizeof buf - (size_t)n, ")");
+	}
 	n += snprintf(buf + n, sizeof buf - (size_t)n,
 	              "; %ld HTTP requests (%ld retries after errors, %ld invalid answers, %ld re-asks)",
 	              s->sent, s->retries, s->invalid, s->reasks);
 	if (s->cache_bad)
 		snprintf(buf + n, sizeof buf - (size_t)n, "; %ld unusable cache files ignored", s->cache_bad);
 	cli_msg("llm: %s", buf);
+	if (s->invalid) {
+		n = snprintf(buf, sizeof buf, "invalid answers by reason:");
+		const char *sep = " ";
+		for (int r = 1; r < LLM_R_N; r++)
+			if (s->invalid_by[r]) {
+				n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%ld %s", sep, s->invalid_by[r],
+				              llm_reason_name(r));
+				sep = ", ";
+			}
+		cli_msg("llm: %s", buf);
+	}
+	if (s->not_retried || s->out_of_time) {
+		n = 0;
+		buf[0] = 0;
+		if (s->not_retried)
+			n += snprintf(buf + n, sizeof buf - (size_t)n, "%ld error%s not retried (%s would repeat)",
+			              s->not_retried, s->not_retried == 1 ? "" : "s", s->not_retried == 1 ? "it" : "they");
+		if (s->out_of_time)
+			snprintf(buf + n, sizeof buf - (size_t)n, "%s%ld record%s out of time (--record-timeout %g s)",
+			         n ? "; " : "", s->out_of_time, s->out_of_time == 1 ? "" : "s", c->o.record_timeout);
+		cli_msg("llm: %s", buf);
+	}
 }
 
 void llm_finish(llm_client *c, int fatal)
 {
+	if (c->closed) {
+		/* like a write to a closed standard output: quietly, status 0 */
+		llm_close(c);
+		exit(EXIT_OK);
+	}
 	llm_stats_print(c);
 	if (fatal)
 		cli_die("%s", llm_error(c));

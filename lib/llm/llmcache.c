@@ -2,10 +2,10 @@
 #include "llm/llmcache.h"
 
 #include "base/cli.h"
+#include "base/fileio.h"
 #include "base/sha256.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,41 +16,13 @@ struct llm_cache {
 	char *dir;
 };
 
-/* mkdir -p */
-static int make_dirs(const char *path, char *err, size_t errlen)
-{
-	char *p = xstrdup(path);
-	for (char *s = p + 1;; s++) {
-		if (*s != '/' && *s)
-			continue;
-		char save = *s;
-		*s = 0;
-		if (mkdir(p, 0777) && errno != EEXIST) {
-			snprintf(err, errlen, "%s: %s", p, strerror(errno));
-			free(p);
-			return -1;
-		}
-		*s = save;
-		if (!save)
-			break;
-	}
-	struct stat st;
-	if (stat(p, &st) || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a directory", p);
-		free(p);
-		return -1;
-	}
-	free(p);
-	return 0;
-}
-
 llm_cache *llm_cache_open(const char *dir, char *err, size_t errlen)
 {
 	if (!dir || !*dir) {
 		snprintf(err, errlen, "empty cache directory name");
 		return NULL;
 	}
-	if (make_dirs(dir, err, errlen))
+	if (mkdir_p(dir, err, errlen))
 		return NULL;
 	if (access(dir, W_OK | X_OK)) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
@@ -97,34 +69,14 @@ char *llm_cache_path(const llm_cache *c, const char key[65])
 int llm_cache_get(llm_cache *c, const char key[65], jv *entry, char *err, size_t errlen)
 {
 	char *path = llm_cache_path(c, key);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
+	size_t len;
+	char *buf = file_read(path, 0, &len);
+	if (!buf) {
 		int e = errno;
-		if (e == ENOENT) {
-			free(path);
-			return 0;
-		}
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		if (e != ENOENT)
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
 		free(path);
-		return -1;
-	}
-	char *buf = NULL;
-	size_t len = 0, cap = 0, got;
-	do {
-		if (len + 65536 > cap) {
-			cap = (len + 65536) * 2;
-			buf = xrealloc(buf, cap);
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-	} while (got > 0);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		snprintf(err, errlen, "%s: read error", path);
-		free(buf);
-		free(path);
-		return -1;
+		return e == ENOENT ? 0 : -1;
 	}
 	jv v = jv_parse_sized(buf, (int)len);
 	free(buf);
@@ -137,12 +89,14 @@ int llm_cache_get(llm_cache *c, const char key[65], jv *entry, char *err, size_t
 		jv f1 = jv_object_get(jv_copy(v), jv_string("format"));
 		jv k = jv_object_get(jv_copy(v), jv_string("key"));
 		jv a = jv_object_get(jv_copy(v), jv_string("answer"));
+		jv fl = jv_object_get(jv_copy(v), jv_string("failed"));
 		if (jv_get_kind(f1) != JV_KIND_STRING || strcmp(jv_string_value(f1), LLM_CACHE_FORMAT))
 			why = "not a " LLM_CACHE_FORMAT " entry";
 		else if (jv_get_kind(k) != JV_KIND_STRING || strcmp(jv_string_value(k), key))
 			why = "its key does not match its file name";
-		else if (jv_get_kind(a) != JV_KIND_OBJECT)
-			why = "no answer object";
+		else if (jv_get_kind(a) != JV_KIND_OBJECT && jv_get_kind(fl) != JV_KIND_OBJECT)
+			why = "neither an answer nor a failure object";
+		jv_free(fl);
 		jv_free(f1);
 		jv_free(k);
 		jv_free(a);
@@ -158,65 +112,25 @@ int llm_cache_get(llm_cache *c, const char key[65], jv *entry, char *err, size_t
 	return 1;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int llm_cache_put(llm_cache *c, const char key[65], jv entry, char *err, size_t errlen)
 {
-	size_t n = strlen(c->dir) + 100;
-	char *sub = xmalloc(n), *tmp = xmalloc(n), *path = llm_cache_path(c, key);
+	size_t n = strlen(c->dir) + 8;
+	char *sub = xmalloc(n), *path = llm_cache_path(c, key);
 	snprintf(sub, n, "%s/%.2s", c->dir, key);
-	snprintf(tmp, n, "%s/.%.64s.tmp.XXXXXX", sub, key);
 	jv s = jv_dump_string(entry, JV_PRINT_INDENT_FLAGS(2));
-	int rc = -1, fd = -1;
-	if (mkdir(sub, 0777) && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", sub, strerror(errno));
-		goto out;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);   /* as open(2) would have made it */
 	const char *txt = jv_string_value(s);
-	if (write_all(fd, txt, strlen(txt)) || write_all(fd, "\n", 1) || fsync(fd)) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd)) {
-		fd = -1;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc)
-		unlink(tmp);
+	const void *bufs[2] = {txt, "\n"};
+	size_t lens[2] = {strlen(txt), 1};
+	char e[256];
+	int rc = -1;
+	if (mkdir(sub, 0777) && errno != EEXIST)
+		snprintf(err, errlen, "%s: %s", sub, strerror(errno));
+	else if (atomic_write(path, bufs, lens, 2, e, sizeof e))
+		snprintf(err, errlen, "%s: %s", path, e);
+	else
+		rc = 0;
 	jv_free(s);
 	free(sub);
-	free(tmp);
 	free(path);
 	return rc;
 }

@@ -205,7 +205,7 @@ void bert_acts_layer(const bert_ctx *x, int l, bert_acts *o)
 
 /* The last layer for the [CLS] rows only: Q|K|V (with bias) of every
  * token, then attention from the [CLS] query, the output projection,
- * LayerNorm and FFN on B rows. attention_cls_forward reproduces the [CLS]
+ * LayerNorm and FFN on B rows. attention_rows_forward reproduces the [CLS]
  * row of the full attention bit for bit, and a row of a product does not
  * depend on the other rows (matmul_forward), so out (B,C) holds the same
  * bits as the [CLS] rows of the full layer. in (B,T,C) the layer input. */
@@ -220,7 +220,8 @@ static void last_layer_cls(bert_ctx *x, const float *in, int B, int T)
 
 	matmul_forward(a->qkv, in, p->qkvw + L * 3 * C * C, p->qkvb + L * 3 * C, B, T, C, 3 * C);
 	/* kt (B,NH,hs,T) in the residual buffer, free in the last layer */
-	attention_cls_forward(a->cls_a, a->cls_att, NULL, NULL, a->res1, a->qkv, x->mask, 0.0f, 0, B, T, C, NH);
+	attention_rows_forward(a->cls_a, a->cls_att, NULL, NULL, a->res1, a->qkv, x->mask, 0.0f, 0, NULL, B, B, T,
+	                       C, NH);
 	pool_cls_forward(a->cls_in, in, B, T, C);
 	matmul_forward(a->cls_r, a->cls_a, p->attprojw + L * C * C, NULL, 1, B, C, C);
 	residual_layernorm_forward(a->cls_a, a->cls_r, st, st + B, a->cls_in, a->cls_r, p->attprojb + L * C,
@@ -239,28 +240,28 @@ static int forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, i
 	const bert_params *p = &x->m->params;
 	if (B < 1 || T < 1) {
 		seterr(err, errlen, "empty batch");
-		return 0;
+		return -1;
 	}
 	if (T > c->max_position_embeddings) {
 		seterr(err, errlen, "sequence length %d over the model's maximum %d", T, c->max_position_embeddings);
-		return 0;
+		return -1;
 	}
 	size_t BT = (size_t)B * T;
 	if (BT > INT32_MAX / 4) {
 		seterr(err, errlen, "batch too large");
-		return 0;
+		return -1;
 	}
 	for (size_t i = 0; i < BT; i++)
 		if (ids[i] < 0 || ids[i] >= c->vocab_size) {
 			seterr(err, errlen, "token id %d (sequence %zu, position %zu) outside the vocabulary (%d)",
 			       ids[i], i / T, i % T, c->vocab_size);
-			return 0;
+			return -1;
 		}
 	if (BT > x->mask_cap) {
 		int *mk = realloc(x->mask, BT * sizeof *mk);
 		if (!mk) {
 			seterr(err, errlen, "out of memory");
-			return 0;
+			return -1;
 		}
 		x->mask = mk;
 		x->mask_cap = BT;
@@ -274,12 +275,12 @@ static int forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, i
 		}
 		if (!any) {
 			seterr(err, errlen, "sequence %d has no real token", b);
-			return 0;
+			return -1;
 		}
 	}
 	if (!reserve(x, B, T) || !reserve_scratch(x)) {
 		seterr(err, errlen, "out of memory for activations of %d x %d tokens", B, T);
-		return 0;
+		return -1;
 	}
 	x->B = B;
 	x->T = T;
@@ -297,7 +298,7 @@ static int forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, i
 		if (cls_only && l == c->num_hidden_layers - 1) {
 			last_layer_cls(x, in, B, T);
 			x->cls_hidden = a->cls_out;
-			return 1;
+			return 0;
 		}
 		bert_acts s;
 		bert_acts_layer(x, l, &s);
@@ -320,7 +321,7 @@ static int forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, i
 		in = s.ln2;
 	}
 	x->hidden = (float *)in;
-	return 1;
+	return 0;
 }
 
 int bert_forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, char *err, size_t errlen)
@@ -332,7 +333,9 @@ int bert_encode(bert_ctx *x, const int *ids, const int *mask, int B, int T, int 
                 float *out, char *err, size_t errlen)
 {
 	int cls_only = pooling == BERT_POOL_CLS || pooling == BERT_POOL_POOLER;
-	return forward(x, ids, mask, B, T, cls_only, err, errlen) && bert_pool(x, pooling, normalize, out, err, errlen);
+	if (forward(x, ids, mask, B, T, cls_only, err, errlen))
+		return -1;
+	return bert_pool(x, pooling, normalize, out, err, errlen);
 }
 
 /* ---- pooling ---------------------------------------------------------- */
@@ -464,12 +467,12 @@ int bert_pool(bert_ctx *x, int pooling, int normalize, float *out, char *err, si
 	int B = x->B, T = x->T, C = c->hidden_size;
 	if (!x->hidden && !x->cls_hidden) {
 		seterr(err, errlen, "no forward pass to pool");
-		return 0;
+		return -1;
 	}
 	if (!x->hidden && (pooling == BERT_POOL_MEAN || pooling == BERT_POOL_MAX)) {
 		seterr(err, errlen, "pooling \"%s\": the last forward kept the [CLS] rows only",
 		       bert_pooling_name(pooling));
-		return 0;
+		return -1;
 	}
 	/* (B,C) [CLS] hidden states */
 	const float *cls = x->cls_hidden;
@@ -484,7 +487,7 @@ int bert_pool(bert_ctx *x, int pooling, int normalize, float *out, char *err, si
 	case BERT_POOL_POOLER:
 		if (!x->m->has_pooler) {
 			seterr(err, errlen, "pooling \"pooler\": the model has no pooler weights");
-			return 0;
+			return -1;
 		}
 		pooler_forward(x->a.pooled, cls, x->m->params.poolw, x->m->params.poolb, B, C);
 		memcpy(out, x->a.pooled, (size_t)B * C * sizeof *out);
@@ -497,9 +500,9 @@ int bert_pool(bert_ctx *x, int pooling, int normalize, float *out, char *err, si
 		break;
 	default:
 		seterr(err, errlen, "unknown pooling %d", pooling);
-		return 0;
+		return -1;
 	}
 	if (normalize)
 		l2norm_forward(out, B, C);
-	return 1;
+	return 0;
 }

@@ -5,7 +5,7 @@
  * bert.h — the BERT encoder forward pass over a padded batch, and pooling.
  *
  *   bert_ctx *x = bert_ctx_new(model, 0);
- *   if (!bert_forward(x, ids, mask, B, T, err, sizeof err)) ...   // ids, mask (B,T)
+ *   if (bert_forward(x, ids, mask, B, T, err, sizeof err)) ...   // ids, mask (B,T)
  *   ... x->hidden (B,T,C): last hidden states ...
  *   bert_pool(x, BERT_POOL_CLS, 1, out, err, sizeof err);       // out (B,C)
  *
@@ -91,7 +91,7 @@ void bert_acts_layer(const bert_ctx *x, int l, bert_acts *out);
 
 /* Forward pass. ids (B,T) token ids in [0, V); mask (B,T): nonzero for real
  * tokens, 0 for padding (NULL: all real); every sequence needs a real token;
- * 1 <= T <= max_position_embeddings. 0 with a message on bad input or no memory. */
+ * 1 <= T <= max_position_embeddings. 0, or -1 with a message on bad input or no memory. */
 int bert_forward(bert_ctx *x, const int *ids, const int *mask, int B, int T, char *err, size_t errlen);
 
 /* Forward and pool in one call, out (B,C). With cls or pooler pooling in

@@ -1,6 +1,7 @@
 /* bertconfig.c — config.json parsing and writing for BERT models. */
 #include "nn/bertconfig.h"
 #include "base/err.h"
+#include "base/fileio.h"
 #include "nn/safetensors.h"
 
 #include <errno.h>
@@ -42,40 +43,40 @@ int bert_config_check(const bert_config *c, char *err, size_t errlen)
 		int v = *(const int *)((const char *)c + sizes[i].off);
 		if (v < 1 || v > sizes[i].max) {
 			seterr(err, errlen, "%s %d out of range 1..%d", sizes[i].name, v, sizes[i].max);
-			return 0;
+			return -1;
 		}
 	}
 	if (c->hidden_size % c->num_attention_heads) {
 		seterr(err, errlen, "hidden_size %d is not a multiple of num_attention_heads %d",
 		       c->hidden_size, c->num_attention_heads);
-		return 0;
+		return -1;
 	}
 	if (c->pad_token_id < -1 || c->pad_token_id >= c->vocab_size) {
 		seterr(err, errlen, "pad_token_id %d outside the vocabulary (%d)", c->pad_token_id,
 		       c->vocab_size);
-		return 0;
+		return -1;
 	}
 	if (!(c->layer_norm_eps > 0 && c->layer_norm_eps < 1)) {
 		seterr(err, errlen, "layer_norm_eps %g out of range (0, 1)", c->layer_norm_eps);
-		return 0;
+		return -1;
 	}
 	if (!(c->hidden_dropout_prob >= 0 && c->hidden_dropout_prob < 1) ||
 	    !(c->attention_probs_dropout_prob >= 0 && c->attention_probs_dropout_prob < 1)) {
 		seterr(err, errlen, "dropout probabilities must be in [0, 1)");
-		return 0;
+		return -1;
 	}
 	if (!(c->initializer_range >= 0 && c->initializer_range <= 10)) {
 		seterr(err, errlen, "initializer_range %g out of range [0, 10]", c->initializer_range);
-		return 0;
+		return -1;
 	}
 	/* the whole parameter arena must stay addressable (under 2^36 floats) */
 	double C = c->hidden_size, n = (double)c->vocab_size * C + (double)c->max_position_embeddings * C +
 	       (double)c->type_vocab_size * C + c->num_hidden_layers * (4 * C * C + 2 * C * c->intermediate_size);
 	if (n > 68719476736.0) {
 		seterr(err, errlen, "model too large (%.3g parameters)", n);
-		return 0;
+		return -1;
 	}
-	return 1;
+	return 0;
 }
 
 /* A whole number in [lo, hi] from key k; absent keeps *out. */
@@ -147,7 +148,7 @@ int bert_config_parse(bert_config *c, const char *json, size_t len, char *err, s
 	bert_config_defaults(c);
 	if (len > (1u << 26)) {
 		seterr(err, errlen, "file too large");
-		return 0;
+		return -1;
 	}
 	jv o = jv_parse_sized(json, (int)len);
 	if (!jv_is_valid(o)) {
@@ -156,12 +157,12 @@ int bert_config_parse(bert_config *c, const char *json, size_t len, char *err, s
 		const char *cut = strstr(s, " (while parsing");
 		seterr(err, errlen, "not valid JSON: %.*s", cut ? (int)(cut - s) : 200, s);
 		jv_free(msg);
-		return 0;
+		return -1;
 	}
 	if (jv_get_kind(o) != JV_KIND_OBJECT) {
 		jv_free(o);
 		seterr(err, errlen, "not a JSON object");
-		return 0;
+		return -1;
 	}
 	static const char *const gelu[] = {"gelu", "gelu_python", NULL};
 	static const char *const absolute[] = {"absolute", NULL};
@@ -182,61 +183,23 @@ int bert_config_parse(bert_config *c, const char *json, size_t len, char *err, s
 	         get_choice(o, "position_embedding_type", absolute, "only \"absolute\"", err, errlen) &&
 	         get_choice(o, "model_type", bert, "only \"bert\"", err, errlen);
 	jv_free(o);
-	return ok && bert_config_check(c, err, errlen);
+	return ok ? bert_config_check(c, err, errlen) : -1;
 }
 
-char *bert_read_text(const char *path, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		seterr(err, errlen, "%s", strerror(errno));
-		return NULL;
-	}
-	size_t cap = 4096, n = 0;
-	char *s = malloc(cap);
-	while (s) {
-		if (n + 1 >= cap) {
-			if (cap >= (1u << 26)) {
-				free(s);
-				s = NULL;
-				seterr(err, errlen, "file too large");
-				fclose(f);
-				return NULL;
-			}
-			char *t = realloc(s, cap *= 2);
-			if (!t) {
-				free(s);
-				s = NULL;
-				break;
-			}
-			s = t;
-		}
-		size_t r = fread(s + n, 1, cap - n - 1, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (!s || bad) {
-		free(s);
-		seterr(err, errlen, bad ? "read error" : "out of memory");
-		return NULL;
-	}
-	s[n] = 0;
-	*len = n;
-	return s;
-}
+/* a config file is small: anything larger is not one */
+#define CONFIG_MAX (1u << 26)
 
 int bert_config_load(bert_config *c, const char *path, char *err, size_t errlen)
 {
 	size_t n;
-	char *s = bert_read_text(path, &n, err, errlen);
-	if (!s)
-		return 0;
-	int ok = bert_config_parse(c, s, n, err, errlen);
+	char *s = file_read(path, CONFIG_MAX, &n);
+	if (!s) {
+		seterr(err, errlen, "%s", errno == EFBIG ? "file too large" : strerror(errno));
+		return -1;
+	}
+	int ok = bert_config_parse(c, s, n, err, errlen) == 0;
 	free(s);
-	return ok;
+	return ok ? 0 : -1;
 }
 
 /* Shortest decimal text that reads back as the same float. */
@@ -289,16 +252,16 @@ char *bert_config_json(const bert_config *c)
 
 int bert_config_save(const bert_config *c, const char *path, char *err, size_t errlen)
 {
-	if (!bert_config_check(c, err, errlen))
-		return 0;
+	if (bert_config_check(c, err, errlen))
+		return -1;
 	char *s = bert_config_json(c);
 	if (!s) {
 		seterr(err, errlen, "out of memory");
-		return 0;
+		return -1;
 	}
 	const void *bufs[1] = {s};
 	size_t lens[1] = {strlen(s)};
-	int ok = st_write_atomic(path, bufs, lens, 1, err, errlen);
+	int ok = atomic_write(path, bufs, lens, 1, err, errlen) == 0;
 	free(s);
-	return ok;
+	return ok ? 0 : -1;
 }

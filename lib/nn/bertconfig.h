@@ -7,7 +7,7 @@
  * whole numbers or do not fit (hidden_size must divide by num_attention_heads).
  *
  *   bert_config c;
- *   if (!bert_config_load(&c, "model/config.json", err, sizeof err)) ...
+ *   if (bert_config_load(&c, "model/config.json", err, sizeof err)) ...
  */
 #ifndef GCSE_BERTCONFIG_H
 #define GCSE_BERTCONFIG_H
@@ -30,7 +30,8 @@ typedef struct bert_config {
 
 /* Hugging Face BertConfig defaults: 30522, 768, 12, 12, 3072, 512, 2, 0, 1e-12, 0.1, 0.1, 0.02. */
 void bert_config_defaults(bert_config *c);
-/* Parse config.json text (starting from the defaults). 1 ok, 0 with a message. */
+/* Parse config.json text (starting from the defaults). These return 0, or -1
+ * with a message (lib/base/err.h). */
 int bert_config_parse(bert_config *c, const char *json, size_t len, char *err, size_t errlen);
 int bert_config_load(bert_config *c, const char *path, char *err, size_t errlen);
 /* Ranges and consistency; also called by parse. */
@@ -39,6 +40,4 @@ int bert_config_check(const bert_config *c, char *err, size_t errlen);
 char *bert_config_json(const bert_config *c);
 /* Write config.json atomically. */
 int bert_config_save(const bert_config *c, const char *path, char *err, size_t errlen);
-/* A whole small text file (at most 64 MB), NUL-terminated, malloc'd; NULL with a message. */
-char *bert_read_text(const char *path, size_t *len, char *err, size_t errlen);
 #endif

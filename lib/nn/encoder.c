@@ -141,12 +141,12 @@ static int run(encoder *e, seq *s, int n, float *out, char *err, size_t errlen)
 				mrow[t] = t < q->len;
 			}
 		}
-		if (!bert_encode(e->ctx, e->ids, e->mask, B, T, e->pooling, e->normalize, e->vecs, err, errlen))
-			return 0;
+		if (bert_encode(e->ctx, e->ids, e->mask, B, T, e->pooling, e->normalize, e->vecs, err, errlen))
+			return -1;
 		for (int b = 0; b < B; b++)
 			memcpy(out + (size_t)s[i + b].index * C, e->vecs + (size_t)b * C, (size_t)C * sizeof *out);
 	}
-	return 1;
+	return 0;
 }
 
 int encoder_embed(encoder *e, const char *const *texts, const size_t *lens, int n, float *out,
@@ -155,7 +155,7 @@ int encoder_embed(encoder *e, const char *const *texts, const size_t *lens, int 
 	if (ntruncated_out)
 		*ntruncated_out = 0;
 	if (n <= 0)
-		return n == 0;
+		return n == 0 ? 0 : -1;
 	int L = e->max_length, ntrunc = 0;
 	/* all texts' ids in one pool; offsets kept, pointers set after */
 	size_t cap = (size_t)n * 16 + L, used = 0;
@@ -195,38 +195,38 @@ int encoder_embed(encoder *e, const char *const *texts, const size_t *lens, int 
 	if (ok) {
 		for (int i = 0; i < n; i++)
 			s[i].ids = pool + off[i];
-		ok = run(e, s, n, out, err, errlen);
+		ok = run(e, s, n, out, err, errlen) == 0;
 	}
 	if (ok && ntruncated_out)
 		*ntruncated_out = ntrunc;
 	free(pool);
 	free(off);
 	free(s);
-	return ok;
+	return ok ? 0 : -1;
 }
 
 int encoder_embed_ids(encoder *e, const int *const *seqs, const int *seq_lens, int n, float *out,
                       char *err, size_t errlen)
 {
 	if (n <= 0)
-		return n == 0;
+		return n == 0 ? 0 : -1;
 	seq *s = malloc((size_t)n * sizeof *s);
 	if (!s) {
 		seterr(err, errlen, "out of memory");
-		return 0;
+		return -1;
 	}
 	for (int i = 0; i < n; i++) {
 		if (seq_lens[i] < 1 || seq_lens[i] > e->max_length) {
 			seterr(err, errlen, "sequence %d: %d ids, expected 1..%d", i, seq_lens[i],
 			       e->max_length);
 			free(s);
-			return 0;
+			return -1;
 		}
 		s[i] = (seq){seqs[i], seq_lens[i], i};
 	}
-	int ok = run(e, s, n, out, err, errlen);
+	int rc = run(e, s, n, out, err, errlen);
 	free(s);
-	return ok;
+	return rc;
 }
 
 int encoder_dim(const encoder *e) { return e->m->cfg.hidden_size; }

@@ -5,7 +5,7 @@
  *   encoder *e = encoder_open("models/simcse", &o, err, sizeof err);
  *   float *v = malloc(n * encoder_dim(e) * sizeof *v);
  *   int ntrunc;
- *   if (!encoder_embed(e, texts, NULL, n, v, &ntrunc, NULL, err, sizeof err))
+ *   if (encoder_embed(e, texts, NULL, n, v, &ntrunc, NULL, err, sizeof err))
  *           ... err ...
  *
  * encoder_embed tokenises every text, sorts them by length, runs batches of
@@ -45,7 +45,7 @@ void encoder_free(encoder *e);
 /* Embed n texts (lens[i] bytes each; lens NULL: NUL-terminated) into out
  * (n x encoder_dim). *ntruncated_out (may be NULL): how many texts were cut
  * to max_length; trunc_flags (n, may be NULL): 1 for each cut text.
- * 1 on success, 0 with a message in err. */
+ * 0 on success, -1 with a message in err. */
 int encoder_embed(encoder *e, const char *const *texts, const size_t *lens, int n, float *out,
                   int *ntruncated_out, unsigned char *trunc_flags, char *err, size_t errlen);
 /* The same from token ids ([CLS] ... [SEP] already added): seqs[i] has

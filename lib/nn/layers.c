@@ -695,9 +695,10 @@ void matmul_backward_naive(float *dinp, float *dweight, float *dbias, const floa
 /* Softmax of R rows of a (row stride ld) over their first n entries, in
  * place, masked entries 0 (mask (n) shared by the rows, or NULL). Rows are
  * interleaved so that their exponentials overlap; each row gets exactly the
- * operations of softmax_forward. */
+ * operations of softmax_forward. lse (R) or NULL: each row's log-sum-exp,
+ * max + log(sum of exp(x - max)). */
 static inline __attribute__((always_inline)) void softmax_rows(float *a, int ld, int R, const int *mask,
-                                                               int n)
+                                                               int n, float *lse)
 {
 	float mx[4], acc[4][8];
 	int j = 0;
@@ -764,6 +765,8 @@ static inline __attribute__((always_inline)) void softmax_rows(float *a, int ld,
 		float *x = a + (size_t)r * ld;
 		if (mx[r] == -INFINITY) {               /* nothing to attend to */
 			memset(x, 0, (size_t)n * sizeof *x);
+			if (lse)
+				lse[r] = -INFINITY;
 			continue;
 		}
 		for (int jj = j; jj < n; jj++) {
@@ -777,6 +780,8 @@ static inline __attribute__((always_inline)) void softmax_rows(float *a, int ld,
 #pragma omp simd
 		for (int jj = 0; jj < n; jj++)
 			x[jj] *= inv;
+		if (lse)
+			lse[r] = mx[r] + logf(sum);
 	}
 }
 
@@ -784,7 +789,7 @@ void softmax_forward(float *probs, const float *x, const int *mask, int n)
 {
 	if (probs != x)
 		memmove(probs, x, (size_t)n * sizeof *probs);
-	softmax_rows(probs, n, 1, mask, n);
+	softmax_rows(probs, n, 1, mask, n, NULL);
 }
 
 void softmax_forward_naive(float *probs, const float *x, const int *mask, int n)
@@ -824,6 +829,45 @@ void softmax_backward_naive(float *dx, const float *dprobs, const float *probs, 
 		dot += (double)probs[j] * dprobs[j];
 	for (int j = 0; j < n; j++)
 		dx[j] += (float)(probs[j] * (dprobs[j] - dot));
+}
+
+/* ---- cross-entropy over a vocabulary ---------------------------------- */
+
+void crossentropy_forward(float *p, double *loss, const int *labels, int R, int V)
+{
+#pragma omp parallel for schedule(static)
+	for (int r = 0; r < R; r++) {
+		float *z = p + (size_t)r * V, lse = 0, zl = z[labels[r]];
+		softmax_rows(z, V, 1, NULL, V, &lse);
+		loss[r] = (double)lse - zl;
+	}
+}
+
+void crossentropy_forward_naive(float *p, double *loss, const int *labels, int R, int V)
+{
+	for (int r = 0; r < R; r++) {
+		float *z = p + (size_t)r * V;
+		double mx = -INFINITY, s = 0;
+		for (int v = 0; v < V; v++)
+			mx = z[v] > mx ? z[v] : mx;
+		for (int v = 0; v < V; v++)
+			s += exp((double)z[v] - mx);
+		loss[r] = mx + log(s) - z[labels[r]];
+		for (int v = 0; v < V; v++)
+			z[v] = (float)(exp((double)z[v] - mx) / s);
+	}
+}
+
+void crossentropy_backward(float *p, const int *labels, float scale, int R, int V)
+{
+#pragma omp parallel for schedule(static)
+	for (int r = 0; r < R; r++) {
+		float *z = p + (size_t)r * V;
+		z[labels[r]] -= 1.0f;
+#pragma omp simd
+		for (int v = 0; v < V; v++)
+			z[v] *= scale;
+	}
 }
 
 /* ---- attention -------------------------------------------------------- */
@@ -1051,7 +1095,7 @@ static void attention_head(float *ob, float *ab, float *ktb, float *scr, const f
 				score_block(a, qi, ldq, ktb, T, hs, 4, j, 8, inv_scale);
 			for (; j < kend; j++)
 				score_block(a, qi, ldq, ktb, T, hs, 4, j, 1, inv_scale);
-			softmax_rows(a, T, 4, m, kend);
+			softmax_rows(a, T, 4, m, kend, NULL);
 		} else {
 			for (; j + 16 <= kend; j += 16)
 				score_block(a, qi, ldq, ktb, T, hs, 1, j, 16, inv_scale);
@@ -1059,7 +1103,7 @@ static void attention_head(float *ob, float *ab, float *ktb, float *scr, const f
 				score_block(a, qi, ldq, ktb, T, hs, 1, j, 8, inv_scale);
 			for (; j < kend; j++)
 				score_block(a, qi, ldq, ktb, T, hs, 1, j, 1, inv_scale);
-			softmax_rows(a, T, 1, m, kend);
+			softmax_rows(a, T, 1, m, kend, NULL);
 		}
 		if (ab)
 			for (int r = 0; r < R; r++)
@@ -1345,52 +1389,76 @@ void attention_backward_naive(float *dinp, const float *dout, const float *inp,
 	free(da);
 }
 
-void attention_cls_backward(float *dinp, const float *dout, const float *inp, const float *att,
-                            const uint8_t *drop, float p, const int *mask, int B, int T, int C,
-                            int NH)
+/* Rows of qpos (R, ascending flat positions b*T + i; NULL: the [CLS] rows,
+ * qpos[b] = b*T, R = B) that belong to sequence b: [first[b], first[b+1]). */
+static void rows_by_sequence(int *first, const int *qpos, int R, int B, int T)
+{
+	int r = 0;
+	for (int b = 0; b <= B; b++) {
+		if (!qpos)
+			r = b < R ? b : R;
+		else
+			while (r < R && qpos[r] < b * T)
+				r++;
+		first[b] = r;
+	}
+}
+
+static inline int row_pos(const int *qpos, int r, int T)
+{
+	return qpos ? qpos[r] : r * T;
+}
+
+void attention_rows_backward(float *dinp, const float *dout, const float *inp, const float *att,
+                             const uint8_t *drop, float p, const int *mask, const int *qpos, int R,
+                             int B, int T, int C, int NH)
 {
 	int hs = C / NH, C3 = 3 * C;
 	float rscale = (float)(1.0 / sqrt((double)hs));
 	int dropping = drop && p > 0.0f;
 	float ks = dropping ? keep_scale(p) : 1.0f;
+	int first[B + 1];
+	rows_by_sequence(first, qpos, R, B, T);
 #pragma omp parallel for schedule(static)
 	for (int b = 0; b < B; b++) {
 		memset(dinp + (size_t)b * T * C3, 0, (size_t)T * C3 * sizeof *dinp);
-		for (int h = 0; h < NH; h++) {
-			int kend = last_key(mask + (size_t)b * T, T);
-			const float *xb = inp + (size_t)b * T * C3;
-			float *dxb = dinp + (size_t)b * T * C3;
-			size_t row = ((size_t)b * NH + h) * T;
-			const float *a = att + row;
-			const float *dout_b = dout + (size_t)b * C + h * hs;
-			float da[kend > 0 ? kend : 1];
-			float dot = 0;
-			for (int j = 0; j < kend; j++) {
-				const float *vj = xb + (size_t)j * C3 + 2 * C + h * hs;
-				float *dvj = dxb + (size_t)j * C3 + 2 * C + h * hs;
-				float keep = dropping ? (bit_at(drop, row + j) ? ks : 0.0f) : 1.0f;
-				float aj = a[j] * keep, s = 0;
+		int kend = last_key(mask + (size_t)b * T, T);
+		const float *xb = inp + (size_t)b * T * C3;
+		float *dxb = dinp + (size_t)b * T * C3;
+		for (int h = 0; h < NH; h++)
+			for (int r = first[b]; r < first[b + 1]; r++) {
+				int i = row_pos(qpos, r, T) - b * T;
+				size_t row = ((size_t)r * NH + h) * T;
+				const float *a = att + row;
+				const float *dout_r = dout + (size_t)r * C + h * hs;
+				float da[kend > 0 ? kend : 1];
+				float dot = 0;
+				for (int j = 0; j < kend; j++) {
+					const float *vj = xb + (size_t)j * C3 + 2 * C + h * hs;
+					float *dvj = dxb + (size_t)j * C3 + 2 * C + h * hs;
+					float keep = dropping ? (bit_at(drop, row + j) ? ks : 0.0f) : 1.0f;
+					float aj = a[j] * keep, s = 0;
 #pragma omp simd reduction(+:s)
-				for (int d = 0; d < hs; d++) {
-					s += dout_b[d] * vj[d];
-					dvj[d] = FMA(aj, dout_b[d], dvj[d]);
+					for (int d = 0; d < hs; d++) {
+						s += dout_r[d] * vj[d];
+						dvj[d] = FMA(aj, dout_r[d], dvj[d]);
+					}
+					da[j] = s * keep;
+					dot = FMA(a[j], da[j], dot);
 				}
-				da[j] = s * keep;
-				dot = FMA(a[j], da[j], dot);
-			}
-			const float *q = xb + h * hs;
-			float *dq = dxb + h * hs;
-			for (int j = 0; j < kend; j++) {
-				float g = a[j] * (da[j] - dot) * rscale;
-				const float *kj = xb + (size_t)j * C3 + C + h * hs;
-				float *dkj = dxb + (size_t)j * C3 + C + h * hs;
+				const float *q = xb + (size_t)i * C3 + h * hs;
+				float *dq = dxb + (size_t)i * C3 + h * hs;
+				for (int j = 0; j < kend; j++) {
+					float g = a[j] * (da[j] - dot) * rscale;
+					const float *kj = xb + (size_t)j * C3 + C + h * hs;
+					float *dkj = dxb + (size_t)j * C3 + C + h * hs;
 #pragma omp simd
-				for (int d = 0; d < hs; d++) {
-					dq[d] = FMA(g, kj[d], dq[d]);
-					dkj[d] = FMA(g, q[d], dkj[d]);
+					for (int d = 0; d < hs; d++) {
+						dq[d] = FMA(g, kj[d], dq[d]);
+						dkj[d] = FMA(g, q[d], dkj[d]);
+					}
 				}
 			}
-		}
 	}
 }
 
@@ -1417,44 +1485,53 @@ void attention_dropout_forward(float *out, uint8_t *drop, float *attd, const flo
 		}
 }
 
-void attention_cls_forward(float *out, float *att, uint8_t *drop, float *attd, float *kt,
-                           const float *inp, const int *mask, float p, uint64_t key, int B, int T,
-                           int C, int NH)
+void attention_rows_forward(float *out, float *att, uint8_t *drop, float *attd, float *kt,
+                            const float *inp, const int *mask, float p, uint64_t key,
+                            const int *qpos, int R, int B, int T, int C, int NH)
 {
 	int hs = C / NH, C3 = 3 * C;
 	float inv_scale = 1.0f / (float)sqrt((double)hs);
 	size_t hsT = (size_t)hs * T;
+	int first[B + 1];
+	rows_by_sequence(first, qpos, R, B, T);
 #pragma omp parallel for collapse(2) schedule(static)
 	for (int b = 0; b < B; b++)
 		for (int h = 0; h < NH; h++) {
-			/* the [CLS] row of attention_head: the same operations */
+			if (first[b] == first[b + 1])
+				continue;
+			/* row i of attention_head: the same operations */
 			const int *mb = mask + (size_t)b * T;
 			int kend = last_key(mb, T), prefix = 1;
 			for (int j = 0; j < kend; j++)
 				prefix &= mb[j] != 0;
 			const float *xb = inp + (size_t)b * T * C3;
-			float *ktb = kt + ((size_t)b * NH + h) * hsT, *a = att + ((size_t)b * NH + h) * T;
+			float *ktb = kt + ((size_t)b * NH + h) * hsT;
 			pack_keys(ktb, xb + C + h * hs, NULL, kend, hs, C3, T);
-			int j = 0;
-			for (; j + 16 <= kend; j += 16)
-				score_block(a, xb + h * hs, C3, ktb, T, hs, 1, j, 16, inv_scale);
-			for (; j + 8 <= kend; j += 8)
-				score_block(a, xb + h * hs, C3, ktb, T, hs, 1, j, 8, inv_scale);
-			for (; j < kend; j++)
-				score_block(a, xb + h * hs, C3, ktb, T, hs, 1, j, 1, inv_scale);
-			softmax_rows(a, T, 1, prefix ? NULL : mb, kend);
-			memset(a + kend, 0, (size_t)(T - kend) * sizeof *a);
+			for (int r = first[b]; r < first[b + 1]; r++) {
+				const float *q = xb + (size_t)(row_pos(qpos, r, T) - b * T) * C3 + h * hs;
+				float *a = att + ((size_t)r * NH + h) * T;
+				int j = 0;
+				for (; j + 16 <= kend; j += 16)
+					score_block(a, q, C3, ktb, T, hs, 1, j, 16, inv_scale);
+				for (; j + 8 <= kend; j += 8)
+					score_block(a, q, C3, ktb, T, hs, 1, j, 8, inv_scale);
+				for (; j < kend; j++)
+					score_block(a, q, C3, ktb, T, hs, 1, j, 1, inv_scale);
+				softmax_rows(a, T, 1, prefix ? NULL : mb, kend, NULL);
+				memset(a + kend, 0, (size_t)(T - kend) * sizeof *a);
+			}
 		}
 	const float *probs = att;
 	if (p > 0.0f) {
-		dropout_forward(attd, drop, att, (size_t)B * NH * T, p, key);
+		dropout_forward(attd, drop, att, (size_t)R * NH * T, p, key);
 		probs = attd;
 	}
 #pragma omp parallel for collapse(2) schedule(static)
-	for (int b = 0; b < B; b++)
+	for (int r = 0; r < R; r++)
 		for (int h = 0; h < NH; h++) {
+			int b = row_pos(qpos, r, T) / T;
 			int kend = last_key(mask + (size_t)b * T, T);
-			context_rows(out + (size_t)b * C + h * hs, probs + ((size_t)b * NH + h) * T, T,
+			context_rows(out + (size_t)r * C + h * hs, probs + ((size_t)r * NH + h) * T, T,
 			             inp + (size_t)b * T * C3 + 2 * C + h * hs, C3, kend, 1, hs, C);
 		}
 }

@@ -119,20 +119,23 @@ void attention_backward(float *dinp, float *scratch, const float *dout, const fl
 void attention_backward_naive(float *dinp, const float *dout, const float *inp,
                               const float *att, const uint8_t *drop, float p, const int *mask,
                               int B, int T, int C, int NH);
-/* attention_cls_forward: the [CLS] query (position 0 of each sequence) only,
- * what the last layer needs when only [CLS] is pooled: out (B,C) its context,
- * att (B,NH,T) its probabilities, kt (B,NH,hs,T) scratch; inp, mask as
- * attention_forward, whose [CLS] row it reproduces bit for bit (p == 0).
- * p > 0: dropout on the probabilities, keep bits into drop
- * (dropout_mask_bytes(B*NH*T)), attd (B,NH,T) scratch. */
-void attention_cls_forward(float *out, float *att, uint8_t *drop, float *attd, float *kt,
-                           const float *inp, const int *mask, float p, uint64_t key, int B, int T,
-                           int C, int NH);
-/* attention_cls_backward: dout (B,C); dinp (B,T,3C) overwritten as by
- * attention_backward (Q of the [CLS] rows, K and V of every key; the rest 0). */
-void attention_cls_backward(float *dinp, const float *dout, const float *inp, const float *att,
-                            const uint8_t *drop, float p, const int *mask, int B, int T, int C,
-                            int NH);
+/* attention_rows_forward: the attention of R query rows only, what the last
+ * layer needs when only some positions reach the loss: the [CLS] rows when
+ * only [CLS] is pooled, the masked positions of masked-LM. qpos (R): the
+ * rows' flat positions b*T + i, strictly ascending; NULL: the [CLS] rows
+ * (qpos[b] = b*T, R = B). out (R,C) their context, att (R,NH,T) their
+ * probabilities, kt (B,NH,hs,T) scratch; inp, mask as attention_forward,
+ * whose rows it reproduces bit for bit (p == 0). p > 0: dropout on the
+ * probabilities, keep bits into drop (dropout_mask_bytes(R*NH*T)), attd
+ * (R,NH,T) scratch. */
+void attention_rows_forward(float *out, float *att, uint8_t *drop, float *attd, float *kt,
+                            const float *inp, const int *mask, float p, uint64_t key,
+                            const int *qpos, int R, int B, int T, int C, int NH);
+/* attention_rows_backward: dout (R,C); dinp (B,T,3C) overwritten as by
+ * attention_backward (Q of the R rows, K and V of every key; the rest 0). */
+void attention_rows_backward(float *dinp, const float *dout, const float *inp, const float *att,
+                             const uint8_t *drop, float p, const int *mask, const int *qpos, int R,
+                             int B, int T, int C, int NH);
 
 /* softmax_forward: one row, probs (n) = softmax(x (n)) over the entries whose
  * mask (n, or NULL: all) is nonzero; the others get 0. */
@@ -142,6 +145,15 @@ void softmax_forward_naive(float *probs, const float *x, const int *mask, int n)
  * masked entries): dx (n) += probs * (dprobs - probs . dprobs). */
 void softmax_backward(float *dx, const float *dprobs, const float *probs, int n);
 void softmax_backward_naive(float *dx, const float *dprobs, const float *probs, int n);
+
+/* crossentropy_forward: R rows of logits (R,V) in p are replaced by their
+ * softmax probabilities; loss (R) = -log softmax(logits_r)[labels[r]]
+ * = logsumexp(logits_r) - logits_r[labels[r]]; labels in [0,V).
+ * crossentropy_backward: p (R,V) the probabilities of the forward, replaced
+ * by d loss / d logits = (p - onehot(label)) * scale (scale 1/R: the mean). */
+void crossentropy_forward(float *p, double *loss, const int *labels, int R, int V);
+void crossentropy_forward_naive(float *p, double *loss, const int *labels, int R, int V);
+void crossentropy_backward(float *p, const int *labels, float scale, int R, int V);
 
 /* gelu_forward: out (N) = x * 0.5 * (1 + erf(x / sqrt(2))), the exact (erf)
  * GELU; out may equal inp. */

@@ -1,6 +1,7 @@
 /* model.c — BERT parameter arena, Hugging Face directory loading and saving. */
 #include "nn/model.h"
 #include "base/err.h"
+#include "base/fileio.h"
 #include "nn/safetensors.h"
 
 #include <errno.h>
@@ -142,7 +143,7 @@ int bert_tensors(const bert_config *c, const bert_params *p, bert_tensor *out)
 
 bert_model *model_new(const bert_config *c, char *err, size_t errlen)
 {
-	if (!bert_config_check(c, err, errlen))
+	if (bert_config_check(c, err, errlen))
 		return NULL;
 	bert_model *m = calloc(1, sizeof *m);
 	if (!m) {
@@ -233,20 +234,6 @@ bert_model *model_init_random(const bert_config *c, uint64_t seed, char *err, si
 
 /* ---- sentence-transformers files -------------------------------------- */
 
-static char *path_join(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	char *p = malloc(la + lb + 2);
-	if (!p)
-		return NULL;
-	memcpy(p, a, la);
-	size_t n = la;
-	if (la && a[la - 1] != '/' && lb)
-		p[n++] = '/';
-	memcpy(p + n, b, lb + 1);
-	return p;
-}
-
 static int exists(const char *path)
 {
 	struct stat st;
@@ -262,9 +249,11 @@ static jv read_json(const char *path, int *missing, char *err, size_t errlen)
 		return jv_invalid();
 	}
 	size_t n;
-	char *s = bert_read_text(path, &n, err, errlen);
-	if (!s)
+	char *s = file_read(path, 1u << 26, &n);   /* a small JSON file */
+	if (!s) {
+		seterr(err, errlen, "%s", errno == EFBIG ? "file too large" : strerror(errno));
 		return jv_invalid();
+	}
 	jv v = jv_parse_sized(s, (int)n);
 	free(s);
 	if (!jv_is_valid(v)) {
@@ -341,7 +330,7 @@ int model_read_pooling(const char *dir, int *pooling, int *normalize, char *err,
 	*pooling = BERT_POOL_CLS;
 	*normalize = 0;
 	if (!read_modules(dir, &sm, err, errlen))
-		return 0;
+		return -1;
 	*normalize = sm.normalize;
 	/* without modules.json, a 1_Pooling folder alone still counts */
 	const char *pdir = sm.pooling[0] ? sm.pooling : "1_Pooling";
@@ -355,11 +344,11 @@ int model_read_pooling(const char *dir, int *pooling, int *normalize, char *err,
 		jv_free(v);
 		if (!missing) {
 			seterr(err, errlen, "%s/config.json: %s", pdir, e);
-			return 0;
+			return -1;
 		}
 		if (sm.pooling[0]) {
 			seterr(err, errlen, "%s/config.json: missing", pdir);
-			return 0;
+			return -1;
 		}
 	} else {
 		static const char *const ours[3] = {"pooling_mode_cls_token", "pooling_mode_mean_tokens",
@@ -372,7 +361,7 @@ int model_read_pooling(const char *dir, int *pooling, int *normalize, char *err,
 		if (jv_get_kind(v) != JV_KIND_OBJECT) {
 			jv_free(v);
 			seterr(err, errlen, "%s/config.json: not an object", pdir);
-			return 0;
+			return -1;
 		}
 		for (int i = 0; i < 3; i++) {
 			jv b = jv_object_get(jv_copy(v), jv_string(ours[i]));
@@ -392,13 +381,13 @@ int model_read_pooling(const char *dir, int *pooling, int *normalize, char *err,
 		if (other) {
 			*pooling = -1;
 			seterr(err, errlen, "%s/config.json: %s not supported", pdir, other);
-			return 1;
+			return 0;
 		}
 		if (nset != 1) {
 			*pooling = -1;
 			seterr(err, errlen, "%s/config.json: %s", pdir,
 			       nset ? "several pooling modes at once not supported" : "no pooling mode set");
-			return 1;
+			return 0;
 		}
 		*pooling = mode;
 	}
@@ -406,7 +395,7 @@ int model_read_pooling(const char *dir, int *pooling, int *normalize, char *err,
 		*pooling = -1;
 		seterr(err, errlen, "%s", sm.note);
 	}
-	return 1;
+	return 0;
 }
 
 int model_save_pooling(const char *dir, int pooling, int normalize, int hidden_size, char *err, size_t errlen)
@@ -414,7 +403,7 @@ int model_save_pooling(const char *dir, int pooling, int normalize, int hidden_s
 	if (pooling != BERT_POOL_CLS && pooling != BERT_POOL_MEAN && pooling != BERT_POOL_MAX) {
 		seterr(err, errlen, "pooling %s cannot be written as a sentence-transformers module",
 		       bert_pooling_name(pooling));
-		return 0;
+		return -1;
 	}
 	char *pd = path_join(dir, "1_Pooling"), *pc = pd ? path_join(pd, "config.json") : NULL;
 	char *nd = path_join(dir, "2_Normalize"), *mj = path_join(dir, "modules.json");
@@ -435,7 +424,7 @@ int model_save_pooling(const char *dir, int pooling, int normalize, int hidden_s
 		         pooling == BERT_POOL_MEAN ? "true" : "false", pooling == BERT_POOL_MAX ? "true" : "false");
 		const void *b[1] = {text};
 		size_t l[1] = {strlen(text)};
-		ok = st_write_atomic(pc, b, l, 1, err, errlen);
+		ok = atomic_write(pc, b, l, 1, err, errlen) == 0;
 	}
 	if (ok && normalize && mkdir(nd, 0777) != 0 && errno != EEXIST) {
 		seterr(err, errlen, "2_Normalize: %s", strerror(errno));
@@ -451,10 +440,10 @@ int model_save_pooling(const char *dir, int pooling, int normalize, int hidden_s
 		                     "\"type\": \"sentence_transformers.models.Normalize\"}" : "");
 		const void *b[1] = {text};
 		size_t l[1] = {strlen(text)};
-		ok = st_write_atomic(mj, b, l, 1, err, errlen);
+		ok = atomic_write(mj, b, l, 1, err, errlen) == 0;
 	}
 	free(pd), free(pc), free(nd), free(mj);
-	return ok;
+	return ok ? 0 : -1;
 }
 
 /* ---- loading ---------------------------------------------------------- */
@@ -503,7 +492,7 @@ bert_model *model_load(const char *dir, char *err, size_t errlen)
 		seterr(err, errlen, "no config.json: not a Hugging Face model directory");
 		goto fail;
 	}
-	if (!bert_config_load(&c, cpath, e, sizeof e)) {
+	if (bert_config_load(&c, cpath, e, sizeof e)) {
 		seterr(err, errlen, "config.json: %s", e);
 		goto fail;
 	}
@@ -557,7 +546,7 @@ bert_model *model_load(const char *dir, char *err, size_t errlen)
 			       ft->name, got, want);
 			goto fail;
 		}
-		if (!st_to_f32(f, ft, ts[k].data, e, sizeof e)) {
+		if (st_to_f32(f, ft, ts[k].data, e, sizeof e)) {
 			seterr(err, errlen, "model.safetensors: %s", e);
 			goto fail;
 		}
@@ -578,7 +567,7 @@ bert_model *model_load(const char *dir, char *err, size_t errlen)
 		goto fail;
 	}
 	m->has_pooler = npool == 2;
-	if (!model_read_pooling(dir, &m->pooling, &m->normalize, e, sizeof e)) {
+	if (model_read_pooling(dir, &m->pooling, &m->normalize, e, sizeof e)) {
 		seterr(err, errlen, "%s", e);
 		goto fail;
 	}
@@ -600,17 +589,19 @@ fail:
 
 /* ---- saving ----------------------------------------------------------- */
 
-int model_save(const bert_model *m, const char *dir, char *err, size_t errlen)
+int model_save_with(const bert_model *m, const char *dir, const char *prefix, int pooler,
+                    const st_out *extra, int nextra, char *err, size_t errlen)
 {
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
 		seterr(err, errlen, "%s", strerror(errno));
-		return 0;
+		return -1;
 	}
 	char *cpath = path_join(dir, "config.json"), *wpath = path_join(dir, "model.safetensors");
 	int nt = bert_num_tensors(&m->cfg);
 	bert_tensor *ts = malloc(nt * sizeof *ts);
-	st_out *out = malloc(nt * sizeof *out);
-	int ok = cpath && wpath && ts && out;
+	st_out *out = malloc((nt + (nextra > 0 ? nextra : 0)) * sizeof *out);
+	char (*names)[sizeof ts->name + 16] = malloc(nt * sizeof *names);
+	int ok = cpath && wpath && ts && out && names;
 	char e[300];
 	if (!ok)
 		seterr(err, errlen, "out of memory");
@@ -618,25 +609,33 @@ int model_save(const bert_model *m, const char *dir, char *err, size_t errlen)
 		bert_tensors(&m->cfg, &m->params, ts);
 		int n = 0;
 		for (int k = 0; k < nt; k++) {
-			if (ts[k].pooler && !m->has_pooler)
+			if (ts[k].pooler && !(pooler && m->has_pooler))
 				continue;
-			out[n].name = ts[k].name;
+			snprintf(names[n], sizeof names[n], "%s%s", prefix ? prefix : "", ts[k].name);
+			out[n].name = names[n];
 			out[n].dtype = ST_F32;
 			out[n].ndim = ts[k].ndim;
 			out[n].shape = ts[k].shape;
 			out[n].data = ts[k].data;
 			n++;
 		}
+		for (int k = 0; k < nextra; k++)
+			out[n++] = extra[k];
 		const char *meta[] = {"format", "pt", NULL};
-		ok = st_write(wpath, out, n, meta, e, sizeof e);
+		ok = st_write(wpath, out, n, meta, e, sizeof e) == 0;
 		if (!ok)
 			seterr(err, errlen, "model.safetensors: %s", e);
 	}
 	if (ok) {
-		ok = bert_config_save(&m->cfg, cpath, e, sizeof e);
+		ok = bert_config_save(&m->cfg, cpath, e, sizeof e) == 0;
 		if (!ok)
 			seterr(err, errlen, "config.json: %s", e);
 	}
-	free(cpath), free(wpath), free(ts), free(out);
-	return ok;
+	free(cpath), free(wpath), free(ts), free(out), free(names);
+	return ok ? 0 : -1;
+}
+
+int model_save(const bert_model *m, const char *dir, char *err, size_t errlen)
+{
+	return model_save_with(m, dir, NULL, 1, NULL, 0, err, errlen);
 }

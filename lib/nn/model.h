@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "nn/bertconfig.h"
+#include "nn/safetensors.h"
 
 /* Pooling of the last hidden states into one vector per sequence. */
 enum bert_pooling {
@@ -105,13 +106,19 @@ bert_model *model_load(const char *dir, char *err, size_t errlen);
 /* Write config.json and model.safetensors (F32, standard names, pooler when
  * present) into dir, created if needed; files are replaced atomically. */
 int model_save(const bert_model *m, const char *dir, char *err, size_t errlen);
+/* The same with every encoder name prefixed (e.g. "bert.", the layout of a
+ * model with a head), the pooler written only if pooler (and present), and
+ * nextra more tensors after the encoder's (a head's, under their own names). */
+int model_save_with(const bert_model *m, const char *dir, const char *prefix, int pooler,
+                    const st_out *extra, int nextra, char *err, size_t errlen);
 /* Write modules.json and 1_Pooling/config.json (and 2_Normalize/) so that
  * sentence-transformers and model_load use this pooling by default. Pooling
  * must be cls, mean or max. */
 int model_save_pooling(const char *dir, int pooling, int normalize, int hidden_size, char *err, size_t errlen);
 /* Default pooling and normalisation of a directory: *pooling is cls and
  * *normalize 0 without sentence-transformers files; -1 with a note (in err)
- * when they ask for something not supported. 0 on a broken file. */
+ * when they ask for something not supported. All three return 0, or -1 with
+ * a message. */
 int model_read_pooling(const char *dir, int *pooling, int *normalize, char *err, size_t errlen);
 void model_free(bert_model *m);
 #endif

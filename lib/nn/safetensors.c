@@ -1,6 +1,7 @@
 /* safetensors.c — safetensors reader (checked, memory-mapped) and atomic writer. */
 #include "nn/safetensors.h"
 #include "base/err.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -307,7 +308,7 @@ static int parse_meta(st_file *f, jv m, char *err, size_t errlen)
 static int parse(st_file *f, const unsigned char *buf, size_t len, char *err, size_t errlen)
 {
 	if (len < 8) {
-		seterr(err, errlen, "file too short (%zu bytes) for a safetensors header", len);
+		seterr(err, errlen, "file too short (%zu byte%s) for a safetensors header", len, len == 1 ? "" : "s");
 		return 0;
 	}
 	uint64_t hl = 0;
@@ -481,7 +482,7 @@ st_file *st_open(const char *path, char *err, size_t errlen)
 	}
 	size_t len = (size_t)st.st_size;
 	void *map = NULL;
-	if (len >= 8) {
+	if (len > 0) {       /* a file of 1-7 bytes too: parse says how short */
 		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (map == MAP_FAILED) {
 			seterr(err, errlen, "cannot map file: %s", strerror(errno));
@@ -531,7 +532,7 @@ int st_to_f32(const st_file *f, const st_tensor *t, float *out, char *err, size_
 	case ST_F32:
 		if (n)
 			memcpy(out, p, n * 4);
-		return 1;
+		return 0;
 	case ST_F16:
 	case ST_BF16:
 		for (size_t i = 0; i < n; i++) {
@@ -539,17 +540,17 @@ int st_to_f32(const st_file *f, const st_tensor *t, float *out, char *err, size_
 			memcpy(&h, p + 2 * i, 2);
 			out[i] = t->dtype == ST_F16 ? st_f16_to_f32(h) : st_bf16_to_f32(h);
 		}
-		return 1;
+		return 0;
 	case ST_F64:
 		for (size_t i = 0; i < n; i++) {
 			double d;
 			memcpy(&d, p + 8 * i, 8);
 			out[i] = (float)d;
 		}
-		return 1;
+		return 0;
 	default:
 		seterr(err, errlen, "tensor \"%s\": dtype %s is not a float type", t->name, st_dtype_name(t->dtype));
-		return 0;
+		return -1;
 	}
 }
 
@@ -574,7 +575,7 @@ int st_to_i64(const st_file *f, const st_tensor *t, int64_t *out, char *err, siz
 			if (v > INT64_MAX) {
 				seterr(err, errlen, "tensor \"%s\": value %llu does not fit int64", t->name,
 				       (unsigned long long)v);
-				return 0;
+				return -1;
 			}
 			out[i] = (int64_t)v;
 			break;
@@ -582,84 +583,13 @@ int st_to_i64(const st_file *f, const st_tensor *t, int64_t *out, char *err, siz
 		default:
 			seterr(err, errlen, "tensor \"%s\": dtype %s is not an integer type", t->name,
 			       st_dtype_name(t->dtype));
-			return 0;
+			return -1;
 		}
 	}
-	return 1;
+	return 0;
 }
 
 /* ---- writing ---------------------------------------------------------- */
-
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-	while (n) {
-		ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return 0;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 1;
-}
-
-int st_write_atomic(const char *path, const void *const *bufs, const size_t *lens, int nbufs,
-                    char *err, size_t errlen)
-{
-	size_t pl = strlen(path);
-	char *tmp = malloc(pl + 8);
-	if (!tmp) {
-		seterr(err, errlen, "out of memory");
-		return 0;
-	}
-	memcpy(tmp, path, pl);
-	memcpy(tmp + pl, ".XXXXXX", 8);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		seterr(err, errlen, "cannot create a temporary file next to it: %s", strerror(errno));
-		free(tmp);
-		return 0;
-	}
-	mode_t um = umask(0);
-	umask(um);
-	int ok = fchmod(fd, 0666 & ~um) == 0;
-	for (int i = 0; ok && i < nbufs; i++)
-		ok = write_all(fd, bufs[i], lens[i]);
-	ok = ok && fsync(fd) == 0;
-	int e = errno;
-	if (close(fd) != 0 && ok) {
-		ok = 0;
-		e = errno;
-	}
-	if (ok && rename(tmp, path) != 0) {
-		ok = 0;
-		e = errno;
-	}
-	if (!ok) {
-		seterr(err, errlen, "cannot write: %s", strerror(e));
-		unlink(tmp);
-		free(tmp);
-		return 0;
-	}
-	/* make the rename durable; some filesystems cannot fsync a folder */
-	char *slash = strrchr(tmp, '/');
-	if (slash == tmp)
-		slash[1] = 0;
-	else if (slash)
-		*slash = 0;
-	else
-		strcpy(tmp, ".");
-	int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	free(tmp);
-	return 1;
-}
 
 typedef struct sbuf {
 	char *s;
@@ -702,29 +632,29 @@ int st_write(const char *path, const st_out *t, int n, const char *const *meta,
 {
 	if (n < 0) {
 		seterr(err, errlen, "negative tensor count");
-		return 0;
+		return -1;
 	}
 	size_t *bytes = calloc(n ? n : 1, sizeof *bytes);
 	if (!bytes) {
 		seterr(err, errlen, "out of memory");
-		return 0;
+		return -1;
 	}
 	for (int i = 0; i < n; i++) {
 		if (!t[i].name || !*t[i].name || !strcmp(t[i].name, "__metadata__")) {
 			seterr(err, errlen, "tensor %d: bad name", i);
 			free(bytes);
-			return 0;
+			return -1;
 		}
 		for (int j = 0; j < i; j++)
 			if (!strcmp(t[i].name, t[j].name)) {
 				seterr(err, errlen, "duplicate tensor name \"%s\"", t[i].name);
 				free(bytes);
-				return 0;
+				return -1;
 			}
 		if (t[i].dtype < 0 || t[i].dtype >= ST_NDTYPES || t[i].ndim < 0 || t[i].ndim > ST_MAX_DIMS) {
 			seterr(err, errlen, "tensor \"%s\": bad dtype or rank", t[i].name);
 			free(bytes);
-			return 0;
+			return -1;
 		}
 		size_t numel = 1;
 		int bad = 0;
@@ -735,7 +665,7 @@ int st_write(const char *path, const st_out *t, int n, const char *const *meta,
 		    (bytes[i] && !t[i].data)) {
 			seterr(err, errlen, "tensor \"%s\": bad shape or data", t[i].name);
 			free(bytes);
-			return 0;
+			return -1;
 		}
 	}
 
@@ -776,7 +706,7 @@ int st_write(const char *path, const st_out *t, int n, const char *const *meta,
 		free(h.s);
 		free(bytes);
 		seterr(err, errlen, "out of memory");
-		return 0;
+		return -1;
 	}
 	unsigned char len8[8];
 	for (int i = 0; i < 8; i++)
@@ -795,11 +725,11 @@ int st_write(const char *path, const st_out *t, int n, const char *const *meta,
 			bufs[i + 2] = t[i].data;
 			lens[i + 2] = bytes[i];
 		}
-		ok = st_write_atomic(path, bufs, lens, n + 2, err, errlen);
+		ok = atomic_write(path, bufs, lens, n + 2, err, errlen) == 0;
 	}
 	free(bufs);
 	free(lens);
 	free(h.s);
 	free(bytes);
-	return ok;
+	return ok ? 0 : -1;
 }

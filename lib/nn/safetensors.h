@@ -15,11 +15,11 @@
  *   st_file *f = st_open("model.safetensors", err, sizeof err);
  *   const st_tensor *t = st_find(f, "embeddings.word_embeddings.weight");
  *   float *w = malloc(t->numel * sizeof *w);
- *   if (!st_to_f32(f, t, w, err, sizeof err)) ...
+ *   if (st_to_f32(f, t, w, err, sizeof err)) ...
  *   st_close(f);
  *
- * The writer writes atomically (temporary file in the same folder, fsync,
- * rename), pads the header with spaces to a multiple of 8 bytes and writes
+ * The writer writes atomically (base/fileio.h: a temporary file in the same
+ * folder, fsync, rename), pads the header with spaces to a multiple of 8 bytes and writes
  * tensors in the order given. Host byte order must be little-endian. */
 #ifndef GCSE_SAFETENSORS_H
 #define GCSE_SAFETENSORS_H
@@ -69,9 +69,9 @@ int st_dtype_parse(const char *s);          /* -1 when unknown */
 size_t st_dtype_size(int dtype);
 
 /* Convert a floating-point tensor (F32, F16, BF16, F64) to float32; out has
- * t->numel elements. 0 with a message for any other dtype. */
+ * t->numel elements. 0, or -1 with a message for any other dtype. */
 int st_to_f32(const st_file *f, const st_tensor *t, float *out, char *err, size_t errlen);
-/* Convert an integer or BOOL tensor to int64. 0 with a message otherwise
+/* Convert an integer or BOOL tensor to int64. -1 with a message otherwise
  * (also for U64 values over INT64_MAX). */
 int st_to_i64(const st_file *f, const st_tensor *t, int64_t *out, char *err, size_t errlen);
 
@@ -90,12 +90,7 @@ typedef struct st_out {
 } st_out;
 
 /* Write n tensors and optional metadata (meta: key, value, key, value, ...,
- * NULL; may be NULL) atomically to path. 1 on success, 0 with a message. */
+ * NULL; may be NULL) atomically to path. 0 on success, -1 with a message. */
 int st_write(const char *path, const st_out *t, int n, const char *const *meta,
              char *err, size_t errlen);
-
-/* Write buffers one after another to path atomically (temporary file in the
- * same folder, fsync, rename, fsync of the folder). Used for config files. */
-int st_write_atomic(const char *path, const void *const *bufs, const size_t *lens,
-                    int nbufs, char *err, size_t errlen);
 #endif

@@ -8,6 +8,7 @@
  * incrementally, without building strings. */
 #include "nn/tokenizer.h"
 #include "base/err.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1027,63 +1028,62 @@ tokenizer *tokenizer_from_tokens(const char *const *tokens, int n, int lowercase
 
 int tokenizer_write_vocab(const tokenizer *t, const char *path, char *err, size_t errlen)
 {
-	FILE *f;
-	for (int i = 0; i < t->n; i++)
-		if (strpbrk(t->tok[i], "\r\n")) {
+	size_t n = 0;
+	for (int i = 0; i < t->n; i++) {
+		if (memchr(t->tok[i], '\n', (size_t)t->len[i]) || memchr(t->tok[i], '\r', (size_t)t->len[i])) {
 			seterr(err, errlen, "%s: token %d contains a line break", path, i);
 			return -1;
 		}
-	if (!(f = fopen(path, "w"))) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		n += (size_t)t->len[i] + 1;
+	}
+	char *b = malloc(n ? n : 1), *q = b;
+	if (!b) {
+		seterr(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	for (int i = 0; i < t->n; i++) {
-		fwrite(t->tok[i], 1, (size_t)t->len[i], f);
-		putc('\n', f);
+		memcpy(q, t->tok[i], (size_t)t->len[i]);
+		q += t->len[i];
+		*q++ = '\n';
 	}
-	if (ferror(f) | fclose(f)) {
-		seterr(err, errlen, "%s: write error: %s", path, strerror(errno));
-		return -1;
+	char e[256];
+	int rc = atomic_write_file(path, b, n, e, sizeof e);
+	if (rc)
+		seterr(err, errlen, "%s: %s", path, e);
+	free(b);
+	return rc;
+}
+
+int tokenizer_save(const tokenizer *t, const char *dir, int max_length, char *err, size_t errlen)
+{
+	char *vp = path_join(dir, "vocab.txt"), *cp = path_join(dir, "tokenizer_config.json");
+	int rc = -1;
+	if (!vp || !cp)
+		seterr(err, errlen, "out of memory");
+	else if (!tokenizer_write_vocab(t, vp, err, errlen)) {
+		jv c = jv_object();
+		c = jv_object_set(c, jv_string("do_lower_case"), jv_bool(t->lower));
+		if (t->strip != t->lower)
+			c = jv_object_set(c, jv_string("strip_accents"), jv_bool(t->strip));
+		c = jv_object_set(c, jv_string("model_max_length"), jv_number(max_length));
+		c = jv_object_set(c, jv_string("tokenizer_class"), jv_string("BertTokenizer"));
+		jv s = jv_dump_string(c, JV_PRINT_PRETTY | JV_PRINT_INDENT_FLAGS(2) | JV_PRINT_SORTED);
+		const char *txt = jv_string_value(s);
+		const void *bufs[2] = {txt, "\n"};
+		size_t lens[2] = {strlen(txt), 1};
+		char e[256];
+		rc = atomic_write(cp, bufs, lens, 2, e, sizeof e);
+		if (rc)
+			seterr(err, errlen, "%s: %s", cp, e);
+		jv_free(s);
 	}
-	return 0;
+	free(vp);
+	free(cp);
+	return rc;
 }
 
 /* ---- files ---- */
 
-/* Whole file into a NUL-terminated buffer; NULL with errno set on failure. */
-static char *read_file(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL, *q;
-	size_t cap = 0, len = 0, r;
-	if (!f)
-		return NULL;
-	do {
-		if (cap - len < 65536) {
-			cap = cap ? 2 * cap : 65536 + 1;
-			if (!(q = realloc(buf, cap))) {
-				free(buf);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = q;
-		}
-		r = fread(buf + len, 1, cap - len - 1, f);
-		len += r;
-	} while (r > 0);
-	if (ferror(f)) {
-		int e = errno ? errno : EIO;
-		free(buf);
-		fclose(f);
-		errno = e;
-		return NULL;
-	}
-	fclose(f);
-	buf[len] = 0;
-	*n = len;
-	return buf;
-}
 
 /* vocab.txt: split buf in place into lines (universal newlines, as Python's
  * text mode reads it); *lines is malloc'ed and points into buf. */
@@ -1122,7 +1122,7 @@ static int split_lines(char *buf, size_t n, char ***lines, int *nl)
 static tokenizer *load_vocab_opts(const char *path, opts *o, char *err, size_t errlen)
 {
 	size_t n;
-	char *buf = read_file(path, &n), **lines = NULL;
+	char *buf = file_read(path, 0, &n), **lines = NULL;
 	int nl = 0;
 	tokenizer *t;
 	if (!buf) {
@@ -1165,7 +1165,7 @@ tokenizer *tokenizer_load_vocab(const char *vocab_path, int lowercase, char *err
 static int load_json(const char *path, jv *v, char *err, size_t errlen)
 {
 	size_t n;
-	char *buf = read_file(path, &n);
+	char *buf = file_read(path, 0, &n);
 	if (!buf) {
 		if (errno == ENOENT)
 			return 0;
@@ -1297,17 +1297,6 @@ static int read_config(jv c, opts *o, int full, const char *path, char *err, siz
 	return 0;
 }
 
-static char *join(const char *dir, const char *name)
-{
-	size_t a = strlen(dir), b = strlen(name);
-	char *p = malloc(a + b + 2);
-	if (p) {
-		memcpy(p, dir, a);
-		p[a] = '/';
-		memcpy(p + a + 1, name, b + 1);
-	}
-	return p;
-}
 
 /* Kind name for messages. */
 static const char *type_of(jv obj)
@@ -1528,8 +1517,8 @@ out:
 
 tokenizer *tokenizer_load_dir(const char *dir, char *err, size_t errlen)
 {
-	char *tj = join(dir, "tokenizer.json"), *vt = join(dir, "vocab.txt");
-	char *tc = join(dir, "tokenizer_config.json"), *sm = join(dir, "special_tokens_map.json");
+	char *tj = path_join(dir, "tokenizer.json"), *vt = path_join(dir, "vocab.txt");
+	char *tc = path_join(dir, "tokenizer_config.json"), *sm = path_join(dir, "special_tokens_map.json");
 	jv j = jv_null(), cfg = jv_null(), map = jv_null();
 	int hj = 0, hc = 0, hm = 0;
 	tokenizer *t = NULL;

@@ -45,9 +45,15 @@ tokenizer *tokenizer_load_vocab(const char *vocab_path, int lowercase, char *err
 /* From an in-memory token list (index = id), e.g. for a freshly trained
  * model. The list must contain [UNK], [CLS], [SEP] and [PAD]. */
 tokenizer *tokenizer_from_tokens(const char *const *tokens, int n, int lowercase, char *err, size_t errlen);
-/* Write the vocabulary as vocab.txt (token + "\n" per id). 0 on success,
- * -1 and a message (also when a token contains a line break). */
+/* Write the vocabulary as vocab.txt (token + "\n" per id), atomically
+ * (base/fileio.h). 0 on success, -1 and a message (also when a token
+ * contains a line break). */
 int tokenizer_write_vocab(const tokenizer *t, const char *path, char *err, size_t errlen);
+/* vocab.txt and tokenizer_config.json (do_lower_case, strip_accents when it
+ * differs from it, model_max_length, tokenizer_class BertTokenizer) into
+ * dir, atomically: what tokenizer_load_dir reads back. 0, or -1 with a
+ * message. */
+int tokenizer_save(const tokenizer *t, const char *dir, int max_length, char *err, size_t errlen);
 void tokenizer_free(tokenizer *t);
 
 int tokenizer_vocab_size(const tokenizer *t);

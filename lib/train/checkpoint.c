@@ -1,148 +1,21 @@
-/* checkpoint.c — atomic writes, the checkpoint container, training state. */
+/* checkpoint.c — the checkpoint container, training state, the run's meta. */
 #include "train/checkpoint.h"
 #include "base/err.h"
 #include "nn/safetensors.h"
+#include "nn/tokenizer.h"
+#include "train/loss.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jv.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "checkpoint.c assumes a little-endian host (as safetensors.c)"
 #endif
 
-
-/* ---- atomic files ---- */
-
-/* "dir/name" -> "dir/.name.tmp"; "name" -> ".name.tmp"; the directory part
- * (or ".") into *dir. */
-static int tmp_name(const char *path, char **tmp, char **dir)
-{
-	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	size_t dlen = slash ? (size_t)(slash - path) : 0;
-	*tmp = malloc(strlen(path) + 8);
-	*dir = malloc(dlen + 2);
-	if (!*tmp || !*dir) {
-		free(*tmp);
-		free(*dir);
-		return -1;
-	}
-	memcpy(*tmp, path, (size_t)(base - path));
-	sprintf(*tmp + (base - path), ".%s.tmp", base);
-	if (slash) {
-		memcpy(*dir, path, dlen ? dlen : 1);   /* "/name": dir "/" */
-		(*dir)[dlen ? dlen : 1] = 0;
-	} else
-		strcpy(*dir, ".");
-	return 0;
-}
-
-int atomic_open(atomic_file *af, const char *path, char *err, size_t errlen)
-{
-	char *dir = NULL;
-	memset(af, 0, sizeof *af);
-	const char *slash = strrchr(path, '/');
-	if (!*path || (slash && !slash[1])) {
-		seterr(err, errlen, "%s: not a file name", path);
-		return -1;
-	}
-	if (tmp_name(path, &af->tmp, &dir) < 0 || !(af->path = strdup(path))) {
-		seterr(err, errlen, "%s: out of memory", path);
-		free(af->tmp);
-		free(dir);
-		af->tmp = NULL;
-		return -1;
-	}
-	free(dir);
-	int fd = open(af->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || !(af->f = fdopen(fd, "wb"))) {
-		seterr(err, errlen, "%s: %s", af->tmp, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(af->tmp);
-		}
-		free(af->tmp);
-		free(af->path);
-		memset(af, 0, sizeof *af);
-		return -1;
-	}
-	return 0;
-}
-
-void atomic_abort(atomic_file *af)
-{
-	if (af->f)
-		fclose(af->f);
-	if (af->tmp)
-		unlink(af->tmp);
-	free(af->tmp);
-	free(af->path);
-	memset(af, 0, sizeof *af);
-}
-
-int atomic_commit(atomic_file *af, char *err, size_t errlen)
-{
-	char *tmp = NULL, *dir = NULL;
-	int rc = -1;
-	if (!af->f) {
-		seterr(err, errlen, "atomic_commit: file not open");
-		return -1;
-	}
-	int e = 0;
-	if (fflush(af->f) != 0 || ferror(af->f))
-		e = errno ? errno : EIO;
-	else if (fsync(fileno(af->f)) != 0)
-		e = errno;
-	if (fclose(af->f) != 0 && !e)
-		e = errno ? errno : EIO;
-	af->f = NULL;
-	if (e) {
-		seterr(err, errlen, "%s: write failed: %s", af->tmp, strerror(e));
-		goto fail;
-	}
-	if (rename(af->tmp, af->path) != 0) {
-		seterr(err, errlen, "%s: cannot rename to %s: %s", af->tmp, af->path,
-		       strerror(errno));
-		goto fail;
-	}
-	if (tmp_name(af->path, &tmp, &dir) == 0) {
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);   /* best effort: some file systems refuse it */
-			close(dfd);
-		}
-	}
-	free(tmp);
-	free(dir);
-	free(af->tmp);
-	free(af->path);
-	memset(af, 0, sizeof *af);
-	return 0;
-fail:
-	atomic_abort(af);
-	return rc;
-}
-
-int atomic_write_file(const char *path, const void *data, size_t n, char *err,
-                      size_t errlen)
-{
-	atomic_file af;
-	if (atomic_open(&af, path, err, errlen) < 0)
-		return -1;
-	if (n && fwrite(data, 1, n, af.f) != n) {
-		seterr(err, errlen, "%s: write failed: %s", af.tmp, strerror(errno));
-		atomic_abort(&af);
-		return -1;
-	}
-	return atomic_commit(&af, err, errlen);
-}
 
 /* ---- training state ---- */
 
@@ -197,7 +70,7 @@ int train_ckpt_save(const char *path, const train_ckpt *c, const char *meta,
 	}
 	md[k] = NULL;
 	char e[400];
-	if (!st_write(path, t, NT, md, e, sizeof e)) {
+	if (st_write(path, t, NT, md, e, sizeof e)) {
 		seterr(err, errlen, "%s: %s", path, e);
 		return -1;
 	}
@@ -410,4 +283,134 @@ int ckpt_meta_diff(const char *saved, const char *now, const char *const *ignore
 	jv_free(a);
 	jv_free(b);
 	return ndiff;
+}
+
+/* ---- the run's meta ---- */
+
+train_progress train_progress_start(int has_pooler)
+{
+	return (train_progress){0, 0, 0, 0, -INFINITY, 0, 0, has_pooler};
+}
+
+uint32_t train_tokenizer_crc(const struct tokenizer *tk)
+{
+	uLong c = crc32_z(0L, Z_NULL, 0);
+	int V = tokenizer_vocab_size(tk);
+	for (int i = 0; i < V; i++) {
+		const char *s = tokenizer_token(tk, i);
+		c = crc32_z(c, (const Bytef *)s, strlen(s));
+		c = crc32_z(c, (const Bytef *)"\n", 1);
+	}
+	unsigned char flags[2] = {(unsigned char)tokenizer_lowercase(tk),
+	                          (unsigned char)tokenizer_strip_accents(tk)};
+	return (uint32_t)crc32_z(c, flags, 2);
+}
+
+char *train_meta_text(const train_settings *s, const train_progress *p)
+{
+	jv h = jv_object();
+#define SETN(k, v) h = jv_object_set(h, jv_string(k), jv_number((double)(v)))
+#define SETS(k, v) h = jv_object_set(h, jv_string(k), jv_string(v))
+	SETS("loss", loss_kind_name((loss_kind)s->loss));
+	SETN("temperature", s->tau);
+	SETN("sigma", s->sigma);
+	SETS("gate", s->symmetric ? "symmetric" : "one-sided");
+	if (s->gate_cls)   /* only when set: older checkpoints keep their meta */
+		SETS("gate_on", "cls");
+	SETN("word_repeat", s->word_repeat);
+	SETN("epochs", s->epochs);
+	SETN("batch_size", s->batch_size);
+	SETN("lr", s->lr);
+	SETN("max_length", s->max_length);
+	SETN("warmup", s->warmup);
+	SETN("total_steps", s->total_steps);
+	SETN("weight_decay", s->weight_decay);
+	SETN("adamw", s->adamw);
+	SETN("grad_clip", s->grad_clip);
+	SETN("hidden_dropout", s->hidden_dropout);
+	SETN("attention_dropout", s->attention_dropout);
+	SETN("seed", s->seed);
+	SETN("shuffle", s->shuffle);
+	SETN("log_every", s->log_every);
+	SETN("eval_every", s->eval_every);
+	SETN("examples", s->examples);
+	SETN("data_crc32", s->data_crc);
+	SETN("params", s->params);
+	SETN("tokenizer_crc32", s->tokenizer_crc);
+	SETN("win_loss", p->win_loss);
+	SETN("win_gate", p->win_gate);
+	SETN("win_steps", p->win_steps);
+	SETN("win_examples", p->win_examples);
+	h = jv_object_set(h, jv_string("best_eval"), isfinite(p->best_eval) ? jv_number(p->best_eval) : jv_null());
+	SETN("best_step", p->best_step);
+	SETN("saved_out", p->saved_out);
+	SETN("has_pooler", p->has_pooler);
+#undef SETN
+#undef SETS
+	jv t = jv_dump_string(h, 0);
+	char *r = strdup(jv_string_value(t));
+	jv_free(t);
+	return r;
+}
+
+/* o[k] as a number, or dflt when absent or not a number */
+static double num(jv o, const char *k, double dflt)
+{
+	jv v = jv_object_get(jv_copy(o), jv_string(k));
+	double r = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : dflt;
+	jv_free(v);
+	return r;
+}
+
+int train_meta_resume(const char *saved, const train_settings *now, train_progress *p, int *usage,
+                      char *err, size_t errlen)
+{
+	*usage = 0;
+	jv sm = jv_parse(saved ? saved : "");
+	if (jv_get_kind(sm) != JV_KIND_OBJECT) {
+		jv_free(sm);
+		seterr(err, errlen, "the checkpoint's meta is not a JSON object (a damaged checkpoint?)");
+		return -1;
+	}
+	train_progress zero = train_progress_start(0);
+	char *nowtext = train_meta_text(now, &zero), msg[2048];
+	/* the data and the tokenizer are compared apart: they are not options */
+	static const char *const ignore[] = {
+		"win_loss", "win_gate", "win_steps", "win_examples", "best_eval", "best_step", "saved_out",
+		"has_pooler", "data_crc32", "tokenizer_crc32", NULL,
+	};
+	int nd = nowtext ? ckpt_meta_diff(saved, nowtext, ignore, msg, sizeof msg) : -1;
+	free(nowtext);
+	double tk = num(sm, "tokenizer_crc32", -1), dc = num(sm, "data_crc32", -1);
+	const char *also = nd > 0 ? "; and other settings: " : "";
+	int rc = -1;
+	if (nd < 0)
+		seterr(err, errlen, "out of memory");
+	else if (tk >= 0 && tk != (double)now->tokenizer_crc)
+		seterr(err, errlen, "the checkpoint's tokenizer (vocab.txt, tokenizer_config.json) has "
+		       "changed since the run started (tokenizer_crc32 %.0f, now %lu)%s%s", tk,
+		       (unsigned long)now->tokenizer_crc, also, nd > 0 ? msg : "");
+	else if (dc != (double)now->data_crc)
+		seterr(err, errlen, "the input is not the data the run was trained on: the same number of "
+		       "examples (%zu) but other token ids (data_crc32 %.0f, now %lu): other records%s%s%s",
+		       now->examples, dc, (unsigned long)now->data_crc,
+		       tk < 0 ? ", or an edited vocabulary in the checkpoint folder" : "", also,
+		       nd > 0 ? msg : "");
+	else if (nd > 0) {
+		seterr(err, errlen, "the checkpoint was made with other settings: %s", msg);
+		*usage = 1;
+	} else
+		rc = 0;
+	if (rc == 0) {
+		p->win_loss = num(sm, "win_loss", 0);
+		p->win_gate = num(sm, "win_gate", 0);
+		p->win_steps = (long)num(sm, "win_steps", 0);
+		p->win_examples = (long)num(sm, "win_examples", 0);
+		p->best_eval = num(sm, "best_eval", -INFINITY);
+		p->best_step = (long)num(sm, "best_step", 0);
+		p->saved_out = (int)num(sm, "saved_out", 0);
+		p->has_pooler = (int)num(sm, "has_pooler", 0);
+	}
+	jv_free(sm);
+	return rc;
 }

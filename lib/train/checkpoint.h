@@ -1,9 +1,4 @@
-/* checkpoint.h — atomic file writes and the training checkpoint format.
- *
- * Atomic writes: the data goes to DIR/.NAME.tmp, which is flushed, fsync'ed
- * and renamed over DIR/NAME, then DIR is fsync'ed. A crash or SIGKILL at any
- * moment leaves either the old file or the new one, never a mix; a stale
- * .NAME.tmp may remain and is overwritten by the next write.
+/* checkpoint.h — the training checkpoint format.
  *
  * The training checkpoint is a safetensors file (lib/safetensors.h, so
  * PyTorch can open it too) with the tensors
@@ -13,7 +8,7 @@
  *   rng                      U64 [4]         xoshiro256** state (rng.s)
  * and the __metadata__ strings
  *   format "gcse-train-checkpoint", version "1",
- *   meta   JSON text of the hyperparameters (for ckpt_meta_diff),
+ *   meta   JSON text of the run's settings and progress (train_meta_text),
  *   crc32.NAME  8 lowercase hex digits: zlib crc32 of tensor NAME's bytes.
  * Loading checks the safetensors structure (a truncated file fails there),
  * the format and version, every tensor's dtype and shape, and every CRC, so
@@ -22,26 +17,6 @@
 #define GCSE_CHECKPOINT_H
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-
-/* ---- atomic files ---- */
-typedef struct atomic_file {
-	FILE *f;       /* write here between open and commit */
-	char *path;    /* final name */
-	char *tmp;     /* DIR/.NAME.tmp */
-} atomic_file;
-
-/* Create DIR/.NAME.tmp for writing. 0 on success, -1 with err set. */
-int atomic_open(atomic_file *af, const char *path, char *err, size_t errlen);
-/* Flush, check for write errors, fsync, close, rename over path, fsync the
- * directory. On any failure the temp file is removed, the old file is left
- * as it was, and -1 is returned with err set. Frees af's fields either way. */
-int atomic_commit(atomic_file *af, char *err, size_t errlen);
-/* Close and remove the temp file; the old file is left as it was. */
-void atomic_abort(atomic_file *af);
-/* The whole cycle for a buffer. */
-int atomic_write_file(const char *path, const void *data, size_t n, char *err,
-                      size_t errlen);
 
 /* ---- training state ---- */
 typedef struct train_ckpt {
@@ -78,4 +53,58 @@ int train_ckpt_load(const char *path, train_ckpt *c, char **meta, char *err,
  * not a JSON object. */
 int ckpt_meta_diff(const char *saved, const char *now, const char *const *ignore,
                    char *msg, size_t msglen);
+
+/* ---- the run's meta: its settings and its progress ---- */
+/* The settings of a run, as the meta records them (JSON keys in comments):
+ * a resumed run must have the same ones. */
+typedef struct train_settings {
+	int loss;                      /* "loss": loss_kind name */
+	double tau, sigma;             /* "temperature", "sigma" */
+	int symmetric;                 /* "gate": "symmetric" or "one-sided" */
+	int gate_cls;                  /* "gate_on": "cls", only when set (older meta lacks it) */
+	int word_repeat;               /* "word_repeat" */
+	long epochs, batch_size;       /* "epochs", "batch_size" */
+	double lr;                     /* "lr" */
+	long max_length, warmup;       /* "max_length", "warmup" */
+	int64_t total_steps;           /* "total_steps" */
+	double weight_decay;           /* "weight_decay" */
+	int adamw;                     /* "adamw" */
+	double grad_clip;              /* "grad_clip" */
+	double hidden_dropout, attention_dropout;   /* "hidden_dropout", "attention_dropout" */
+	uint64_t seed;                 /* "seed" */
+	int shuffle;                   /* "shuffle" */
+	long log_every, eval_every;    /* "log_every", "eval_every" (0: no --eval) */
+	size_t examples;               /* "examples" */
+	uint32_t data_crc;             /* "data_crc32": train_data.crc, the token ids and s' */
+	size_t params;                 /* "params" */
+	uint32_t tokenizer_crc;        /* "tokenizer_crc32": train_tokenizer_crc */
+} train_settings;
+
+/* Where a run stands besides the arrays of train_ckpt. */
+typedef struct train_progress {
+	double win_loss, win_gate;     /* sums over the steps since the last metrics record */
+	long win_steps, win_examples;
+	double best_eval;              /* best --eval Spearman so far; -inf: none yet */
+	long best_step;
+	int saved_out;                 /* the output folder holds a model of this run */
+	int has_pooler;                /* the model has (untrained) pooler weights to save */
+} train_progress;
+
+/* A fresh run's progress: nothing yet, best_eval -inf. */
+train_progress train_progress_start(int has_pooler);
+/* crc32 of a tokenizer's tokens (vocab.txt) and its lowercase and accent
+ * flags (tokenizer_config.json): what turns texts into the token ids. */
+struct tokenizer;
+uint32_t train_tokenizer_crc(const struct tokenizer *tk);
+/* The meta JSON text of a checkpoint (malloc'ed; NULL when out of memory). */
+char *train_meta_text(const train_settings *s, const train_progress *p);
+/* A resume: check the saved meta against the settings now, and read the
+ * progress from it. 0 when they match. -1 with a message when they do not,
+ * and *usage tells which kind of error it is: 1 when options differ from
+ * the interrupted run's ("the checkpoint was made with other settings: lr:
+ * 0.001 (checkpoint) vs 0.002 (now)"), 0 when the data differ (the input's
+ * token ids, or the tokenizer in the checkpoint folder, which a message
+ * names) or the meta is unreadable. */
+int train_meta_resume(const char *saved, const train_settings *now, train_progress *p, int *usage,
+                      char *err, size_t errlen);
 #endif

@@ -1,4 +1,5 @@
-/* optim.c — Adam / AdamW, linear warm-up schedule, gradient clipping. */
+/* optim.c — Adam / AdamW, weight decay by tensor, linear warm-up schedule,
+ * gradient clipping. */
 #include "train/optim.h"
 
 #include <math.h>
@@ -99,6 +100,53 @@ void adam_step(adam *o, float *params, const float *grads, double lr)
 {
 	adam_begin_step(o);
 	adam_update_range(o, params, grads, lr, 0, o->n, o->weight_decay);
+}
+
+int optim_decays(int kind)
+{
+	return kind == BERT_T_EMBEDDING || kind == BERT_T_MATRIX;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const decay_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+int optim_decay_ranges(const bert_tensor *ts, int n, const float *base, size_t total, double wd,
+                       decay_range *out)
+{
+	for (int i = 0; i < n; i++) {
+		if (ts[i].data < base || (size_t)(ts[i].data - base) > total ||
+		    ts[i].numel > total - (size_t)(ts[i].data - base))
+			return -1;
+		out[i].lo = (size_t)(ts[i].data - base);
+		out[i].hi = out[i].lo + ts[i].numel;
+		out[i].wd = optim_decays(ts[i].kind) ? wd : 0;
+	}
+	qsort(out, (size_t)n, sizeof *out, cmp_range);
+	int k = 0;
+	size_t end = 0;
+	for (int i = 0; i < n; i++) {
+		if (out[i].lo != end)
+			return -1;   /* a gap or an overlap */
+		end = out[i].hi;
+		if (out[i].lo == out[i].hi)
+			continue;
+		if (k > 0 && out[k - 1].wd == out[i].wd)
+			out[k - 1].hi = out[i].hi;
+		else
+			out[k++] = out[i];
+	}
+	return end == total ? k : -1;
+}
+
+void adam_step_ranges(adam *o, float *params, const float *grads, double lr, const decay_range *r,
+                      int nr)
+{
+	adam_begin_step(o);
+	for (int i = 0; i < nr; i++)
+		adam_update_range(o, params, grads, lr, r[i].lo, r[i].hi, r[i].wd);
 }
 
 double lr_linear_warmup(double base, int64_t step, int64_t warmup, int64_t total)

@@ -1,5 +1,6 @@
-/* optim.h — Adam / AdamW over one flat parameter arena, the linear warm-up /
- * decay schedule, and global gradient-norm clipping.
+/* optim.h — Adam / AdamW over one flat parameter arena, which tensors get
+ * weight decay, the linear warm-up / decay schedule, and global
+ * gradient-norm clipping.
  *
  * The update is torch.optim.Adam / torch.optim.AdamW (amsgrad off), step t
  * counted from 1:
@@ -15,6 +16,8 @@
 #define GCSE_OPTIM_H
 #include <stddef.h>
 #include <stdint.h>
+
+#include "nn/model.h"
 
 typedef struct adam {
 	size_t n;              /* parameters */
@@ -38,6 +41,36 @@ void adam_step(adam *o, float *params, const float *grads, double lr);
 void adam_begin_step(adam *o);
 void adam_update_range(adam *o, float *params, const float *grads, double lr,
                        size_t lo, size_t hi, double wd);
+
+/* ---- weight decay by tensor ---- */
+/* Which tensors weight decay applies to, by kind (enum bert_tensor_kind):
+ * weight matrices and embeddings, 1; biases and LayerNorm weights and
+ * biases, 0 (the rule of BERT's pretraining, SimCSE and the transformers
+ * Trainer). A training-only tensor (the MLP head, an MLM head) follows the
+ * same rule through the kind it is given. */
+int optim_decays(int kind);
+
+/* A range [lo, hi) of the arena and the weight decay of its elements. */
+typedef struct decay_range {
+	size_t lo, hi;
+	double wd;
+} decay_range;
+
+/* The arena [0, total) as ranges with weight decay wd on the tensors
+ * optim_decays names and 0 on the others, in arena order, neighbours of the
+ * same decay merged (so with wd 0 the whole arena is one range). ts (n
+ * tensors, any order) must cover [0, total) exactly once, ts[i].data
+ * pointing into the arena that starts at base. out has room for n ranges.
+ * Returns the number of ranges, or -1 when the tensors do not cover the
+ * arena exactly (a gap, an overlap, a tensor outside it). */
+int optim_decay_ranges(const bert_tensor *ts, int n, const float *base, size_t total, double wd,
+                       decay_range *out);
+
+/* One Adam step over the ranges: adam_begin_step, then adam_update_range
+ * on each with its decay. Over one range [0, n) with decay
+ * o->weight_decay it is adam_step. */
+void adam_step_ranges(adam *o, float *params, const float *grads, double lr, const decay_range *r,
+                      int nr);
 
 /* transformers.get_linear_schedule_with_warmup: the learning rate of the
  * optimizer step that follows `step` completed steps (0-based):

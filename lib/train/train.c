@@ -6,6 +6,7 @@
 #include "base/rng.h"
 #include "nn/safetensors.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,8 @@ static void layout(trainer *t, float *base, uint8_t *bbase, size_t *nf, size_t *
 	BITS(t->embbits, N * C);
 	for (size_t l = 0; l < L; l++) {
 		train_layer *y = &t->layers[l];
-		size_t R = l == L - 1 ? B : N, na = l == L - 1 ? B * NH * T : NA;
+		size_t MR = (size_t)t->maxR;
+		size_t R = l == L - 1 ? MR : N, na = l == L - 1 ? MR * NH * T : NA;
 		F(y->qkv, N * 3 * C);
 		F(y->att, na);
 		BITS(y->attbits, na);
@@ -55,7 +57,8 @@ static void layout(trainer *t, float *base, uint8_t *bbase, size_t *nf, size_t *
 		F(y->ln2_mean, R);
 		F(y->ln2_rstd, R);
 	}
-	F(t->cls_in, B * C);
+	F(t->cls_in, (size_t)t->maxR * C);
+	F(t->drows, (size_t)t->maxR * C);
 	F(t->h, B * C);
 	F(t->kt, N * C);
 	F(t->attd, NA);
@@ -77,13 +80,17 @@ static void layout(trainer *t, float *base, uint8_t *bbase, size_t *nf, size_t *
 	*nb = boff;
 }
 
-trainer *trainer_new(bert_model *m, int maxB, int maxT, uint64_t head_seed, char *err,
-                     size_t errlen)
+static trainer *trainer_create(bert_model *m, int maxB, int maxT, int maxR, int mlm,
+                               uint64_t head_seed, char *err, size_t errlen)
 {
 	const bert_config *c = &m->cfg;
 	if (maxB < 1 || maxT < 1 || maxT > c->max_position_embeddings) {
 		seterr(err, errlen, "bad batch shape %d x %d (the model takes at most %d tokens)",
 		       maxB, maxT, c->max_position_embeddings);
+		return NULL;
+	}
+	if (maxR < 1 || maxR > maxB * maxT) {
+		seterr(err, errlen, "bad number of output rows %d for %d x %d tokens", maxR, maxB, maxT);
 		return NULL;
 	}
 	trainer *t = calloc(1, sizeof *t);
@@ -95,21 +102,24 @@ trainer *trainer_new(bert_model *m, int maxB, int maxT, uint64_t head_seed, char
 	t->cfg = *c;
 	t->maxB = maxB;
 	t->maxT = maxT;
+	t->maxR = maxR;
+	t->mlm = mlm;
 	t->hidden_p = c->hidden_dropout_prob;
 	t->att_p = c->attention_probs_dropout_prob;
-	size_t C = c->hidden_size;
+	size_t C = c->hidden_size, V = c->vocab_size;
 	t->nenc = model_num_params(c);
-	t->nparams = t->nenc + C * C + C;
+	t->nparams = t->nenc + C * C + C + (mlm ? mlm_head_size((int)C, (int)V) : 0);
 	size_t pbytes = round64(t->nparams * sizeof(float));
 	float *params = aligned_alloc(64, pbytes);
 	t->grads = aligned_alloc(64, pbytes);
 	t->layers = calloc((size_t)c->num_hidden_layers, sizeof *t->layers);
 	t->ids = malloc((size_t)maxB * maxT * sizeof *t->ids);
 	t->mask = malloc((size_t)maxB * maxT * sizeof *t->mask);
+	t->qpos = malloc((size_t)maxR * sizeof *t->qpos);
 	size_t nf, nb;
 	if (t->layers)
 		layout(t, NULL, NULL, &nf, &nb);
-	if (!params || !t->grads || !t->layers || !t->ids || !t->mask ||
+	if (!params || !t->grads || !t->layers || !t->ids || !t->mask || !t->qpos ||
 	    !(t->act_arena = aligned_alloc(64, nf * sizeof(float))) ||
 	    !(t->bit_arena = aligned_alloc(64, nb ? nb : 64))) {
 		free(params);
@@ -134,8 +144,25 @@ trainer *trainer_new(bert_model *m, int maxB, int maxT, uint64_t head_seed, char
 	bert_params_point(&t->g, t->grads, c);
 	t->dhead.W = t->grads + t->nenc;
 	t->dhead.b = t->dhead.W + C * C;
+	if (mlm) {
+		mlm_head_point(&t->mlmh, t->head.b + C, (int)C, (int)V);
+		mlm_head_point(&t->dmlmh, t->dhead.b + C, (int)C, (int)V);
+		mlm_head_init(&t->mlmh, (int)C, (int)V, c->initializer_range, &r);
+	}
 	trainer_zero_grad(t);
 	return t;
+}
+
+trainer *trainer_new(bert_model *m, int maxB, int maxT, uint64_t head_seed, char *err,
+                     size_t errlen)
+{
+	return trainer_create(m, maxB, maxT, maxB, 0, head_seed, err, errlen);
+}
+
+trainer *trainer_new_mlm(bert_model *m, int maxB, int maxT, int maxR, uint64_t head_seed,
+                         char *err, size_t errlen)
+{
+	return trainer_create(m, maxB, maxT, maxR, 1, head_seed, err, errlen);
 }
 
 void trainer_free(trainer *t)
@@ -146,6 +173,7 @@ void trainer_free(trainer *t)
 	free(t->layers);
 	free(t->ids);
 	free(t->mask);
+	free(t->qpos);
 	free(t->act_arena);
 	free(t->bit_arena);
 	free(t);
@@ -204,15 +232,27 @@ static void block_forward(trainer *t, int l, const float *in, int R, float hp, u
 	                  1, R, C, eps);
 }
 
-int train_forward(trainer *t, const int *ids, const int *mask, int B, int T, int train,
-                  uint64_t key, char *err, size_t errlen)
+/* The forward to the last layer's outputs at R rows: qpos NULL for the
+ * [CLS] rows (R = B), else R ascending flat positions. */
+static int forward(trainer *t, const int *ids, const int *mask, int B, int T, int train,
+                   uint64_t key, const int *qpos, int R, char *err, size_t errlen)
 {
 	const bert_config *c = &t->cfg;
 	const bert_params *p = &t->m->params;
 	if (B < 1 || T < 1 || B > t->maxB || T > t->maxT) {
 		seterr(err, errlen, "batch %d x %d outside the trainer's %d x %d", B, T, t->maxB, t->maxT);
-		return 0;
+		return -1;
 	}
+	if (R < 1 || R > t->maxR) {
+		seterr(err, errlen, "%d output rows, the trainer has room for 1 to %d", R, t->maxR);
+		return -1;
+	}
+	for (int r = 0; qpos && r < R; r++)
+		if (qpos[r] < 0 || qpos[r] >= B * T || (r && qpos[r] <= qpos[r - 1])) {
+			seterr(err, errlen, "output row %d: position %d is not ascending inside the %d x %d batch",
+			       r, qpos[r], B, T);
+			return -1;
+		}
 	int C = c->hidden_size, NH = c->num_attention_heads, Lc = c->num_hidden_layers;
 	int N = B * T;
 	for (int b = 0; b < B; b++) {
@@ -222,7 +262,7 @@ int train_forward(trainer *t, const int *ids, const int *mask, int B, int T, int
 			if (ids[k] < 0 || ids[k] >= c->vocab_size) {
 				seterr(err, errlen, "token id %d (sequence %d, position %d) outside the vocabulary (%d)",
 				       ids[k], b, i, c->vocab_size);
-				return 0;
+				return -1;
 			}
 			t->ids[k] = ids[k];
 			t->mask[k] = !mask || mask[k] != 0;
@@ -230,11 +270,15 @@ int train_forward(trainer *t, const int *ids, const int *mask, int B, int T, int
 		}
 		if (!any) {
 			seterr(err, errlen, "sequence %d has no real token", b);
-			return 0;
+			return -1;
 		}
 	}
 	t->B = B;
 	t->T = T;
+	t->R = R;
+	t->cls_rows = qpos == NULL;
+	for (int r = 0; r < R; r++)
+		t->qpos[r] = qpos ? qpos[r] : r * T;
 	t->train = train != 0;
 	float hp = train ? t->hidden_p : 0.0f, ap = train ? t->att_p : 0.0f;
 	float eps = c->layer_norm_eps;
@@ -255,16 +299,40 @@ int train_forward(trainer *t, const int *ids, const int *mask, int B, int T, int
 				                          site_key(key, 1 + 3 * l), B, T, C, NH);
 			block_forward(t, l, in, N, hp, key);
 			in = y->ln2;
-		} else {   /* the last layer: the [CLS] rows only */
-			attention_cls_forward(y->atty, y->att, y->attbits, t->attd, t->kt, y->qkv, t->mask, ap,
-			                      site_key(key, 1 + 3 * l), B, T, C, NH);
-			for (int b = 0; b < B; b++)
-				memcpy(t->cls_in + (size_t)b * C, in + (size_t)b * T * C, (size_t)C * sizeof(float));
-			block_forward(t, l, t->cls_in, B, hp, key);
+		} else {   /* the last layer: the R output rows only */
+			attention_rows_forward(y->atty, y->att, y->attbits, t->attd, t->kt, y->qkv, t->mask, ap,
+			                       site_key(key, 1 + 3 * l), t->cls_rows ? NULL : t->qpos, R, B, T,
+			                       C, NH);
+			for (int r = 0; r < R; r++)
+				memcpy(t->cls_in + (size_t)r * C, in + (size_t)t->qpos[r] * C, (size_t)C * sizeof(float));
+			block_forward(t, l, t->cls_in, R, hp, key);
 		}
 	}
-	mlp_forward(t->h, t->cls, C, t->head.W, t->head.b, B, C);
-	return 1;
+	return 0;
+}
+
+int train_forward(trainer *t, const int *ids, const int *mask, int B, int T, int train,
+                  uint64_t key, char *err, size_t errlen)
+{
+	if (B > t->maxR) {
+		seterr(err, errlen, "batch of %d sequences, the trainer has room for %d [CLS] rows", B,
+		       t->maxR);
+		return -1;
+	}
+	if (forward(t, ids, mask, B, T, train, key, NULL, B, err, errlen))
+		return -1;
+	mlp_forward(t->h, t->cls, t->cfg.hidden_size, t->head.W, t->head.b, B, t->cfg.hidden_size);
+	return 0;
+}
+
+int train_forward_rows(trainer *t, const int *ids, const int *mask, int B, int T, int train,
+                       uint64_t key, const int *qpos, int R, char *err, size_t errlen)
+{
+	if (!qpos) {
+		seterr(err, errlen, "no output rows");
+		return -1;
+	}
+	return forward(t, ids, mask, B, T, train, key, qpos, R, err, errlen);
 }
 
 static void zero(float *x, size_t n)
@@ -321,33 +389,31 @@ static void block_backward(trainer *t, int l, int R, float hp, float *dA, float 
 	                p->attprojw + L * C * C, 1, R, C, C);
 }
 
-void train_backward(trainer *t, const float *dh)
+/* Backward from dA (R,C) = d loss / d (last layer outputs at the rows of
+ * the last forward); dA is t->d1. */
+static void backward(trainer *t)
 {
 	const bert_config *c = &t->cfg;
 	const bert_params *p = &t->m->params;
 	const bert_params *g = &t->g;
-	int B = t->B, T = t->T, C = c->hidden_size, NH = c->num_attention_heads;
+	int B = t->B, T = t->T, R = t->R, C = c->hidden_size, NH = c->num_attention_heads;
 	int N = B * T, Lc = c->num_hidden_layers;
 	size_t NC = (size_t)N * C;
 	float hp = t->train ? t->hidden_p : 0.0f, ap = t->train ? t->att_p : 0.0f;
 	float *dA = t->d1, *dB = t->d2, *dC = t->d3, *dD = t->d4;
-
-	/* head: dA (B,C) = d [CLS] = d (last layer output) */
-	zero(dA, (size_t)B * C);
-	mlp_backward(dA, C, t->dhead.W, t->dhead.b, t->dpre, dh, t->h, t->cls, t->head.W, B, C);
 
 	for (int l = Lc - 1; l >= 0; l--) {
 		size_t L = (size_t)l;
 		train_layer *y = &t->layers[l];
 		const float *in = l ? t->layers[l - 1].ln2 : t->x0;
 		if (l == Lc - 1) {
-			block_backward(t, l, B, hp, dA, dB, dC, dD);
-			attention_cls_backward(t->dqkv, dD, y->qkv, y->att, ap > 0.0f ? y->attbits : NULL, ap,
-			                       t->mask, B, T, C, NH);
-			/* the residual reaches the [CLS] rows of the input: dB = d in */
+			block_backward(t, l, R, hp, dA, dB, dC, dD);
+			attention_rows_backward(t->dqkv, dD, y->qkv, y->att, ap > 0.0f ? y->attbits : NULL, ap,
+			                        t->mask, t->cls_rows ? NULL : t->qpos, R, B, T, C, NH);
+			/* the residual reaches the output rows of the input: dB = d in */
 			zero(dB, NC);
-			for (int b = 0; b < B; b++)
-				memcpy(dB + (size_t)b * T * C, dA + (size_t)b * C, (size_t)C * sizeof(float));
+			for (int r = 0; r < R; r++)
+				memcpy(dB + (size_t)t->qpos[r] * C, dA + (size_t)r * C, (size_t)C * sizeof(float));
 			float *tmp = dA;
 			dA = dB;
 			dB = tmp;
@@ -373,9 +439,46 @@ void train_backward(trainer *t, const float *dh)
 	zero(dC, NC);
 	layernorm_backward(dC, g->emb_lnw, g->emb_lnb, dln, t->emb, p->emb_lnw, t->emb_mean,
 	                   t->emb_rstd, B, T, C);
+	/* padding_idx: the lookup adds nothing to the [PAD] row (a tied decoder's
+	 * gradient, added before, stays) */
+	int pad = c->pad_token_id >= 0 && c->pad_token_id < c->vocab_size ? c->pad_token_id : -1;
+	float *padrow = pad >= 0 ? g->wte + (size_t)pad * C : NULL;
+	if (padrow)
+		memcpy(dD, padrow, (size_t)C * sizeof(float));
 	embeddings_backward(g->wte, g->wpe, g->wtt, dC, t->ids, B, T, C);
-	if (c->pad_token_id >= 0 && c->pad_token_id < c->vocab_size)
-		zero(g->wte + (size_t)c->pad_token_id * C, (size_t)C);
+	if (padrow)
+		memcpy(padrow, dD, (size_t)C * sizeof(float));
+}
+
+void train_backward(trainer *t, const float *dh)
+{
+	int B = t->B, C = t->cfg.hidden_size;
+	/* head: d1 (B,C) = d [CLS] = d (last layer output) */
+	zero(t->d1, (size_t)B * C);
+	mlp_backward(t->d1, C, t->dhead.W, t->dhead.b, t->dpre, dh, t->h, t->cls, t->head.W, B, C);
+	backward(t);
+}
+
+void train_backward_rows(trainer *t, const float *drows)
+{
+	memcpy(t->d1, drows, (size_t)t->R * t->cfg.hidden_size * sizeof(float));
+	backward(t);
+}
+
+double train_mlm_loss(trainer *t, mlm_ws *w, const int *labels, float scale, int backward_too,
+                      int *correct)
+{
+	int C = t->cfg.hidden_size;
+	double L = mlm_forward(w, &t->mlmh, t->m->params.wte, t->cls, labels, t->R,
+	                       t->cfg.layer_norm_eps);
+	if (correct)
+		*correct = isfinite(L) ? mlm_correct(w) : 0;
+	if (!backward_too || !isfinite(L))
+		return L;
+	zero(t->drows, (size_t)t->R * C);
+	mlm_backward(w, &t->mlmh, &t->dmlmh, t->m->params.wte, t->g.wte, t->cls, t->drows, scale);
+	train_backward_rows(t, t->drows);
+	return L;
 }
 
 /* ---- the head's file ------------------------------------------------------ */
@@ -391,7 +494,7 @@ int train_head_save(const trainer *t, const char *path, char *err, size_t errlen
 		{HEAD_B, ST_F32, 1, sb, t->head.b},
 	};
 	const char *meta[] = {"format", "pt", "gcse", "training-only MLP head: tanh(cls W^T + b)", NULL};
-	return st_write(path, o, 2, meta, err, errlen) ? 0 : -1;
+	return st_write(path, o, 2, meta, err, errlen);
 }
 
 int train_head_load(trainer *t, const char *path, char *err, size_t errlen)
@@ -406,8 +509,16 @@ int train_head_load(trainer *t, const char *path, char *err, size_t errlen)
 		seterr(err, errlen, "%s: no tensor %s", path, !w ? HEAD_W : HEAD_B);
 	else if (w->ndim != 2 || w->shape[0] != C || w->shape[1] != C || b->ndim != 1 || b->shape[0] != C)
 		seterr(err, errlen, "%s: head shape does not match hidden size %lld", path, (long long)C);
-	else if (st_to_f32(f, w, t->head.W, err, errlen) && st_to_f32(f, b, t->head.b, err, errlen))
+	else if (st_to_f32(f, w, t->head.W, err, errlen) == 0 && st_to_f32(f, b, t->head.b, err, errlen) == 0)
 		ok = 1;
 	st_close(f);
 	return ok ? 0 : -1;
+}
+
+int train_mlm_save(const trainer *t, const char *dir, char *err, size_t errlen)
+{
+	st_out h[MLM_NTENSORS];
+	int64_t shapes[MLM_NTENSORS][2];
+	mlm_head_tensors(&t->mlmh, t->cfg.hidden_size, t->cfg.vocab_size, h, shapes);
+	return model_save_with(t->m, dir, "bert.", 0, h, MLM_NTENSORS, err, errlen);
 }

@@ -150,6 +150,44 @@ void train_data_free(train_data *d)
 	memset(d, 0, sizeof *d);
 }
 
+int train_data_from_rows(train_data *d, int k, size_t n, const int *ids, const int *mask, int T,
+                         const float *sprime, char *err, size_t errlen)
+{
+	memset(d, 0, sizeof *d);
+	d->k = k;
+	d->n = n;
+	size_t rows = (size_t)k * n;
+	d->tok = malloc((rows * (size_t)T + 1) * sizeof *d->tok);
+	d->off = malloc((rows + 1) * sizeof *d->off);
+	d->sprime = sprime ? malloc((n ? n : 1) * sizeof *d->sprime) : NULL;
+	if (!d->tok || !d->off || (sprime && !d->sprime)) {
+		train_data_free(d);
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	if (sprime)
+		memcpy(d->sprime, sprime, n * sizeof *sprime);
+	size_t used = 0;
+	/* example-major: text j of example i at off[i*k + j] */
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < k; j++) {
+			size_t row = (size_t)j * n + i;
+			int len = 0;
+			while (len < T && (!mask || mask[row * (size_t)T + (size_t)len]))
+				len++;
+			if (len == 0) {
+				train_data_free(d);
+				seterr(err, errlen, "row %zu has no token", row);
+				return -1;
+			}
+			d->off[i * (size_t)k + (size_t)j] = used;
+			memcpy(d->tok + used, ids + row * (size_t)T, (size_t)len * sizeof *ids);
+			used += (size_t)len;
+		}
+	d->off[rows] = used;
+	return 0;
+}
+
 /* Encode texts[0..n) (every stride-th of texts) with model x (pooling)
  * into out (n, C); ids, mask have room for batch * max_len. */
 static int encode_texts(bert_ctx *x, const tokenizer *tk, int pooling, char *const *texts,
@@ -175,7 +213,7 @@ static int encode_texts(bert_ctx *x, const tokenizer *tk, int pooling, char *con
 				mask[(size_t)b * T + i] = i < len[b];
 			}
 		}
-		if (!bert_encode(x, ids, mask, B, T, pooling, 0, out + b0 * C, err, errlen)) {
+		if (bert_encode(x, ids, mask, B, T, pooling, 0, out + b0 * C, err, errlen)) {
 			free(len);
 			return -1;
 		}
@@ -320,6 +358,77 @@ int train_batch(const train_data *d, const int64_t *idx, int n, int pad_id,
 	return T;
 }
 
+int train_batch_texts(const train_data *d, const int64_t *idx, int n, int pad_id, int max_len,
+                      int *ids, int *mask)
+{
+	int T = 1;
+	for (int i = 0; i < n; i++) {
+		int len;
+		train_text(d, (size_t)idx[i], 0, &len);
+		T = len > T ? len : T;
+	}
+	for (int i = 0; i < n; i++) {
+		int len;
+		const int *src = train_text(d, (size_t)idx[i], 0, &len);
+		int *dst = ids + (size_t)i * T, *m = mask + (size_t)i * T;
+		memcpy(dst, src, (size_t)len * sizeof *src);
+		for (int j = 0; j < T; j++) {
+			if (j >= len)
+				dst[j] = pad_id;
+			m[j] = j < len;
+		}
+	}
+	(void)max_len;
+	return T;
+}
+
+typedef struct lenpos {
+	int len;
+	size_t pos;
+	int64_t idx;
+} lenpos;
+
+static int cmp_lenpos(const void *x, const void *y)
+{
+	const lenpos *a = x, *b = y;
+	if (a->len != b->len)
+		return (a->len > b->len) - (a->len < b->len);
+	return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+int train_order_buckets(const train_data *d, int64_t *order, size_t n, int B, int window, rng *r)
+{
+	if (B < 1 || window < 1 || n == 0)
+		return 0;
+	size_t chunk = (size_t)B * (size_t)window, nb = n / (size_t)B;
+	lenpos *lp = malloc((chunk < n ? chunk : n) * sizeof *lp);
+	int64_t *batch = malloc((nb ? nb : 1) * sizeof *batch), *tmp = malloc(n * sizeof *tmp);
+	if (!lp || !batch || !tmp) {
+		free(lp), free(batch), free(tmp);
+		return -1;
+	}
+	for (size_t a = 0; a < n; a += chunk) {
+		size_t m = n - a < chunk ? n - a : chunk;
+		for (size_t i = 0; i < m; i++) {
+			lp[i].idx = order[a + i];
+			lp[i].pos = i;
+			train_text(d, (size_t)order[a + i], 0, &lp[i].len);
+		}
+		qsort(lp, m, sizeof *lp, cmp_lenpos);
+		for (size_t i = 0; i < m; i++)
+			order[a + i] = lp[i].idx;
+	}
+	/* whole batches in random order; a last partial batch stays last */
+	for (size_t i = 0; i < nb; i++)
+		batch[i] = (int64_t)i;
+	rng_shuffle(r, batch, nb, sizeof *batch);
+	memcpy(tmp, order, n * sizeof *tmp);
+	for (size_t i = 0; i < nb; i++)
+		memcpy(order + i * (size_t)B, tmp + (size_t)batch[i] * B, (size_t)B * sizeof *order);
+	free(lp), free(batch), free(tmp);
+	return 0;
+}
+
 /* ---- STS evaluation ------------------------------------------------------ */
 
 void sts_read(sts_set *s, const char *path, const tokenizer *tk, int max_len, int skip_bad)
@@ -412,7 +521,7 @@ double sts_spearman(sts_set *s, struct bert_ctx *x, int pooling, int batch, int 
 				s->mask[(size_t)b * T + i] = i < len;
 			}
 		}
-		if (!bert_encode(x, s->ids, s->mask, B, T, pooling, 0, s->emb + b0 * C, err, errlen))
+		if (bert_encode(x, s->ids, s->mask, B, T, pooling, 0, s->emb + b0 * C, err, errlen))
 			return NAN;
 	}
 	for (size_t i = 0; i < s->n; i++)

@@ -42,6 +42,13 @@ void train_data_read(train_data *d, char **files, int nfiles, int k, int need_sp
                      int keep_texts, int skip_bad, const tokenizer *tk, int max_len, double tau);
 void train_data_free(train_data *d);
 
+/* A data set from token rows (tests, benchmarks): text j of example i is
+ * row j*n + i of ids (k*n rows of T ids), its leading ids with mask nonzero
+ * (mask NULL: all T). sprime (n, may be NULL) is copied; crc 0, no texts.
+ * 0, or -1 with a message (out of memory, a row without a token). */
+int train_data_from_rows(train_data *d, int k, size_t n, const int *ids, const int *mask, int T,
+                         const float *sprime, char *err, size_t errlen);
+
 /* Fill d->sprime from a frozen model directory (its own tokenizer, its
  * default pooling, no dropout): s'_i = cos(E'(anchor_i), E'(neg_i)) / tau,
  * batch rows of at most max_len tokens. Needs keep_texts. 0, or -1 with a
@@ -77,6 +84,19 @@ int word_repeat_apply(const word_repeat *w, rng *r, const int *ids, int len, int
  * for rows * max_len. */
 int train_batch(const train_data *d, const int64_t *idx, int n, int pad_id,
                 const word_repeat *wr, rng *r, int max_len, int *ids, int *mask);
+
+/* One block of rows (masked-LM): text 0 of each example idx (n), padded to
+ * the longest (returned); ids and mask have room for n * max_len. */
+int train_batch_texts(const train_data *d, const int64_t *idx, int n, int pad_id, int max_len,
+                      int *ids, int *mask);
+
+/* Length buckets: reorder order (a permutation of n examples) so that each
+ * run of B consecutive examples has texts of similar length (less padding,
+ * the same examples per epoch): windows of window*B examples are sorted by
+ * the length of their first text (ties: the order they had), cut into
+ * batches of B, and the whole batches shuffled with r (a last partial batch
+ * stays last). 0, or -1 when out of memory (order unchanged). */
+int train_order_buckets(const train_data *d, int64_t *order, size_t n, int B, int window, rng *r);
 
 /* STS evaluation set: records {"sentence1","sentence2","score"}. */
 typedef struct sts_set {

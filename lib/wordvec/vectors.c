@@ -625,3 +625,89 @@ out:
 	free(X);
 	return rc;
 }
+
+int word_list_read(const char *path, char ***words, int64_t **counts, int *n, char *err,
+                   size_t errlen)
+{
+	*words = NULL;
+	*n = 0;
+	if (counts)
+		*counts = NULL;
+	gzFile f = gzopen(path, "rb");
+	if (!f) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[4096];
+	char **w = NULL;
+	int64_t *c = NULL;
+	int nw = 0, cap = 0, rc = -1;
+	long ln = 0;
+	while (gzgets(f, line, sizeof line)) {
+		ln++;
+		size_t len = strlen(line);
+		if (len == sizeof line - 1 && line[len - 1] != '\n' && !gzeof(f)) {
+			seterr(err, errlen, "%s:%ld: line longer than %zu bytes", path, ln, sizeof line - 2);
+			goto done;
+		}
+		char *p = line + strspn(line, " \t\r\n");
+		size_t k = strcspn(p, " \t\r\n");
+		if (k == 0)
+			continue;
+		int64_t cnt = 0;
+		char *q = p + k + strspn(p + k, " \t");
+		size_t k2 = strcspn(q, " \t\r\n");
+		if (k2 > 0 && strspn(p, "0123456789") == k && k <= 18) {
+			cnt = strtoll(p, NULL, 10);
+			p = q;
+			k = k2;
+		}
+		if (nw == cap) {
+			cap = cap ? 2 * cap : 1024;
+			char **nw2 = realloc(w, (size_t)cap * sizeof *w);
+			int64_t *nc = realloc(c, (size_t)cap * sizeof *c);
+			if (nw2)
+				w = nw2;
+			if (nc)
+				c = nc;
+			if (!nw2 || !nc) {
+				seterr(err, errlen, "out of memory");
+				goto done;
+			}
+		}
+		if (!(w[nw] = malloc(k + 1))) {
+			seterr(err, errlen, "out of memory");
+			goto done;
+		}
+		memcpy(w[nw], p, k);
+		w[nw][k] = 0;
+		c[nw++] = cnt;
+	}
+	int e = 0;
+	const char *msg = gzerror(f, &e);
+	if (e != Z_OK && e != Z_STREAM_END) {
+		seterr(err, errlen, "%s: %s", path, msg);
+		goto done;
+	}
+	if (nw == 0) {
+		seterr(err, errlen, "%s: no words", path);
+		goto done;
+	}
+	rc = 0;
+done:
+	gzclose(f);
+	if (rc) {
+		for (int i = 0; i < nw; i++)
+			free(w[i]);
+		free(w);
+		free(c);
+		return -1;
+	}
+	*words = w;
+	*n = nw;
+	if (counts)
+		*counts = c;
+	else
+		free(c);
+	return 0;
+}

@@ -27,6 +27,15 @@ int wordvecs_read(wordvecs *wv, const char *path, int max_words, char *err,
                   size_t errlen);
 void wordvecs_free(wordvecs *wv);
 
+/* A word list, most frequent first: one word per line (more fields after
+ * it ignored), or "COUNT WORD" as `uniq -c` writes it (then *counts gets
+ * the counts; else 0). Blank lines are skipped; plain or gzip. *words (n
+ * malloc'ed strings, free with vocab_free) and *counts (malloc'ed, may be
+ * NULL) are the caller's. 0, or -1 with "FILE:LINE: what" / "FILE: what"
+ * (a line over 4095 bytes, no word at all, a cut gzip stream). */
+int word_list_read(const char *path, char ***words, int64_t **counts, int *n, char *err,
+                   size_t errlen);
+
 /* A word as the BERT basic tokenizer would see it: if lowercase, Python's
  * str.lower() then accents stripped (NFD, drop Mn), as uncased BERT does.
  * Returns 1 and a malloc'ed normalised copy in *out when the word stays ONE

@@ -39,6 +39,47 @@ printf '%s\n' '{"text1":"a","text2":"b","neg":"c","neg_logit":3}' '{"text1":"a",
 t_case "one record without s'" 1 empty ':2: field "neg_logit": missing' "$G --out $T/x --loss gcse $T/half.ndjson"
 t_case "no examples" 1 empty 'no training examples' "$G --out $T/x < /dev/null"
 
+# ---- the output folder ----------------------------------------------------------
+# (issue 15 D3) --out is checked and made before the first step, not after
+# the whole run
+: > "$T/afile"
+t_case "--out under a file: refused before training" 1 empty "$T/afile/x: Not a directory" \
+  "$G --out $T/afile/x $S"
+t_case "--out is a file: refused before training" 1 empty "$T/afile: not a directory" "$G --out $T/afile $S"
+t_case "--out with missing parents: made" 0 - empty \
+  "$G --out $T/new/a/b $S > /dev/null && [ -s $T/new/a/b/model.safetensors ]"
+# (issue 15 D4) one run at a time in an output folder (and in a checkpoint
+# folder): a second run is refused, not mixed into the first one's files
+$G -b 4 --epochs 400 --save-every 50 --out "$T/lk" $S > /dev/null 2>&1 &
+pid=$!
+while kill -0 $pid 2>/dev/null && [ ! -f "$T/lk/checkpoint/train.safetensors" ]; do sleep 0.01; done
+if ! kill -0 $pid 2>/dev/null; then
+  t_skip "a second run into a busy --out is refused" "the first run finished too soon"
+else
+  t_case "a second run into a busy --out is refused" 1 empty "^gcsetrain: $T/lk is in use by another process \\(pid $pid holds" \
+    "$G --out $T/lk --max-steps 1 $S"
+  t_case "a second run into a busy --checkpoint-dir is refused" 1 empty "$T/lk/checkpoint is in use by another process" \
+    "$G --out $T/lk2 --save-every 1 --checkpoint-dir $T/lk/checkpoint --max-steps 1 $S"
+fi
+kill $pid 2>/dev/null
+wait $pid 2>/dev/null
+t_case "the folder is free again once the run is gone" 0 - empty "$G --out $T/lk --max-steps 1 $S > /dev/null"
+
+# (issue 15 D5) standard output closed early: the metrics are lost, the run
+# is not: it trains to the end and writes the same model (exit 0), or fails
+$G --out "$T/hc0" -b 4 --epochs 20 $S > /dev/null
+if command -v python3 > /dev/null; then
+  t_case "stdout closed before the first record: the run still ends with its model" 0 empty \
+    'standard output is closed at step 1: no more metrics records' \
+    "python3 -c 'import os, subprocess, sys; r, w = os.pipe(); os.close(r); sys.exit(subprocess.run(sys.argv[1:], stdout=w).returncode)' \
+       $G --out $T/hc1 -b 4 --epochs 20 $S && cmp $T/hc0/model.safetensors $T/hc1/model.safetensors"
+else
+  t_skip "stdout closed before the first record: the run still ends with its model" "no python3"
+fi
+t_case "| head -1: the run still ends with its model, exit 0" 0 - - \
+  "{ $G --out $T/hc2 -b 4 --epochs 20 $S; echo \$? > $T/hc2.rc; } | head -1 > /dev/null &&
+   [ \"\$(cat $T/hc2.rc)\" = 0 ] && cmp $T/hc0/model.safetensors $T/hc2/model.safetensors"
+
 # ---- training runs ------------------------------------------------------------
 t_case "simcse: one record per step, model written" 0 - empty \
   "$G --out $T/s --epochs 2 $S > $T/s.out && [ \$(wc -l < $T/s.out) -eq 10 ] &&
@@ -105,14 +146,28 @@ wait $pid 2>/dev/null
 if [ -f "$T/rb/model.safetensors" ]; then
   t_skip "killed run resumes exactly" "the run finished before the kill"
 else
+  # what a kill between write and rename leaves: a stray temporary
+  : > "$T/rb/checkpoint/.train.safetensors.tmp.Zk9x3Q"
   t_case "killed run resumes exactly" 0 - 'resuming at step [0-9]+ of 500' \
     "$R --out $T/rb --resume $T/rb/checkpoint > $T/rb2.out &&
      s=\$(head -1 $T/rb2.out | jq .step) && [ \$s -gt 7 ] &&
      $NM $T/ra.out | tail -n +\$s > $T/ra.cmp && $NM $T/rb2.out > $T/rb.cmp && cmp $T/ra.cmp $T/rb.cmp &&
      cmp $T/ra/model.safetensors $T/rb/model.safetensors && cmp $T/ra/mlp_head.safetensors $T/rb/mlp_head.safetensors"
+  t_ok "the resumed run removed the killed one's stray temporaries" \
+    "[ -z \"\$(find $T/rb -name '.*.tmp.*')\" ]"
 fi
 t_case "resume refuses other settings" 2 empty 'other settings: lr: 0.001 \(checkpoint\) vs 0.002 \(now\)' \
   "$R --out $T/rb --resume $T/ra/checkpoint --lr 2e-3"
+# (issue 15 D12) other data is a data error (exit 1) that says what differs
+cp -r "$T/ra/checkpoint" "$T/rv"
+sed -i 's/^cat$/kat/' "$T/rv/vocab.txt"
+t_case "resume: an edited checkpoint vocabulary is named (exit 1)" 1 empty \
+  "$T/rv/train.safetensors: the checkpoint's tokenizer \\(vocab.txt, tokenizer_config.json\\) has changed since the run started" \
+  "$R --out $T/rv-out --resume $T/rv"
+sed 's/child/dog/' $S > "$T/other.ndjson"
+t_case "resume: other records, as many (exit 1)" 1 empty \
+  'the input is not the data the run was trained on: the same number of examples \(40\) but other token ids' \
+  "$G -b 4 --epochs 50 --save-every 7 --word-repeat --out $T/rv-out --resume $T/ra/checkpoint $T/other.ndjson"
 
 # ---- a non-finite loss ----------------------------------------------------------
 N="$G --lr 1e30 --save-every 1 --out $T/n $S"

@@ -7,7 +7,7 @@
 . tests/cli/lib.sh
 ROOT=${GCSE_ROOT:-$(pwd)}
 PY=${PYTHON:-python3}
-FAKE_LIFE=150
+FAKE_LIFE=300
 . tests/cli/llm-server.inc
 W="-w tests/data/wordnet"
 IN=tests/data/kg/sentences.ndjson
@@ -98,22 +98,23 @@ cat >"$T/faults.in" <<'IN'
 {"text":"The dog think ran. [fake:think]"}
 {"text":"The dog ok ran."}
 IN
-start_fake
+reset_fake
 $TO kgextract $W --llm "$URL" --jobs 4 --timeout 0.5 --backoff 0.02 "$T/faults.in" >"$T/faults-x.out" 2>"$T/faults-x.err"
 cat "$T/faults-x.err" >>"$E"
 t_ok kgextract-llm-faults-recovered \
 	"[ \$(jq -r .kg_source $T/faults-x.out | grep -c '^llm\$') -eq 9 ] && [ $(nreqs f500) -eq 3 ] && [ $(nreqs fslow) -eq 2 ]"
 t_ok kgextract-llm-summary "grep -q 'kgextract: 9 records from the LLM, 0 from the rules' $T/faults-x.err"
-start_fake
+reset_fake
 $TO kgsynth $W --llm "$URL" --jobs 4 --timeout 0.5 --backoff 0.02 "$T/faults.in" >"$T/faults-s.out" 2>"$T/faults-s.err"
 cat "$T/faults-s.err" >>"$E"
 t_ok kgsynth-llm-faults-recovered \
 	"[ \$(jq -r '.candidates[].source' $T/faults-s.out | grep -c '^llm\$') -eq 18 ] && [ $(nreqs f500) -eq 6 ]"
 t_ok kgsynth-llm-summary "grep -q 'kgsynth: 18 candidates from the LLM, 0 from the rules after the LLM failed' $T/faults-s.err"
 
-# ---- an answer that stays invalid: the rules stand in, marked
+# ---- an answer that stays invalid: the rules stand in, marked (a server
+# that ignores response_format, so that the wrong shape reaches the client)
 printf '%s\n' '{"text":"The dog wrong ran. [fake:wrongshape]"}' '{"text":"The man fails. [fake:500]"}' '{"text":"The dog fine ran."}' >"$T/fb.in"
-start_fake
+reset_fake --schema ignore
 $TO kgextract $W --llm "$URL" --invalid-retries 1 --retries 1 --backoff 0.02 "$T/fb.in" >"$T/fb-x.out" 2>"$T/fb-x.err"
 cat "$T/fb-x.err" >>"$E"
 kgextract $W "$T/fb.in" >"$T/fb-x.rules" 2>/dev/null
@@ -122,7 +123,7 @@ t_ok kgextract-llm-fallback-is-rules \
 	"head -2 $T/fb-x.out | jq -c 'del(.kg_source)' >$T/fb1 && head -2 $T/fb-x.rules | jq -c . | cmp -s - $T/fb1"
 t_ok kgextract-llm-fallback-counted \
 	"grep -q '1 records from the LLM, 2 from the rules after the LLM failed' $T/fb-x.err && [ $(nreqs wrong) -eq 2 ] && [ $(nreqs fails) -eq 2 ]"
-start_fake
+reset_fake --schema ignore
 $TO kgsynth $W --llm "$URL" --invalid-retries 1 --retries 1 --backoff 0.02 --seed 4 "$T/fb.in" >"$T/fb-s.out" 2>"$T/fb-s.err"
 cat "$T/fb-s.err" >>"$E"
 kgsynth $W --seed 4 "$T/fb.in" >"$T/fb-s.rules" 2>/dev/null
@@ -147,28 +148,28 @@ t_ok kgsynth-llm-report-record \
 
 # ---- blank texts ask nothing and keep their place
 printf '%s\n' '{"text":"  "}' '{"text":"The cat sat."}' '{"text":""}' >"$T/blank.in"
-start_fake
+reset_fake
 t_ok kgextract-llm-blank \
 	"$TO kgextract $W --llm $URL -q $T/blank.in 2>>$E | jq -r '[.id, .kg_source] | @tsv' | tr '\n\t' ' :' | grep -qx '1:rules 2:llm 3:rules ' && [ \$($NREQ) -eq 1 ]"
 t_ok kgsynth-llm-blank \
 	"$TO kgsynth $W --llm $URL -q $T/blank.in 2>>$E | jq -r '.candidates | length' | tr '\n' ' ' | grep -qx '0 2 0 ' && [ \$($NREQ) -eq 3 ]"
 
 # ---- the graph from the LLM's answers (the fake types long words "thing")
-start_fake
+reset_fake
 t_ok kgextract-llm-graph \
 	"$TO kgextract $W --llm $URL -q -g $T/g.ndjson $IN >/dev/null 2>>$E && jq -r 'select(.type == \"thing\") | .node' $T/g.ndjson | grep -qx dog && jq -r 'select(.role == \"subject\") | .node' $T/g.ndjson | grep -qx man"
 t_ok kgsynth-llm-with-graph \
 	"$TO kgsynth $W --llm $URL -q -g $T/g.ndjson --seed 1 -n 3 $IN 2>>$E | jq -se 'map(.candidates | length == 6) | all' >/dev/null"
 
 # ---- the cache: a second run sends no request and writes the same bytes
-start_fake
+reset_fake
 $TO kgextract $W --llm "$URL" -q --cache "$T/cx" "$IN" >"$T/c1-x.out" 2>>"$E"
 N1=$(nreq)
 $TO kgextract $W --llm "$URL" --cache "$T/cx" "$IN" >"$T/c2-x.out" 2>"$T/c2-x.err"
 cat "$T/c2-x.err" >>"$E"
 t_ok kgextract-llm-cache-zero-requests "[ $N1 -eq 12 ] && [ \$($NREQ) -eq 12 ] && grep -q '12 from the cache' $T/c2-x.err"
 t_ok kgextract-llm-cache-same-output "cmp $T/c1-x.out $T/c2-x.out"
-start_fake
+reset_fake
 $TO kgsynth $W --llm "$URL" -q --cache "$T/cs" -n 2 "$IN" >"$T/c1-s.out" 2>>"$E"
 N1=$(nreq)
 $TO kgsynth $W --llm "$URL" -q --cache "$T/cs" -n 2 "$IN" >"$T/c2-s.out" 2>>"$E"
@@ -189,6 +190,73 @@ cat "$T/.err" >>"$E"
 t_case kgsynth-llm-401 1 empty 'HTTP 401: invalid API key' "$TO kgsynth $W --llm $URL $IN"
 cat "$T/.err" >>"$E"
 t_ok kgllm-key-never-printed "! grep -rq kg-sekrit-77 $T/*.out $E $T/cx $T/cs $T/ck"
+
+# ---- structured output (issue 17): against a server that requires the
+# schema, one request per record (kgextract) and per candidate (kgsynth),
+# each with the format's schema, its max_tokens and the seed
+start_fake --schema require
+$TO kgextract $W --llm "$URL" -q --seed 9 "$IN" >"$T/sx.out" 2>>"$E"
+stats >"$T/sx.stats"
+t_ok kgextract-llm-schema-one-request-per-record \
+	"[ \$(jq .requests $T/sx.stats) -eq 12 ] && [ \$(jq .max_per_prompt $T/sx.stats) -eq 1 ] && [ \$(jq -r .kg_source $T/sx.out | grep -c llm) -eq 12 ]"
+t_ok kgextract-llm-schema-in-every-request \
+	"jq -e '[.log[] | .rf == \"json_schema\" and .schema == \"kgextract\" and .seed == 9 and .max_tokens == 512 + (.sentence | utf8bytelength)] | all' $T/sx.stats >/dev/null"
+t_ok kgextract-llm-schema-same-records "$NUMCMP tests/golden/kgllm-extract.out $T/sx.out"
+reset_fake --schema require
+$TO kgsynth $W --llm "$URL" -q --seed 3 -n 2 "$IN" >"$T/ss.out" 2>>"$E"
+stats >"$T/ss.stats"
+t_ok kgsynth-llm-schema-one-request-per-candidate \
+	"[ \$(jq .requests $T/ss.stats) -eq 48 ] && [ \$(jq .prompts $T/ss.stats) -eq 48 ] && [ \$(jq '[.candidates[] | select(.source == \"llm\")] | length' $T/ss.out | paste -sd+ | bc) -eq 48 ]"
+t_ok kgsynth-llm-schema-in-every-request \
+	"jq -e '[.log[] | .rf == \"json_schema\" and .schema == \"text\" and .seed == 3 and .max_tokens == 128 + ((.sentence | utf8bytelength) / 2 | floor)] | all' $T/ss.stats >/dev/null"
+
+# ---- a server that rejects response_format: one fallback, said once
+reset_fake --schema reject
+$TO kgextract $W --llm "$URL" --jobs 1 -q "$IN" >"$T/rj.out" 2>"$T/rj.err"
+cat "$T/rj.err" >>"$E"
+t_ok kgextract-llm-schema-fallback \
+	"[ \$(grep -c 'kgextract: llm: the server rejected response_format' $T/rj.err) -eq 1 ] && $NUMCMP tests/golden/kgllm-extract.out $T/rj.out && [ \$($NREQ) -eq 13 ]"
+
+# ---- answers checked before they are trusted (issue 17): a schema-valid
+# extraction whose spans are not in the sentence, an absurd count, a
+# candidate unrelated to its sentence or a copy of it: re-asked, then rules
+printf '%s\n' '{"text":"The dog garbage ran. [fake:garbage]"}' '{"text":"The dog ran home."}' >"$T/gb.in"
+reset_fake
+$TO kgextract $W --llm "$URL" --invalid-retries 1 "$T/gb.in" >"$T/gb-x.out" 2>"$T/gb-x.err"
+cat "$T/gb-x.err" >>"$E"
+t_ok kgextract-llm-garbage-refused \
+	"[ \"\$(jq -r .kg_source $T/gb-x.out | tr '\n' ' ')\" = 'rules llm ' ] && [ $(nreqs garbage) -eq 2 ] && grep -q 'record 1: no valid answer after 2 requests: 6 of its 6 spans are not in the sentence (the first: \"zorblat quux\")' $T/gb-x.err && grep -q 'invalid answers by reason: 2 spans not in the sentence' $T/gb-x.err"
+printf '%s\n' '{"text":"The dog counts ran. [fake:hugecount]"}' '{"text":"The dog ran home."}' >"$T/hc.in"
+reset_fake --schema ignore
+$TO kgextract $W --llm "$URL" --invalid-retries 0 "$T/hc.in" >"$T/hc-x.out" 2>"$T/hc-x.err"
+cat "$T/hc-x.err" >>"$E"
+t_ok kgextract-llm-absurd-count-refused \
+	"[ \"\$(jq -r .kg_source $T/hc-x.out | tr '\n' ' ')\" = 'rules llm ' ] && grep -q 'parts.subject.count: expected count, got number' $T/hc-x.err"
+printf '%s\n' '{"text":"The brown dog happily chased the red ball across the garden. [fake:garbage]"}' '{"text":"The dog ran home. [fake:copy]"}' >"$T/gs.in"
+reset_fake
+$TO kgsynth $W --llm "$URL" --invalid-retries 0 --seed 1 "$T/gs.in" >"$T/gs.out" 2>"$T/gs.err"
+cat "$T/gs.err" >>"$E"
+t_ok kgsynth-llm-checks-refuse \
+	"[ \"\$(jq -r '[.candidates[].source] | join(\",\")' $T/gs.out | tr '\n' ' ')\" = 'rules,rules rules,rules ' ] && grep -q 'invalid answers by reason: 2 copies of the sentence, 2 unrelated to the sentence' $T/gs.err"
+
+# ---- failed records are cached too (issue 17)
+reset_fake
+$TO kgextract $W --llm "$URL" --invalid-retries 1 --cache "$T/cf" "$T/gb.in" >"$T/cf1.out" 2>>"$E"
+N1=$(nreq)
+$TO kgextract $W --llm "$URL" --invalid-retries 1 --cache "$T/cf" "$T/gb.in" >"$T/cf2.out" 2>"$T/cf2.err"
+cat "$T/cf2.err" >>"$E"
+t_ok kgextract-llm-failure-cached \
+	"[ $N1 -eq 3 ] && [ \$($NREQ) -eq 3 ] && cmp $T/cf1.out $T/cf2.out && grep -q 'record 1: (kept in --cache) no valid answer after 2 requests' $T/cf2.err"
+$TO kgextract $W --llm "$URL" --invalid-retries 1 --cache "$T/cf" --retry-failed "$T/gb.in" >/dev/null 2>>"$E"
+t_ok kgextract-llm-retry-failed "[ \$($NREQ) -eq 5 ]"
+
+# ---- a closed output is noticed before the next request (issue 15 D6)
+i=1; while [ $i -le 30 ]; do echo "{\"text\":\"The dog $i ran.\"}"; i=$((i + 1)); done >"$T/head.in"
+for p in kgextract kgsynth; do
+	reset_fake --delay 50
+	t_ok "$p-llm-head-stops-requests" \
+		"( $TO $p $W --llm $URL --jobs 1 $T/head.in 2>$T/head-$p.err; echo \$? >$T/head-$p.rc ) | head -1 | grep -q 'The dog 1 ran' && [ \$(cat $T/head-$p.rc) -eq 0 ] && [ ! -s $T/head-$p.err ] && [ \$($NREQ) -le 5 ]"
+done
 
 # ---- a server that is down: a clear error, exit 1, quickly
 FREE=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -64,3 +64,19 @@ t_case kgsynth-seed-neg 2 empty 'seed' "kgsynth --seed -1 $IN"
 t_case kgsynth-seed-bad 2 empty 'seed' "kgsynth --seed 12x $IN"
 t_case kgsynth-bad-option 2 empty 'usage' "kgsynth --bogus $IN"
 t_case kgsynth-no-wordnet 1 empty 'kgsynth: /nonexistent/data.noun' "kgsynth -w /nonexistent $IN"
+
+# the rule path's mixes: families and shares per role
+t_ok kgsynth-mix-default-explicit \
+	"kgsynth $W --seed 1 -n 2 --positive-mix rewrite:0.7,synonym:0,related_swap:0.3 --negative-mix contradiction:0.7,entity_swap:0.15,quantity:0.15 $T/ext.ndjson 2>/dev/null | cmp -s - tests/golden/kgsynth-basic.out"
+t_ok kgsynth-mix-roles \
+	"kgsynth $W --seed 3 -n 3 --positive-mix synonym,rewrite:0 --negative-mix related_swap,entity_swap:0 $T/ext.ndjson 2>/dev/null |
+	 jq -r '.candidates[] | \"\\(.role) \\(.fallback // .kind)\"' | sort -u >$T/mixroles &&
+	 printf 'negative related_swap\npositive synonym\n' | cmp -s - $T/mixroles"
+t_ok kgsynth-mix-related-negative \
+	"kgsynth $W --seed 3 -n 3 --negative-mix related_swap $T/ext.ndjson 2>/dev/null |
+	 jq -e '[.candidates[] | select(.kind == \"related_swap\")] | all(.role == \"negative\")' >/dev/null"
+t_case kgsynth-mix-unknown 2 empty 'positive-mix: unknown family "bogus"' "kgsynth --positive-mix bogus:1 $IN"
+t_case kgsynth-mix-twice 2 empty 'negative-mix: family quantity given twice' "kgsynth --negative-mix quantity,quantity $IN"
+t_case kgsynth-mix-zero 2 empty 'no family with a share above 0' "kgsynth --positive-mix synonym:0 $IN"
+t_case kgsynth-mix-bad-share 2 empty 'share must be a number' "kgsynth --positive-mix synonym:x $IN"
+t_case kgsynth-mix-llm 2 empty 'rule path' "kgsynth --llm http://127.0.0.1:9 --positive-mix synonym $IN"

@@ -9,7 +9,7 @@ allowed() {
 	train) echo "base nn train" ;;
 	kg) echo "base nn kg" ;;
 	llm) echo "base nn kg llm" ;;
-	wordvec) echo "base nn wordvec" ;;
+	wordvec) echo "base nn kg wordvec" ;;
 	embed) echo "base nn wordvec embed" ;;
 	*) echo "" ;;
 	esac

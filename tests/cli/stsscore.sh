@@ -52,3 +52,46 @@ if have_shared; then
 else
 	t_skip "stsb-dev spearman = scipy" "no $SHARED"
 fi
+# Issue 15, D12: extreme and non-finite similarities are handled the same way
+# by both correlations, and say so; options that would change nothing are
+# usage errors.
+t_case "an embedding element outside the float range is bad input" 1 - \
+  'stsscore: <stdin>:1: field "sentence1_embedding": element 0: 1e\+300 is outside the range of a float' \
+  "sed '1s/\"sentence1_embedding\":\\[1,/\"sentence1_embedding\":[1e300,/' $D/small.ndjson | stsscore"
+t_case "similarities near 1e300: the same correlations" 0 - empty \
+  "jq -c '.sim = .score' $D/small.ndjson | stsscore -s sim >$T/s1 &&
+   jq -c '.sim = .score * 1e300' $D/small.ndjson | stsscore -s sim >$T/s2 &&
+   jq -n --slurpfile a $T/s1 --slurpfile b $T/s2 '[\$a, \$b] | transpose | all(.[0].spearman == .[1].spearman and (.[0].pearson - .[1].pearson | fabs) < 1e-9)' | grep -qx true"
+PY=${PYTHON:-python3}
+if command -v "$PY" >/dev/null 2>&1; then
+	# tiny-cls with an infinite bias in the last LayerNorm: every embedding holds an infinity
+	cp -r tests/data/models/tiny-cls "$T/inf-model"
+	"$PY" -c 'import json, struct, sys
+p = sys.argv[1] + "/model.safetensors"
+b = bytearray(open(p, "rb").read())
+n = struct.unpack("<Q", b[:8])[0]
+o = 8 + n + json.loads(b[8:8 + n])["encoder.layer.1.output.LayerNorm.bias"]["data_offsets"][0]
+b[o:o + 4] = struct.pack("<f", float("inf"))
+open(p, "wb").write(b)' "$T/inf-model"
+	t_case "non-finite embeddings: both correlations null, said, exit 1" 1 - \
+	  '^stsscore: task "A": correlation undefined: 3 of 3 similarities are not finite' \
+	  "stsscore -m $T/inf-model $D/small.ndjson >$T/inf.out; st=\$?;
+	   jq -se 'all(.spearman == null and .pearson == null)' $T/inf.out >/dev/null && exit \$st"
+	t_case "non-finite cosines with --pairs: null, counted, exit 1" 1 - \
+	  '^stsscore: 7 of 7 cosines are not finite, written as null' \
+	  "stsscore -m $T/inf-model -p $D/small.ndjson >$T/infp.out; st=\$?;
+	   jq -se 'length == 7 and all(.cosine == null)' $T/infp.out >/dev/null && exit \$st"
+else
+	t_skip "non-finite embeddings" "no $PY"
+fi
+M=tests/data/models/tiny-cls
+t_case "--pooling without --model" 2 empty '^stsscore: --pooling and --batch-size need --model$' "stsscore --pooling mean $D/small.ndjson"
+t_case "--batch-size without --model" 2 empty 'need --model' "stsscore --batch-size 4 $D/small.ndjson"
+t_case "--threads without --model or --vectors" 2 empty '^stsscore: --threads needs --model or --vectors$' "stsscore --threads 1 $D/small.ndjson"
+t_case "--text1 without --model or --vectors" 2 empty 'need --model or --vectors' "stsscore --text1 a $D/small.ndjson"
+t_case "--emb1 with --model" 2 empty 'emb1 and --emb2 name embedding fields' "stsscore -m $M --emb1 a $D/small.ndjson"
+t_case "--emb2 with --sim" 2 empty 'emb1 and --emb2 name embedding fields' "stsscore -s score --emb2 a $D/small.ndjson"
+t_case "--score with --pairs" 2 empty 'score and --task are for the summary' "stsscore -p --score x $D/small.ndjson"
+t_ok "--pooling with --model still works" "stsscore -m $M --pooling mean --batch-size 2 --threads 1 $D/small.ndjson >/dev/null"
+t_case "kgextract --entity-neighbors without --graph" 2 empty 'need --graph' \
+  "kgextract -w tests/data/wordnet --entity-neighbors 3 tests/data/kg/sentences.ndjson"

@@ -91,12 +91,12 @@ int main(int argc, char **argv)
 	double best_f = 1e30, best_e = 1e30, best_g = 1e30, cpu_f = 1e30, cpu_e = 1e30, cpu_g = 1e30;
 	for (int it = 0; it < iters + 1; it++) {
 		double c0 = cpu(), t0 = now();
-		if (!bert_forward(x, ids, mask, B, T, err, sizeof err) || !bert_pool(x, BERT_POOL_CLS, 0, out, err, sizeof err)) {
+		if (bert_forward(x, ids, mask, B, T, err, sizeof err) || bert_pool(x, BERT_POOL_CLS, 0, out, err, sizeof err)) {
 			fprintf(stderr, "bench_forward: %s\n", err);
 			return 1;
 		}
 		double t1 = now(), c1 = cpu();
-		if (!bert_encode(x, ids, mask, B, T, BERT_POOL_CLS, 0, out, err, sizeof err)) {
+		if (bert_encode(x, ids, mask, B, T, BERT_POOL_CLS, 0, out, err, sizeof err)) {
 			fprintf(stderr, "bench_forward: %s\n", err);
 			return 1;
 		}

@@ -1,5 +1,6 @@
 /* bench_train — time whole training steps (forward + backward + Adam update)
- * of the SimCSE loss on a random BERT, for bench/train_step.sh.
+ * of the SimCSE loss on a random BERT, for bench/train_step.sh: the step
+ * gcsetrain runs (train_loop_step, lib/train/trainloop.h).
  *
  *   bench_train [-L layers] [-C hidden] [-H heads] [-F ffn] [-V vocab]
  *               [-B sentences] [-T tokens] [-n steps] [-j threads]
@@ -8,14 +9,16 @@
  * both dropout views in one batch of 2B rows, dropout 0.1, the MLP head, the
  * SimCSE loss, backward, gradient clipping at 1, Adam. One warm-up step,
  * then n timed ones. Prints one JSON line: the shape, the seconds of every
- * timed step, the median, the time of the phases of the last step, and the
- * parameter and activation sizes. */
+ * timed step, the median, the time of the phases of the last step (zero_s:
+ * batch assembly and zeroing the gradients; backward_s: the loss and the
+ * backward pass), and the parameter and activation sizes. */
 #include "base/cli.h"
 #include "train/loss.h"
 #include "nn/model.h"
 #include "train/optim.h"
 #include "base/rng.h"
 #include "train/train.h"
+#include "train/trainloop.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -68,48 +71,38 @@ int main(int argc, char **argv)
 	bert_model *m = model_init_random(&cfg, 1, err, sizeof err);
 	if (!m)
 		cli_die("%s", err);
-	int rows = 2 * B;
-	trainer *t = trainer_new(m, rows, T, 2, err, sizeof err);
-	if (!t)
-		cli_die("%s", err);
-	adam opt;
-	loss_ws lw;
-	if (adam_init(&opt, t->nparams) || loss_ws_init(&lw, B, C))
-		cli_die("out of memory");
-	loss_config lc = loss_config_default(LOSS_SIMCSE);
-	int *ids = xmalloc((size_t)rows * T * sizeof *ids), *mask = xmalloc((size_t)rows * T * sizeof *mask);
-	float *dh = xmalloc((size_t)rows * C * sizeof *dh);
-	double *secs = xmalloc((size_t)n * sizeof *secs), *cpu = xmalloc((size_t)n * sizeof *cpu);
-	double ph[5] = {0};
+	/* B sentences per step, the warm-up step's and the n timed ones' */
+	size_t ns = (size_t)B * (size_t)(n + 1);
+	int *ids = xmalloc(ns * (size_t)T * sizeof *ids);
 	rng r;
 	rng_seed(&r, 3);
+	for (size_t b = 0; b < ns; b++)
+		for (int i = 0; i < T; i++)
+			ids[b * (size_t)T + (size_t)i] = i == 0 ? 101 % V : i == T - 1 ? 102 % V
+			                                 : 999 + (int)rng_below(&r, (uint64_t)(V - 999));
+	train_data d;
+	if (train_data_from_rows(&d, 1, ns, ids, NULL, T, NULL, err, sizeof err))
+		cli_die("%s", err);
+	int64_t *idx = xmalloc(ns * sizeof *idx);
+	for (size_t i = 0; i < ns; i++)
+		idx[i] = (int64_t)i;
+	train_loop_config lc = {.loss = loss_config_default(LOSS_SIMCSE), .clip = 1.0, .seed = 7,
+	                        .max_batch = B, .max_len = T, .pad_id = 0, .head_seed = 2};
+	train_loop tl;
+	if (train_loop_init(&tl, m, &lc, err, sizeof err))
+		cli_die("%s", err);
+	double *secs = xmalloc((size_t)n * sizeof *secs), *cpu = xmalloc((size_t)n * sizeof *cpu);
+	train_step_stats st;
 	for (int s = 0; s <= n; s++) {
-		for (int b = 0; b < B; b++)
-			for (int i = 0; i < T; i++) {
-				int v = i == 0 ? 101 % V : i == T - 1 ? 102 % V : 999 + (int)rng_below(&r, (uint64_t)(V - 999));
-				ids[b * T + i] = ids[(B + b) * T + i] = v;
-				mask[b * T + i] = mask[(B + b) * T + i] = 1;
-			}
 		double c0 = cpu_seconds(), t0 = now_seconds();
-		trainer_zero_grad(t);
-		double t1 = now_seconds();
-		if (!train_forward(t, ids, mask, rows, T, 1, rng_derive(7, (uint64_t)s), err, sizeof err))
-			cli_die("%s", err);
-		double t2 = now_seconds();
-		double loss = loss_forward(&lw, &lc, t->h, t->h + (size_t)B * C, NULL, NULL, B);
-		memset(dh, 0, (size_t)rows * C * sizeof *dh);
-		loss_backward(&lw, dh, dh + (size_t)B * C, NULL, 1.0f);
-		train_backward(t, dh);
-		double t3 = now_seconds();
-		grad_clip_norm(t->grads, t->nparams, 1.0);
-		adam_step(&opt, t->params, t->grads, 1e-5);
-		double t4 = now_seconds();
+		if (train_loop_step(&tl, &d, idx + (size_t)s * B, B, NULL, &r, s, 1e-5, &st, err, sizeof err))
+			cli_die("step %d: %s", s + 1, err);
 		if (s > 0) {
-			secs[s - 1] = t4 - t0;
+			secs[s - 1] = now_seconds() - t0;
 			cpu[s - 1] = cpu_seconds() - c0;
-			ph[0] = t1 - t0, ph[1] = t2 - t1, ph[2] = t3 - t2, ph[3] = t4 - t3, ph[4] = loss;
 		}
 	}
+	trainer *t = tl.t;
 	printf("{\"layers\":%d,\"hidden\":%d,\"heads\":%d,\"ffn\":%d,\"vocab\":%d,\"sentences\":%d,"
 	       "\"tokens\":%d,\"steps\":[", L, C, NH, FF, V, B, T);
 	for (int s = 0; s < n; s++)
@@ -118,11 +111,11 @@ int main(int argc, char **argv)
 	qsort(cpu, (size_t)n, sizeof *cpu, cmp_double);
 	printf("],\"median_s\":%.4f,\"median_cpu_s\":%.4f,\"zero_s\":%.4f,\"forward_s\":%.4f,\"backward_s\":%.4f,"
 	       "\"update_s\":%.4f,\"loss\":%.6g,\"params\":%zu,\"activation_bytes\":%zu}\n",
-	       secs[n / 2], cpu[n / 2], ph[0], ph[1], ph[2], ph[3], ph[4], t->nparams, trainer_act_bytes(t));
-	free(ids); free(mask); free(dh); free(secs); free(cpu);
-	adam_free(&opt);
-	loss_ws_free(&lw);
-	trainer_free(t);
+	       secs[n / 2], cpu[n / 2], st.secs[0], st.secs[1], st.secs[2], st.secs[3], st.loss, t->nparams,
+	       trainer_act_bytes(t));
+	free(ids); free(idx); free(secs); free(cpu);
+	train_data_free(&d);
+	train_loop_free(&tl);
 	model_free(m);
 	return 0;
 }

@@ -190,7 +190,7 @@ static int verify(const st_file *f, size_t len)
 		char err[256];
 		if (t->dtype == ST_F32 || t->dtype == ST_F16 || t->dtype == ST_BF16 || t->dtype == ST_F64) {
 			float *o = malloc((t->numel ? t->numel : 1) * sizeof *o);
-			int ok = st_to_f32(f, t, o, err, sizeof err);
+			int ok = st_to_f32(f, t, o, err, sizeof err) == 0;
 			free(o);
 			if (!ok)
 				return 0;
@@ -226,8 +226,8 @@ int main(int argc, char **argv)
 	snprintf(path[1], sizeof path[1], "%s/b", dir);
 	snprintf(path[2], sizeof path[2], "%s/c", dir);
 	snprintf(path[3], sizeof path[3], "%s/d", dir);
-	if (!st_write(path[0], a, 5, meta, err, sizeof err) || !st_write(path[1], a, 1, NULL, err, sizeof err) ||
-	    !st_write(path[2], a + 1, 3, meta, err, sizeof err)) {
+	if (st_write(path[0], a, 5, meta, err, sizeof err) || st_write(path[1], a, 1, NULL, err, sizeof err) ||
+	    st_write(path[2], a + 1, 3, meta, err, sizeof err)) {
 		fprintf(stderr, "fuzz_safetensors: %s\n", err);
 		return 2;
 	}

@@ -5,13 +5,16 @@
  * wiring kgextract and kgsynth use, reduced to its bones; tests/cli/llm.sh
  * runs it against tests/tools/fakellm.py. */
 #include "base/cli.h"
+#include "llm/kgllm.h"
 #include "llm/llm.h"
 #include "base/ndjson.h"
 #include "llm/prompts.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char help[] =
 "usage: llmdrive --llm URL [options] [file ...]\n"
@@ -28,8 +31,11 @@ static const char help[] =
 "      --style S         value of {{style}} (default: cycle over a few styles)\n"
 "      --var NAME=VALUE  value of another placeholder (repeatable)\n"
 "      --shape JSON      check answers against this shape (llmanswer.h), or\n"
-"                        'kgextract' for LLM_SHAPE_KGEXTRACT, instead of\n"
-"                        {\"text\": a sentence other than the record's}\n"
+"                        'kgextract' for LLM_SHAPE_KGEXTRACT and its span\n"
+"                        check, instead of {\"text\": ...} with kgsynth's\n"
+"                        candidate checks (llm_check_text)\n"
+"      --seed S          the seed sent with every request (default 0)\n"
+"      --max-answer N    each request's own max_tokens (default 128)\n"
 "      --skip-bad        skip bad lines instead of failing\n"
 "  -q, --quiet           no summary unless something failed\n"
 "  -h, --help            this help\n"
@@ -83,6 +89,7 @@ static void deliver(void *ctx, const llm_result *r)
 	else
 		jv_free(x->errs);
 	ndjson_write(out);
+	ndjson_finish();
 	free(x->anchor);
 	free(x);
 }
@@ -96,14 +103,17 @@ int main(int argc, char **argv)
 	cli_opts_init(&co);
 	int n = 1;
 	const char *prompt_name = "kgsynth-rewrite", *style = NULL, *shape_text = NULL;
+	long seed = 0, max_answer = 128;
 	const char **vars = xcalloc(8, sizeof *vars);
 	int nvars = 0, capvars = 8;
-	enum { O_PROMPT = 1000, O_STYLE, O_VAR, O_SHAPE };
+	enum { O_PROMPT = 1000, O_STYLE, O_VAR, O_SHAPE, O_SEED, O_MAXANS };
 	static const struct option longopts[] = {
 		{"prompt", required_argument, NULL, O_PROMPT},
 		{"style", required_argument, NULL, O_STYLE},
 		{"var", required_argument, NULL, O_VAR},
 		{"shape", required_argument, NULL, O_SHAPE},
+		{"seed", required_argument, NULL, O_SEED},
+		{"max-answer", required_argument, NULL, O_MAXANS},
 		/* cli_getopt's options, without --progress (no progress line here) */
 		{"skip-bad", no_argument, NULL, CLI_OPT_SKIP_BAD},
 		{"quiet", no_argument, NULL, 'q'},
@@ -132,23 +142,27 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_SHAPE: shape_text = optarg; break;
+		case O_SEED: seed = cli_long("--seed", optarg, 0, INT64_MAX); break;
+		case O_MAXANS: max_answer = cli_long("--max-answer", optarg, 0, 1000000); break;
 		default:
 			if (!cli_getopt(&co, c, optarg) && !llm_getopt(&lo, c, optarg))
 				cli_usage_error(NULL);
 		}
 	}
 	lo.quiet = co.quiet;
+	lo.seed = seed;
+	lo.watch_fd = STDOUT_FILENO;
 	llm_opts_check(&lo);
 	if (!lo.url)
 		cli_usage_error("--llm URL is required");
 
-	jv shape = jv_invalid();
-	if (shape_text) {
-		shape = jv_parse(strcmp(shape_text, "kgextract") ? shape_text : LLM_SHAPE_KGEXTRACT);
-		if (!jv_is_valid(shape))
-			cli_usage_error("--shape: not valid JSON");
-	}
 	char err[1024];
+	llm_format fmt;
+	int kgx = shape_text && !strcmp(shape_text, "kgextract");
+	if (llm_format_init(&fmt, kgx ? "kgextract" : shape_text ? "answer" : "text",
+	                    kgx ? LLM_SHAPE_KGEXTRACT : shape_text ? shape_text : LLM_SHAPE_TEXT,
+	                    kgx ? kg_llm_check : shape_text ? NULL : llm_check_text, err, sizeof err))
+		cli_usage_error("--shape: %s", err);
 	char *dir = prompts_dir(lo.prompts_dir, err, sizeof err);
 	if (!dir)
 		cli_die("%s", err);
@@ -199,10 +213,9 @@ int main(int argc, char **argv)
 			jv msgs = prompt_messages(p, fill, err, sizeof err);
 			if (!jv_is_valid(msgs))
 				cli_die("%s", err);
-			if (shape_text)
-				fatal = llm_submit(cl, line, msgs, llm_validate_shape, &shape, x) < 0;
-			else
-				fatal = llm_submit(cl, line, msgs, llm_validate_text, x->anchor, x) < 0;
+			fatal = llm_submit(cl, &(llm_request){
+				.index = line, .same_record = i > 0, .messages = msgs, .format = &fmt,
+				.ctx = x->anchor, .max_tokens = max_answer, .user = x}) < 0;
 		}
 		/* After a fatal error x is never written; free it if no request
 		 * of it was queued (else the queue still points to it). */
@@ -220,7 +233,7 @@ int main(int argc, char **argv)
 	llm_finish(cl, fatal);
 	ndjson_close(r);
 	prompt_free(p);
-	jv_free(shape);
+	llm_format_free(&fmt);
 	free(fill);
 	free(names);
 	free(vars);

@@ -28,7 +28,7 @@ static float *fx(st_file *f, const char *name, size_t *n)
 	if (!t)
 		return NULL;
 	float *x = calloc(t->numel ? t->numel : 1, sizeof *x);
-	if (!st_to_f32(f, t, x, ferr, sizeof ferr)) {
+	if (st_to_f32(f, t, x, ferr, sizeof ferr)) {
 		free(x);
 		return NULL;
 	}

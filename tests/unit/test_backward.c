@@ -272,8 +272,10 @@ typedef struct {
 	const int *mask;
 	const uint8_t *drop;   /* NULL: no dropout */
 	float p;
-	const float *dout;     /* (B,T,C), or (B,C) with cls */
-	int cls;               /* only the [CLS] query; drop bits indexed (b,h,j) */
+	const float *dout;     /* (B,T,C), or (R,C) with rows */
+	int rows;              /* only R query rows (attention_rows_*): drop bits indexed (r,h,j) */
+	const int *qpos;       /* with rows: their flat positions (NULL: the [CLS] rows) */
+	int R;
 } at_ctx;
 static double at_obj(void *pv)
 {
@@ -281,43 +283,44 @@ static double at_obj(void *pv)
 	int hs = c->C / c->NH, C3 = 3 * c->C, T = c->T;
 	double L = 0, *a = malloc(T * sizeof *a);
 	double ks = 1.0 / (1.0 - (double)c->p);
-	for (int b = 0; b < c->B; b++)
-		for (int h = 0; h < c->NH; h++)
-			for (int i = 0; i < (c->cls ? 1 : T); i++) {
-				const double *q = c->inp + ((size_t)b * T + i) * C3 + h * hs;
-				double mx = -INFINITY, s = 0;
-				int any = 0;
-				for (int j = 0; j < T; j++) {
-					const double *k = c->inp + ((size_t)b * T + j) * C3 + c->C + h * hs;
-					double d = 0;
-					for (int e = 0; e < hs; e++)
-						d += q[e] * k[e];
-					a[j] = d / sqrt((double)hs);
-					if (c->mask[b * T + j]) {
-						mx = fmax(mx, a[j]);
-						any = 1;
-					}
-				}
-				for (int j = 0; j < T; j++) {
-					a[j] = c->mask[b * T + j] ? exp(a[j] - mx) : 0;
-					s += a[j];
-				}
-				for (int j = 0; j < T; j++) {
-					a[j] = any ? a[j] / s : 0;
-					if (c->drop) {
-						size_t idx = (((size_t)b * c->NH + h) * T + i) * T + j;
-						if (c->cls)
-							idx = ((size_t)b * c->NH + h) * T + j;
-						a[j] *= (c->drop[idx / 8] >> (idx % 8) & 1) ? ks : 0;
-					}
-				}
-				for (int e = 0; e < hs; e++) {
-					double o = 0;
-					for (int j = 0; j < T; j++)
-						o += a[j] * c->inp[((size_t)b * T + j) * C3 + 2 * c->C + h * hs + e];
-					L += c->dout[((size_t)b * (c->cls ? 1 : T) + i) * c->C + h * hs + e] * o;
+	int nq = c->rows ? c->R : c->B * T;
+	for (int r = 0; r < nq; r++) {
+		int pos = !c->rows ? r : c->qpos ? c->qpos[r] : r * T, b = pos / T, i = pos % T;
+		for (int h = 0; h < c->NH; h++) {
+			const double *q = c->inp + (size_t)pos * C3 + h * hs;
+			double mx = -INFINITY, s = 0;
+			int any = 0;
+			for (int j = 0; j < T; j++) {
+				const double *k = c->inp + ((size_t)b * T + j) * C3 + c->C + h * hs;
+				double d = 0;
+				for (int e = 0; e < hs; e++)
+					d += q[e] * k[e];
+				a[j] = d / sqrt((double)hs);
+				if (c->mask[b * T + j]) {
+					mx = fmax(mx, a[j]);
+					any = 1;
 				}
 			}
+			for (int j = 0; j < T; j++) {
+				a[j] = c->mask[b * T + j] ? exp(a[j] - mx) : 0;
+				s += a[j];
+			}
+			for (int j = 0; j < T; j++) {
+				a[j] = any ? a[j] / s : 0;
+				if (c->drop) {
+					size_t idx = c->rows ? ((size_t)r * c->NH + h) * T + j
+					                     : (((size_t)b * c->NH + h) * T + i) * T + j;
+					a[j] *= (c->drop[idx / 8] >> (idx % 8) & 1) ? ks : 0;
+				}
+			}
+			for (int e = 0; e < hs; e++) {
+				double o = 0;
+				for (int j = 0; j < T; j++)
+					o += a[j] * c->inp[((size_t)b * T + j) * C3 + 2 * c->C + h * hs + e];
+				L += c->dout[(size_t)r * c->C + h * hs + e] * o;
+			}
+		}
+	}
 	free(a);
 	return L;
 }
@@ -335,7 +338,7 @@ static void attention_case(float p)
 	attention_dropout_forward(out, drop, attd, att, inp, mask, p, 77, B, T, C, NH);
 	attention_backward(dinp, datt, dout, inp, att, p > 0 ? drop : NULL, p, mask, B, T, C, NH);
 	attention_backward_naive(ninp, dout, inp, att, p > 0 ? drop : NULL, p, mask, B, T, C, NH);
-	at_ctx c = {B, T, C, NH, to_d(inp, n3), mask, p > 0 ? drop : NULL, p, dout, 0};
+	at_ctx c = {B, T, C, NH, to_d(inp, n3), mask, p > 0 ? drop : NULL, p, dout, 0, NULL, 0};
 	/* the forward output agrees with the double forward */
 	double L = 0;
 	for (size_t i = 0; i < n; i++)
@@ -356,49 +359,57 @@ static void attention_case(float p)
 static void test_attention_fd(void) { attention_case(0.0f); }
 static void test_attention_dropout_fd(void) { attention_case(0.3f); }
 
-/* The [CLS]-only attention: forward equals attention_forward's [CLS] row,
- * backward equals finite differences (with and without dropout). */
-static void attention_cls_case(float p)
+/* The attention of some query rows only (attention_rows_*): the [CLS] rows
+ * (qpos NULL) or any ascending positions (masked-LM's); forward equals those
+ * rows of attention_forward bit for bit, backward equals finite differences
+ * (with and without dropout) and, without dropout, attention_backward with
+ * dout on those rows only. */
+static void attention_rows_case(float p, const int *qpos, int R)
 {
 	int B = 3, T = 7, C = 12, NH = 3;
 	size_t n3 = (size_t)B * T * 3 * C, n = (size_t)B * T * C, na = (size_t)B * NH * T * T;
-	size_t nc = (size_t)B * NH * T;
-	float *inp = rvec(n3, 1.5f), *dout = rvec((size_t)B * C, 1), *out = zvec(n), *att = zvec(na);
-	float *kt = zvec(n3), *ocls = zvec((size_t)B * C), *acls = zvec(nc), *attd = zvec(nc);
+	size_t nr = (size_t)R * NH * T;
+	float *inp = rvec(n3, 1.5f), *dout = rvec((size_t)R * C, 1), *out = zvec(n), *att = zvec(na);
+	float *kt = zvec(n3), *orow = zvec((size_t)R * C), *arow = zvec(nr), *attd = zvec(nr);
 	float *dinp = zvec(n3);
-	uint8_t *drop = calloc(dropout_mask_bytes(nc), 1);
+	uint8_t *drop = calloc(dropout_mask_bytes(nr), 1);
 	int mask[21] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0};
 	attention_forward(out, att, kt, inp, mask, B, T, C, NH);
-	attention_cls_forward(ocls, acls, drop, attd, kt, inp, mask, p, 99, B, T, C, NH);
-	if (p == 0)   /* the [CLS] row of attention_forward, bit for bit */
-		for (int b = 0; b < B; b++) {
-			T_ASSERT(!memcmp(ocls + (size_t)b * C, out + (size_t)b * T * C, C * sizeof *out));
+	attention_rows_forward(orow, arow, drop, attd, kt, inp, mask, p, 99, qpos, R, B, T, C, NH);
+	if (p == 0)   /* those rows of attention_forward, bit for bit */
+		for (int r = 0; r < R; r++) {
+			int pos = qpos ? qpos[r] : r * T, b = pos / T, i = pos % T;
+			T_ASSERT(!memcmp(orow + (size_t)r * C, out + (size_t)pos * C, C * sizeof *out));
 			for (int h = 0; h < NH; h++)
-				T_ASSERT(!memcmp(acls + ((size_t)b * NH + h) * T,
-				                 att + ((size_t)b * NH + h) * T * T, T * sizeof *att));
+				T_ASSERT(!memcmp(arow + ((size_t)r * NH + h) * T,
+				                 att + (((size_t)b * NH + h) * T + i) * T, T * sizeof *att));
 		}
-	attention_cls_backward(dinp, dout, inp, acls, p > 0 ? drop : NULL, p, mask, B, T, C, NH);
-	at_ctx c = {B, T, C, NH, to_d(inp, n3), mask, p > 0 ? drop : NULL, p, dout, 1};
+	attention_rows_backward(dinp, dout, inp, arow, p > 0 ? drop : NULL, p, mask, qpos, R, B, T, C, NH);
+	at_ctx c = {B, T, C, NH, to_d(inp, n3), mask, p > 0 ? drop : NULL, p, dout, 1, qpos, R};
 	double L = 0;
-	for (size_t i = 0; i < (size_t)B * C; i++)
-		L += (double)dout[i] * ocls[i];
+	for (size_t i = 0; i < (size_t)R * C; i++)
+		L += (double)dout[i] * orow[i];
 	T_NEAR(L, at_obj(&c), 1e-4 * fmax(1, fabs(L)));
 	double *g = fd_grad(at_obj, &c, (fdvar){c.inp, n3});
-	CHECK_REL(p > 0 ? "attention cls+dropout (fd)" : "attention cls (fd)", dinp, g, n3, 1e-4);
-	/* the general backward with dout only on [CLS] rows agrees (no dropout) */
+	CHECK_REL(p > 0 ? "attention rows+dropout (fd)" : "attention rows (fd)", dinp, g, n3, 1e-4);
+	/* the general backward with dout only on those rows agrees (no dropout) */
 	if (p == 0) {
 		float *dfull = zvec(n), *g2 = zvec(n3), *datt = zvec(attention_backward_scratch(B, T, C, NH));
-		for (int b = 0; b < B; b++)
-			memcpy(dfull + (size_t)b * T * C, dout + (size_t)b * C, C * sizeof *dfull);
+		for (int r = 0; r < R; r++)
+			memcpy(dfull + (size_t)(qpos ? qpos[r] : r * T) * C, dout + (size_t)r * C, C * sizeof *dfull);
 		attention_backward(g2, datt, dfull, inp, att, NULL, 0, mask, B, T, C, NH);
 		T_ASSERT(relerr_f(dinp, g2, n3) < 1e-5);
 		free(dfull); free(g2); free(datt);
 	}
-	free(inp); free(dout); free(out); free(att); free(kt); free(ocls); free(acls); free(attd);
+	free(inp); free(dout); free(out); free(att); free(kt); free(orow); free(arow); free(attd);
 	free(dinp); free(drop); free(c.inp); free(g);
 }
-static void test_attention_cls(void) { attention_cls_case(0.0f); }
-static void test_attention_cls_dropout(void) { attention_cls_case(0.25f); }
+/* rows of masked-LM: several in one sequence, none in another, one on padding */
+static const int some_rows[] = {1, 2, 6, 15, 16, 19};
+static void test_attention_cls(void) { attention_rows_case(0.0f, NULL, 3); }
+static void test_attention_cls_dropout(void) { attention_rows_case(0.25f, NULL, 3); }
+static void test_attention_rows(void) { attention_rows_case(0.0f, some_rows, 6); }
+static void test_attention_rows_dropout(void) { attention_rows_case(0.25f, some_rows, 6); }
 
 /* ---- embeddings and residuals ------------------------------------------- */
 static void test_embeddings(void)
@@ -611,7 +622,7 @@ static float *fx(st_file *f, const char *name)
 		return NULL;
 	}
 	float *x = malloc((t->numel ? t->numel : 1) * sizeof *x);
-	if (!st_to_f32(f, t, x, ferr, sizeof ferr)) {
+	if (st_to_f32(f, t, x, ferr, sizeof ferr)) {
 		free(x);
 		return NULL;
 	}
@@ -637,7 +648,7 @@ static int *fxi(st_file *f, const char *name)
 		return NULL;
 	int64_t *v = malloc((t->numel ? t->numel : 1) * sizeof *v);
 	int *x = malloc((t->numel ? t->numel : 1) * sizeof *x);
-	if (!st_to_i64(f, t, v, ferr, sizeof ferr)) {
+	if (st_to_i64(f, t, v, ferr, sizeof ferr)) {
 		free(v);
 		free(x);
 		return NULL;
@@ -813,6 +824,8 @@ int main(void)
 	T_RUN(test_attention_dropout_fd);
 	T_RUN(test_attention_cls);
 	T_RUN(test_attention_cls_dropout);
+	T_RUN(test_attention_rows);
+	T_RUN(test_attention_rows_dropout);
 	T_RUN(test_embeddings);
 	T_RUN(test_residuals);
 	T_RUN(test_bias_dropout_residual);

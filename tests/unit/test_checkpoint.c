@@ -1,14 +1,13 @@
-/* test_checkpoint.c — atomic writes and training checkpoints: round trip,
- * truncation, corruption, mismatches, the old file surviving a failed or
- * killed write, hyperparameter comparison. */
+/* test_checkpoint.c — training checkpoints: round trip, truncation,
+ * corruption, mismatches, a failed save, hyperparameter comparison (the
+ * atomic writer under them: test_fileio). */
 #include "train/checkpoint.h"
+#include "train/loss.h"
 #include "base/rng.h"
 #include "nn/safetensors.h"
 #include "t.h"
 
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -185,7 +184,7 @@ static void test_corrupted(void)
 	float w[4] = { 1, 2, 3, 4 };
 	int64_t shape[1] = { 4 };
 	st_out o = { "params", ST_F32, 1, shape, w };
-	T_ASSERT(st_write(q, &o, 1, NULL, err, sizeof err));
+	T_ASSERT(st_write(q, &o, 1, NULL, err, sizeof err) == 0);
 	T_EQ_INT(train_ckpt_load(q, &t.c, NULL, err, sizeof err), -1);
 	T_ASSERT(strstr(err, "not a gcse training checkpoint"));
 }
@@ -223,68 +222,21 @@ static void test_mismatch(void)
 	T_ASSERT(strstr(err, "generator state"));
 }
 
-static void test_atomic_old_file_survives(void)
+/* A save that cannot rename (a non-empty folder has the name) fails and
+ * leaves the folder as it was (the writer itself: test_fileio). */
+static void test_save_fails_cleanly(void)
 {
-	char p[256], tmp[256], err[512];
-	path_in(p, sizeof p, "e.txt");
-	path_in(tmp, sizeof tmp, ".e.txt.tmp");
-	T_EQ_INT(atomic_write_file(p, "old contents\n", 13, err, sizeof err), 0);
-	T_ASSERT(!exists(tmp));
-	/* aborted write */
-	atomic_file af;
-	T_EQ_INT(atomic_open(&af, p, err, sizeof err), 0);
-	fputs("half a new", af.f);
-	fflush(af.f);
-	T_ASSERT(exists(tmp));
-	atomic_abort(&af);
-	T_ASSERT(!exists(tmp));
-	size_t n;
-	char *b = slurp(p, &n);
-	T_EQ_STR(b, "old contents\n");
-	free(b);
-	/* a writer killed with SIGKILL in the middle */
-	pid_t pid = fork();
-	if (pid == 0) {
-		atomic_file k;
-		if (atomic_open(&k, p, NULL, 0) == 0) {
-			fputs("the new contents, partly", k.f);
-			fflush(k.f);
-		}
-		raise(SIGKILL);
-		_exit(0);
-	}
-	int st;
-	T_ASSERT(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	b = slurp(p, &n);
-	T_EQ_STR(b, "old contents\n");
-	free(b);
-	T_ASSERT(exists(tmp));   /* the stale temp file stays ... */
-	T_EQ_INT(atomic_write_file(p, "new\n", 4, err, sizeof err), 0);
-	T_ASSERT(!exists(tmp));  /* ... until the next write replaces it */
-	b = slurp(p, &n);
-	T_EQ_STR(b, "new\n");
-	free(b);
-	/* commit failing at the rename (target is a non-empty directory): the
-	 * directory stays, the temp file is removed, an error names the file */
-	char d[256], df[256];
+	char d[256], df[256], err[512];
 	path_in(d, sizeof d, "adir");
 	path_in(df, sizeof df, "adir/x");
 	mkdir(d, 0755);
 	spit(df, "x", 1);
-	T_EQ_INT(atomic_write_file(d, "y", 1, err, sizeof err), -1);
-	printf("# %s\n", err);
-	T_ASSERT(strstr(err, "adir"));
-	path_in(tmp, sizeof tmp, ".adir.tmp");
-	T_ASSERT(!exists(tmp));
-	T_ASSERT(exists(df));
-	/* the same through train_ckpt_save */
 	static state s;
 	fill(&s, 10, 5, 6);
 	T_EQ_INT(train_ckpt_save(d, &s.c, META, err, sizeof err), -1);
+	printf("# %s\n", err);
+	T_ASSERT(strstr(err, "adir"));
 	T_ASSERT(exists(df));
-	/* a folder that does not exist */
-	T_EQ_INT(atomic_write_file("/nonexistent-dir/f", "y", 1, err, sizeof err), -1);
-	T_ASSERT(strstr(err, "/nonexistent-dir/.f.tmp"));
 	remove(df);
 	rmdir(d);
 }
@@ -308,6 +260,67 @@ static void test_meta_diff(void)
 	T_EQ_INT(strlen(tiny), 7);
 }
 
+/* The run's meta: settings compared on resume (options: a usage error;
+ * the data and the tokenizer: a data error that says which), progress read
+ * back, an older meta without tokenizer_crc32 still resumes. */
+static void test_meta_resume(void)
+{
+	train_settings s = {
+		.loss = LOSS_GCSE, .tau = 0.05, .sigma = 0.17, .word_repeat = 1, .epochs = 2,
+		.batch_size = 128, .lr = 1e-5, .max_length = 64, .warmup = 190, .total_steps = 500,
+		.grad_clip = 1.0, .hidden_dropout = 0.1, .attention_dropout = 0.1, .seed = 42, .shuffle = 1,
+		.log_every = 1, .examples = 40, .data_crc = 12345u, .params = 1000, .tokenizer_crc = 777u,
+	};
+	train_progress p = {.win_loss = 1.5, .win_gate = 0.25, .win_steps = 3, .win_examples = 12,
+	                    .best_eval = 71.5, .best_step = 300, .saved_out = 1, .has_pooler = 1}, q;
+	char *meta = train_meta_text(&s, &p), err[2048];
+	T_ASSERT(meta && strstr(meta, "\"tokenizer_crc32\":777") && strstr(meta, "\"lr\":1e-05"));
+	int usage = -1;
+	T_EQ_INT(train_meta_resume(meta, &s, &q, &usage, err, sizeof err), 0);
+	T_ASSERT(q.win_loss == 1.5 && q.win_gate == 0.25 && q.win_steps == 3 && q.win_examples == 12);
+	T_ASSERT(q.best_eval == 71.5 && q.best_step == 300 && q.saved_out == 1 && q.has_pooler == 1);
+	/* an option differs: usage */
+	train_settings o = s;
+	o.lr = 3e-5;
+	T_EQ_INT(train_meta_resume(meta, &o, &q, &usage, err, sizeof err), -1);
+	T_EQ_INT(usage, 1);
+	T_EQ_STR(err, "the checkpoint was made with other settings: lr: 1e-05 (checkpoint) vs 3e-05 (now)");
+	/* other token ids, the same tokenizer: the input */
+	o = s;
+	o.data_crc = 999;
+	T_EQ_INT(train_meta_resume(meta, &o, &q, &usage, err, sizeof err), -1);
+	T_EQ_INT(usage, 0);
+	T_ASSERT(strstr(err, "the input is not the data the run was trained on") &&
+	         strstr(err, "(data_crc32 12345, now 999): other records") && !strstr(err, "vocabulary"));
+	/* the tokenizer changed (and so the token ids), and an option: the tokenizer, then the option */
+	o.tokenizer_crc = 778;
+	o.seed = 7;
+	T_EQ_INT(train_meta_resume(meta, &o, &q, &usage, err, sizeof err), -1);
+	T_EQ_INT(usage, 0);
+	printf("# %s\n", err);
+	T_ASSERT(strstr(err, "the checkpoint's tokenizer (vocab.txt, tokenizer_config.json) has changed since the run started (tokenizer_crc32 777, now 778)") &&
+	         strstr(err, "; and other settings: seed: 42 (checkpoint) vs 7 (now)"));
+	/* a meta from before tokenizer_crc32: compared without it */
+	char *old = strdup(meta), *k = strstr(old, ",\"tokenizer_crc32\":777");
+	T_ASSERT(k);
+	memmove(k, k + strlen(",\"tokenizer_crc32\":777"), strlen(k + strlen(",\"tokenizer_crc32\":777")) + 1);
+	o = s;
+	o.tokenizer_crc = 1;
+	T_EQ_INT(train_meta_resume(old, &o, &q, &usage, err, sizeof err), 0);
+	o.data_crc = 5;
+	T_EQ_INT(train_meta_resume(old, &o, &q, &usage, err, sizeof err), -1);
+	T_ASSERT(usage == 0 && strstr(err, "other records, or an edited vocabulary in the checkpoint folder"));
+	/* unreadable */
+	T_EQ_INT(train_meta_resume("{\"lr\":", &s, &q, &usage, err, sizeof err), -1);
+	T_ASSERT(usage == 0 && strstr(err, "not a JSON object"));
+	T_EQ_INT(train_meta_resume("", &s, &q, &usage, err, sizeof err), -1);
+	free(old);
+	free(meta);
+	/* a fresh run: no best yet */
+	q = train_progress_start(1);
+	T_ASSERT(q.best_eval < 0 && isinf(q.best_eval) && q.has_pooler == 1 && q.win_steps == 0);
+}
+
 int main(void)
 {
 	strcpy(dir, "/tmp/gcse-test-ckpt-XXXXXX");
@@ -319,8 +332,9 @@ int main(void)
 	T_RUN(test_truncated);
 	T_RUN(test_corrupted);
 	T_RUN(test_mismatch);
-	T_RUN(test_atomic_old_file_survives);
+	T_RUN(test_save_fails_cleanly);
 	T_RUN(test_meta_diff);
+	T_RUN(test_meta_resume);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

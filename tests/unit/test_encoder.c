@@ -108,7 +108,7 @@ static void test_texts_against_torch(void)
 		/* default pooling, then each pooling explicitly */
 		float *out = malloc((size_t)n * C * sizeof *out);
 		int ntr = -1;
-		T_ASSERT(encoder_embed(e, (const char *const *)texts, NULL, n, out, &ntr, NULL, err, sizeof err));
+		T_ASSERT(encoder_embed(e, (const char *const *)texts, NULL, n, out, &ntr, NULL, err, sizeof err) == 0);
 		T_EQ_INT(ntr, want_trunc);
 		char nm[32];
 		snprintf(nm, sizeof nm, "text_%s", st_meta(f, "default_pooling"));
@@ -133,7 +133,7 @@ static void test_texts_against_torch(void)
 				T_ASSERT(!e && strstr(err, "no pooler"));
 				continue;
 			}
-			T_ASSERT(e && encoder_embed(e, (const char *const *)texts, NULL, n, out, NULL, NULL, err, sizeof err));
+			T_ASSERT(e && encoder_embed(e, (const char *const *)texts, NULL, n, out, NULL, NULL, err, sizeof err) == 0);
 			d = maxdiff(out, ref, (size_t)n * C);
 			if (!(d <= 1e-5))
 				T_FAIL("%s: texts, pooling %s: diff %.3g", names[k], pools[p], d);
@@ -168,7 +168,7 @@ static void test_batch_independence(void)
 	T_ASSERT(e);
 	int C = encoder_dim(e);
 	float *ref = malloc((size_t)n * C * sizeof *ref), *out = malloc((size_t)n * C * sizeof *out);
-	T_ASSERT(encoder_embed(e, texts, NULL, n, ref, NULL, NULL, err, sizeof err));
+	T_ASSERT(encoder_embed(e, texts, NULL, n, ref, NULL, NULL, err, sizeof err) == 0);
 	encoder_free(e);
 	int sizes[] = {1, 2, 3, 7, 19};
 	for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
@@ -177,18 +177,18 @@ static void test_batch_independence(void)
 			gemm_set_threads(th);
 			o.batch_size = sizes[s];
 			e = encoder_open(path("%s/tests/data/models/%s", "tiny-st"), &o, err, sizeof err);
-			T_ASSERT(e && encoder_embed(e, texts, NULL, n, out, NULL, NULL, err, sizeof err));
+			T_ASSERT(e && encoder_embed(e, texts, NULL, n, out, NULL, NULL, err, sizeof err) == 0);
 			if (memcmp(out, ref, (size_t)n * C * sizeof *out))
 				T_FAIL("batch size %d, %d threads: vectors differ", sizes[s], th);
 			/* each text alone, and the texts in reverse order */
 			for (int i = 0; i < n; i += 4) {
-				T_ASSERT(encoder_embed(e, texts + i, NULL, 1, out, NULL, NULL, err, sizeof err));
+				T_ASSERT(encoder_embed(e, texts + i, NULL, 1, out, NULL, NULL, err, sizeof err) == 0);
 				T_ASSERT(!memcmp(out, ref + (size_t)i * C, C * sizeof *out));
 			}
 			const char *rev[64];
 			for (int i = 0; i < n; i++)
 				rev[i] = texts[n - 1 - i];
-			T_ASSERT(encoder_embed(e, rev, NULL, n, out, NULL, NULL, err, sizeof err));
+			T_ASSERT(encoder_embed(e, rev, NULL, n, out, NULL, NULL, err, sizeof err) == 0);
 			for (int i = 0; i < n; i++)
 				T_ASSERT(!memcmp(out + (size_t)i * C, ref + (size_t)(n - 1 - i) * C, C * sizeof *out));
 			encoder_free(e);
@@ -213,7 +213,7 @@ static void test_truncation(void)
 	int C = encoder_dim(e), ntr = -1;
 	unsigned char flags[3] = {9, 9, 9};
 	float out[3 * 36], one[36];
-	T_ASSERT(encoder_embed(e, texts, lens, 3, out, &ntr, flags, err, sizeof err));
+	T_ASSERT(encoder_embed(e, texts, lens, 3, out, &ntr, flags, err, sizeof err) == 0);
 	T_EQ_INT(ntr, 1);
 	T_ASSERT(flags[0] == 0 && flags[1] == 1 && flags[2] == 0);
 	/* the cut text is [CLS] dog cat dog cat [SEP] */
@@ -222,14 +222,14 @@ static void test_truncation(void)
 	              tokenizer_token_id(tk, "dog"), tokenizer_token_id(tk, "cat"), tokenizer_sep_id(tk)};
 	const int *seqs[1] = {ids};
 	int sl[1] = {6};
-	T_ASSERT(encoder_embed_ids(e, seqs, sl, 1, one, err, sizeof err));
+	T_ASSERT(encoder_embed_ids(e, seqs, sl, 1, one, err, sizeof err) == 0);
 	T_ASSERT(!memcmp(one, out + C, C * sizeof *one));
 	const char *s5[1] = {"good"};
-	T_ASSERT(encoder_embed(e, s5, NULL, 1, one, NULL, NULL, err, sizeof err));
+	T_ASSERT(encoder_embed(e, s5, NULL, 1, one, NULL, NULL, err, sizeof err) == 0);
 	T_ASSERT(!memcmp(one, out, C * sizeof *one));
 	sl[0] = 7;
-	T_ASSERT(!encoder_embed_ids(e, seqs, sl, 1, one, err, sizeof err) && strstr(err, "expected 1..6"));
-	T_ASSERT(encoder_embed(e, texts, NULL, 0, out, &ntr, NULL, err, sizeof err) && ntr == 0);
+	T_ASSERT(encoder_embed_ids(e, seqs, sl, 1, one, err, sizeof err) && strstr(err, "expected 1..6"));
+	T_ASSERT(encoder_embed(e, texts, NULL, 0, out, &ntr, NULL, err, sizeof err) == 0 && ntr == 0);
 	encoder_free(e);
 }
 

@@ -168,7 +168,7 @@ static void test_embed_scorer(void)
 	/* naive: every pair's cosine from the encoder's vectors */
 	int d = encoder_dim(e);
 	float *V = malloc((size_t)NW * d * sizeof *V);
-	T_ASSERT(encoder_embed(e, words, NULL, NW, V, NULL, NULL, err, sizeof err));
+	T_ASSERT(encoder_embed(e, words, NULL, NW, V, NULL, NULL, err, sizeof err) == 0);
 	for (int id = 0; id < kg_graph_nnodes(g); id++) {
 		const kg_node *nd = kg_graph_node(g, id);
 		int k = nd->kind == KG_ENTITY ? 4 : 2, n = nd->kind == KG_ENTITY ? NW : 6, self = -1;

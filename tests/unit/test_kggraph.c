@@ -130,7 +130,7 @@ static void test_wordnet_scorer(void)
 	int f1 = mkstemp(p1), f2 = mkstemp(p2);
 	T_ASSERT(f1 >= 0 && f2 >= 0);
 	FILE *o = fdopen(f1, "w");
-	T_ASSERT(kg_graph_write(g, o));
+	T_ASSERT(kg_graph_write(g, o) == 0);
 	fclose(o);
 	char err[512];
 	kg_graph *h = kg_graph_read(p1, wn, err, sizeof err);
@@ -146,7 +146,7 @@ static void test_wordnet_scorer(void)
 	T_EQ_INT(r2->pos, WN_VERB);
 	T_EQ_INT(r2->theme, 38);
 	o = fdopen(f2, "w");
-	T_ASSERT(kg_graph_write(h, o));
+	T_ASSERT(kg_graph_write(h, o) == 0);
 	fclose(o);
 	FILE *a1 = fopen(p1, "r"), *a2 = fopen(p2, "r");
 	char b1[8192], b2[8192];

@@ -68,16 +68,16 @@ static void test_sha256_block_edges(void)
 
 /* ------------------------------------------------------------ extraction */
 
-static jv text_shape;
+static llm_format text_fmt;
 
-/* extract with the {"text": nonempty} shape; returns the text or "" */
+/* extract with the {"text": nonempty} shape; returns the text or "ERR why" */
 static char got[600];
 static const char *ex(const char *content)
 {
 	jv out;
 	char err[512];
 	got[0] = 0;
-	if (llm_extract(content, strlen(content), llm_validate_shape, &text_shape, &out, err, sizeof err)) {
+	if (llm_extract(content, strlen(content), &text_fmt, NULL, &out, err, sizeof err) == LLM_R_OK) {
 		jv t = jv_object_get(out, jv_string("text"));
 		snprintf(got, sizeof got, "%s", jv_string_value(t));
 		jv_free(t);
@@ -133,18 +133,52 @@ static void test_extract_failures(void)
 {
 	T_EQ_STR(ex(""), "ERR empty answer");
 	T_EQ_STR(ex("  \n "), "ERR empty answer");
-	T_EQ_STR(ex("I cannot help with that."), "ERR no JSON object in the answer");
+	T_EQ_STR(ex("I cannot help with that."), "ERR no JSON object in the answer, which begins \"I cannot help with that.\"");
 	T_ASSERT(strstr(ex("{\"text\": \"cut off"), "cut off"));
 	T_ASSERT(strstr(ex("{\"text\": 42}"), "wrong shape: text: expected nonempty, got number"));
 	T_ASSERT(strstr(ex("{\"text\": \"  \"}"), "got an empty string"));
 	T_ASSERT(strstr(ex("{\"answer\": \"x\"}"), "text: missing"));
 	T_ASSERT(strstr(ex("{'text': 'single quotes'}"), "invalid JSON"));
 	T_ASSERT(!strncmp(ex("\x01\x02{{{{{{]]]]}}}"), "ERR ", 4));
-	/* no validator: any object */
+	/* no format: any object */
 	jv out;
-	char err[100];
-	T_ASSERT(llm_extract("x {\"a\": 1} y", 12, NULL, NULL, &out, err, sizeof err));
+	char err[200];
+	T_EQ_INT(llm_extract("x {\"a\": 1} y", 12, NULL, NULL, &out, err, sizeof err), LLM_R_OK);
 	T_EQ_INT(jv_number_value(jv_object_get(out, jv_string("a"))), 1);
+	/* each failure has its reason, for the summary */
+	static const struct { const char *content; int reason; } why[] = {
+		{"", LLM_R_EMPTY}, {"no json here", LLM_R_NOJSON}, {"{\"text\": \"cut", LLM_R_CUT},
+		{"{'text': 1}", LLM_R_BADJSON}, {"{\"text\": 1}", LLM_R_SHAPE},
+	};
+	for (size_t i = 0; i < sizeof why / sizeof *why; i++)
+		T_EQ_INT(llm_extract(why[i].content, strlen(why[i].content), &text_fmt, NULL, &out, err, sizeof err),
+		         why[i].reason);
+	/* a NUL byte in the answer is named, not taken for the end of it */
+	T_EQ_INT(llm_extract("{\"text\": \"a\"}\0tail", 19, &text_fmt, NULL, &out, err, sizeof err), LLM_R_ENCODING);
+	T_ASSERT(strstr(err, "NUL"));
+	/* the first lines of prose are quoted, cut between characters */
+	const char *fr = "  \xc3\xa9t\xc3\xa9 sans JSON, et puis encore du texte pour d\xc3\xa9passer soixante octets";
+	T_EQ_INT(llm_extract(fr, strlen(fr), &text_fmt, NULL, &out, err, sizeof err), LLM_R_NOJSON);
+	T_ASSERT(strstr(err, "which begins \"\xc3\xa9t\xc3\xa9 sans JSON"));
+	T_ASSERT(strstr(err, "...\""));
+}
+
+/* D12: a complete answer over the size an answer may have is named as such,
+ * not as "cut off" (its JSON is whole). */
+static void test_extract_too_long(void)
+{
+	size_t n = (2u << 20) + 20;
+	char *s = malloc(n + 1);
+	memcpy(s, "{\"text\": \"", 10);
+	memset(s + 10, 'x', n - 12);
+	memcpy(s + n - 2, "\"}", 2);
+	s[n] = 0;
+	jv out;
+	char err[300];
+	T_EQ_INT(llm_extract(s, n, &text_fmt, NULL, &out, err, sizeof err), LLM_R_TOOLONG);
+	T_ASSERT(strstr(err, "2097172 bytes, more than the 1 MiB an answer may have"));
+	T_ASSERT(!strstr(err, "cut off"));
+	free(s);
 }
 
 static void test_extract_pathological(void)
@@ -157,7 +191,7 @@ static void test_extract_pathological(void)
 	jv out;
 	char err[200];
 	double t0 = (double)clock() / CLOCKS_PER_SEC;
-	T_ASSERT(!llm_extract(s, n, NULL, NULL, &out, err, sizeof err));
+	T_ASSERT(llm_extract(s, n, NULL, NULL, &out, err, sizeof err) != LLM_R_OK);
 	T_ASSERT((double)clock() / CLOCKS_PER_SEC - t0 < 5);
 	free(s);
 }
@@ -234,34 +268,146 @@ static void test_stock_shapes(void)
 	jv_free(t);
 }
 
-static void test_validate_text(void)
+/* Issue 15, D8: an answer string holding U+0000 would be cut where the
+ * programs take it as a C string: it is an invalid answer (re-asked, then
+ * the rule fallback), never a shortened text. */
+static int check_text(const char *answer, const char *anchor, char *e, size_t n);
+static void test_nul_answers(void)
 {
+	T_ASSERT(strstr(ex("{\"text\": \"a cat\\u0000 sat\"}"), "u0000"));
+	T_EQ_STR(ex("{\"text\": \"a cat sat\"}"), "a cat sat");
 	char e[200];
-	jv a = jv_parse("{\"text\": \"A man  plays\\n a guitar.\"}");
-	T_ASSERT(!llm_validate_text(a, "A man plays a guitar.", e, sizeof e));
+	T_ASSERT(check_text("{\"text\": \"A woman\\u0000 plays a guitar.\"}", "A man plays a guitar.", e,
+	                    sizeof e) != LLM_R_OK);
+	T_ASSERT(strstr(e, "NUL"));
+}
+
+static int check_text(const char *answer, const char *anchor, char *e, size_t n)
+{
+	jv a = jv_parse(answer);
+	if (!jv_is_valid(a)) {
+		jv_free(a);
+		snprintf(e, n, "test: not JSON: %s", answer);
+		return -1;
+	}
+	int r = llm_check_text(a, (void *)anchor, e, n);
+	jv_free(a);
+	return r;
+}
+
+static void test_check_text(void)
+{
+	char e[300];
+	const char *s = "A man plays a guitar on the stage.";
+	T_EQ_INT(check_text("{\"text\": \"A woman plays a guitar on the stage.\"}", s, e, sizeof e), LLM_R_OK);
+	T_EQ_INT(check_text("{\"text\": \"On the stage, a man is playing the guitar.\"}", s, e, sizeof e), LLM_R_OK);
+	/* a copy: the same words, whatever the case, blanks and punctuation */
+	T_EQ_INT(check_text("{\"text\": \"A man  plays\\n a GUITAR on the stage\"}", s, e, sizeof e), LLM_R_COPY);
 	T_EQ_STR(e, "text: the same as the sentence");
-	T_ASSERT(llm_validate_text(a, "A woman plays a guitar.", e, sizeof e));
-	T_ASSERT(llm_validate_text(a, NULL, e, sizeof e));
+	T_EQ_INT(check_text("{\"text\": \"a man plays a guitar, on the stage!\"}", s, e, sizeof e), LLM_R_COPY);
+	/* length: over 2x + 20 bytes, or under (length - 20) / 3 */
+	T_EQ_INT(check_text("{\"text\": \"A man plays a guitar on the stage, and then he plays it again on the stage, "
+	                    "all night long, until the sun comes up.\"}", s, e, sizeof e), LLM_R_LENGTH);
+	T_ASSERT(strstr(e, "far longer"));
+	T_EQ_INT(check_text("{\"text\": \"A guitar.\"}", s, e, sizeof e), LLM_R_OK);   /* 9 >= (34 - 20) / 3 */
+	T_EQ_INT(check_text("{\"text\": \"Man.\"}", "A man plays a long song on an old guitar on the big stage.",
+	                    e, sizeof e), LLM_R_LENGTH);
+	T_ASSERT(strstr(e, "far shorter"));
+	/* unrelated: under a fifth of 4 or more content words */
+	T_EQ_INT(check_text("{\"text\": \"Purple monkeys dishwasher quantum harmonica.\"}", s, e, sizeof e),
+	         LLM_R_UNRELATED);
+	T_EQ_STR(e, "text: unrelated to the sentence (0 of its 4 content words)");
+	/* inflections share their first 4 bytes: "playing" ~ "plays" */
+	T_EQ_INT(check_text("{\"text\": \"Someone is playing loudly tonight.\"}", s, e, sizeof e), LLM_R_OK);
+	/* short sentences have no word test: a swap may replace all of it */
+	T_EQ_INT(check_text("{\"text\": \"a uniform\"}", "an article of clothing", e, sizeof e), LLM_R_OK);
+	/* encoding: NUL, U+FFFD */
+	T_EQ_INT(check_text("{\"text\": \"A woman\\u0000 plays a guitar on the stage.\"}", s, e, sizeof e),
+	         LLM_R_ENCODING);
+	T_EQ_STR(e, "text: contains a NUL character");
+	T_EQ_INT(check_text("{\"text\": \"A woman \\ufffd plays a guitar on the stage.\"}", s, e, sizeof e),
+	         LLM_R_ENCODING);
+	T_EQ_INT(check_text("{\"text\": \"A woman \\ufffd plays a guitar on the stage.\"}",
+	                    "A man \xef\xbf\xbd plays a guitar on the stage.", e, sizeof e), LLM_R_OK);
+	/* bytes that are not UTF-8 become U+FFFD when jq reads them */
+	T_EQ_INT(check_text("{\"text\": \"A woman \xff plays a guitar on the stage.\"}", s, e, sizeof e),
+	         LLM_R_ENCODING);
+	/* no anchor: the encoding alone */
+	T_EQ_INT(check_text("{\"text\": \"anything\"}", NULL, e, sizeof e), LLM_R_OK);
+	T_EQ_INT(check_text("{\"text\": 3}", NULL, e, sizeof e), LLM_R_SHAPE);
+	/* through llm_extract with kgsynth's format: shape first, then these */
+	llm_format f;
+	T_EQ_INT(llm_format_init(&f, "text", LLM_SHAPE_TEXT, llm_check_text, e, sizeof e), 0);
+	jv out;
+	const char *c = "Sure: {\"text\": \"a man plays a guitar on the stage\"}";
+	T_EQ_INT(llm_extract(c, strlen(c), &f, (void *)s, &out, e, sizeof e), LLM_R_COPY);
+	c = "{\"text\": \"  \"}";
+	T_EQ_INT(llm_extract(c, strlen(c), &f, (void *)s, &out, e, sizeof e), LLM_R_SHAPE);
+	/* a lone surrogate is no JSON jq reads */
+	c = "{\"text\": \"A woman \\ud800 plays a guitar on the stage.\"}";
+	T_EQ_INT(llm_extract(c, strlen(c), &f, (void *)s, &out, e, sizeof e), LLM_R_BADJSON);
+	llm_format_free(&f);
+}
+
+/* The schema sent as response_format is the checker's shape: what the
+ * shape refuses, the schema refuses (a subset of JSON Schema checked here by
+ * its keywords), and every key is required and nothing else allowed. */
+static void test_shape_schema(void)
+{
+	char e[300];
+	jv s = jv_parse(LLM_SHAPE_TEXT), sch = llm_shape_schema(s);
+	char *d = jv_dump_string_trunc(jv_copy(sch), (char[400]){0}, 400);
+	T_EQ_STR(d, "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\",\"minLength\":1}},"
+	            "\"required\":[\"text\"],\"additionalProperties\":false}");
+	jv_free(s);
+	jv_free(sch);
+	s = jv_parse("{\"a?\":\"integer\",\"b\":\"number|string?\",\"c\":[\"count\"],\"d?\":{\"x\":\"any\"},"
+	             "\"e\":\"nonempty?\",\"f\":[]}");
+	sch = llm_shape_schema(s);
+	d = jv_dump_string_trunc(jv_copy(sch), (char[1200]){0}, 1200);
+	T_EQ_STR(d, "{\"type\":\"object\",\"properties\":{"
+	            "\"a\":{\"type\":[\"integer\",\"null\"]},"
+	            "\"b\":{\"anyOf\":[{\"anyOf\":[{\"type\":\"number\"},{\"type\":\"string\"}]},{\"type\":\"null\"}]},"
+	            "\"c\":{\"type\":\"array\",\"items\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":1000000000}},"
+	            "\"d\":{\"anyOf\":[{\"type\":\"object\",\"properties\":{\"x\":{}},\"required\":[\"x\"],"
+	            "\"additionalProperties\":false},{\"type\":\"null\"}]},"
+	            "\"e\":{\"type\":[\"string\",\"null\"],\"minLength\":1},"
+	            "\"f\":{\"type\":\"array\"}},"
+	            "\"required\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"],\"additionalProperties\":false}");
+	jv_free(s);
+	jv_free(sch);
+	/* a bad shape has no schema, and no format */
+	s = jv_parse("{\"a\":\"float\"}");
+	sch = llm_shape_schema(s);
+	T_ASSERT(!jv_is_valid(sch));
+	jv_free(sch);
+	jv_free(s);
+	llm_format f;
+	T_EQ_INT(llm_format_init(&f, "x", "{\"a\":\"float\"}", NULL, e, sizeof e), -1);
+	T_ASSERT(strstr(e, "bad answer shape"));
+	T_EQ_INT(llm_format_init(&f, "x", "{not json", NULL, e, sizeof e), -1);
+	/* the extraction shape: empty types and absurd counts refused */
+	T_EQ_INT(llm_format_init(&f, "kgextract", LLM_SHAPE_KGEXTRACT, NULL, e, sizeof e), 0);
+	jv a = jv_parse("{\"entities\":[],\"quantities\":[],\"parts\":{\"subject\":{\"text\":\"x\",\"type\":\"\"}}}");
+	T_ASSERT(!llm_shape_check(a, f.shape, e, sizeof e));
+	T_EQ_STR(e, "parts.subject.type: expected nonempty, got an empty string");
 	jv_free(a);
-	a = jv_parse("{\"text\": \"\"}");
-	T_ASSERT(!llm_validate_text(a, NULL, e, sizeof e));
-	T_EQ_STR(e, "text: empty");
+	a = jv_parse("{\"entities\":[],\"quantities\":[],\"parts\":{\"subject\":{\"text\":\"x\",\"count\":-6915001281338784}}}");
+	T_ASSERT(!llm_shape_check(a, f.shape, e, sizeof e));
+	T_EQ_STR(e, "parts.subject.count: expected count, got number");
 	jv_free(a);
-	a = jv_parse("{\"txt\": \"x\"}");
-	T_ASSERT(!llm_validate_text(a, NULL, e, sizeof e));
-	T_EQ_STR(e, "text: missing");
+	a = jv_parse("{\"entities\":[],\"quantities\":[],\"parts\":{\"subject\":{\"text\":\"x\",\"count\":3}}}");
+	T_ASSERT(llm_shape_check(a, f.shape, e, sizeof e));
 	jv_free(a);
-	a = jv_parse("{\"text\": [\"x\"]}");
-	T_ASSERT(!llm_validate_text(a, NULL, e, sizeof e));
-	T_EQ_STR(e, "text: expected string, got array");
-	jv_free(a);
-	char big[1200];
-	memset(big, 'x', sizeof big - 1);
-	big[sizeof big - 1] = 0;
-	a = jv_object_set(jv_object(), jv_string("text"), jv_string(big));
-	T_ASSERT(!llm_validate_text(a, "short", e, sizeof e));
-	T_ASSERT(strstr(e, "longer"));
-	jv_free(a);
+	jv ps = jv_object_get(jv_object_get(jv_object_get(jv_object_get(jv_copy(f.schema), jv_string("properties")),
+	                                                  jv_string("parts")), jv_string("properties")),
+	                      jv_string("subject"));
+	d = jv_dump_string_trunc(ps, (char[600]){0}, 600);
+	T_EQ_STR(d, "{\"anyOf\":[{\"type\":\"object\",\"properties\":{\"text\":{\"type\":[\"string\",\"null\"]},"
+	            "\"type\":{\"type\":[\"string\",\"null\"],\"minLength\":1},"
+	            "\"count\":{\"type\":[\"integer\",\"null\"],\"minimum\":0,\"maximum\":1000000000}},"
+	            "\"required\":[\"text\",\"type\",\"count\"],\"additionalProperties\":false},{\"type\":\"null\"}]}");
+	llm_format_free(&f);
 }
 
 static void test_text_helpers(void)
@@ -446,26 +592,34 @@ static void test_endpoint(void)
 static void test_parse_response(void)
 {
 	char *content = NULL, fin[32], err[300];
+	size_t clen = 0;
 	const char *ok = "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"{\\\"text\\\":1}\"},"
 	                 "\"finish_reason\":\"stop\"}]}";
-	T_ASSERT(llm_parse_response(ok, strlen(ok), &content, fin, sizeof fin, err, sizeof err));
+	T_ASSERT(llm_parse_response(ok, strlen(ok), &content, &clen, fin, sizeof fin, err, sizeof err));
 	T_EQ_STR(content, "{\"text\":1}");
+	T_EQ_INT(clen, 10);
 	T_EQ_STR(fin, "stop");
 	free(content);
+	/* a NUL character in the content keeps its place and the length */
+	const char *z = "{\"choices\":[{\"message\":{\"content\":\"a\\u0000b\"}}]}";
+	T_ASSERT(llm_parse_response(z, strlen(z), &content, &clen, fin, sizeof fin, err, sizeof err));
+	T_EQ_INT(clen, 3);
+	T_ASSERT(!memcmp(content, "a\0b", 4));
+	free(content);
 	const char *nul = "{\"choices\":[{\"message\":{\"content\":null},\"finish_reason\":\"length\"}]}";
-	T_ASSERT(llm_parse_response(nul, strlen(nul), &content, fin, sizeof fin, err, sizeof err));
+	T_ASSERT(llm_parse_response(nul, strlen(nul), &content, &clen, fin, sizeof fin, err, sizeof err));
 	T_EQ_STR(content, "");
 	T_EQ_STR(fin, "length");
 	free(content);
 	const char *old = "{\"choices\":[{\"text\":\"hi\"}]}";
-	T_ASSERT(llm_parse_response(old, strlen(old), &content, fin, sizeof fin, err, sizeof err));
+	T_ASSERT(llm_parse_response(old, strlen(old), &content, &clen, fin, sizeof fin, err, sizeof err));
 	T_EQ_STR(content, "hi");
 	free(content);
 	const char *bad[] = {"{\"choices\": [", "[]", "{\"choices\":[]}", "{\"error\":{\"message\":\"boom\"}}",
 	                     "{\"choices\":[{\"message\":{\"content\":3}}]}", ""};
 	const char *why[] = {"not JSON", "not a JSON object", "no choices", "boom", "no message content", "not JSON"};
 	for (int i = 0; i < 6; i++) {
-		T_ASSERT(!llm_parse_response(bad[i], strlen(bad[i]), &content, fin, sizeof fin, err, sizeof err));
+		T_ASSERT(!llm_parse_response(bad[i], strlen(bad[i]), &content, &clen, fin, sizeof fin, err, sizeof err));
 		if (!strstr(err, why[i]))
 			T_FAIL("case %d: \"%s\" lacks \"%s\"", i, err, why[i]);
 	}
@@ -499,19 +653,32 @@ static void test_request_body(void)
 	llm_opts o;
 	llm_opts_init(&o);
 	jv msgs = jv_parse("[{\"role\":\"user\",\"content\":\"hi \\\"there\\\"\"}]");
-	char *b = llm_request_body(&o, jv_copy(msgs));
+	char *b = llm_request_body(&o, LLM_STRUCT_NONE, NULL, 0, msgs);
 	T_EQ_STR(b, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi \\\"there\\\"\"}],\"stream\":false}");
+	free(b);
+	char e[200];
+	llm_format f;
+	T_EQ_INT(llm_format_init(&f, "text", LLM_SHAPE_TEXT, NULL, e, sizeof e), 0);
+	/* the default: the format's schema, the request's max_tokens, the seed */
+	o.seed = 7;
+	b = llm_request_body(&o, LLM_STRUCT_SCHEMA, &f, 128, msgs);
+	T_EQ_STR(b, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi \\\"there\\\"\"}],\"max_tokens\":128,\"seed\":7,"
+	            "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"text\",\"strict\":true,"
+	            "\"schema\":{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\",\"minLength\":1}},"
+	            "\"required\":[\"text\"],\"additionalProperties\":false}}},\"stream\":false}");
 	free(b);
 	o.model = "qwen2.5:7b";
 	o.temperature = 0.7;
 	o.top_p = 0.9;
-	o.max_tokens = 256;
-	o.json_mode = 1;
-	b = llm_request_body(&o, msgs);
+	o.max_tokens = 256;              /* --max-tokens wins over the request's own */
+	o.seed = 0x180000005LL;          /* the low 31 bits are sent */
+	b = llm_request_body(&o, LLM_STRUCT_JSON, &f, 128, msgs);
 	T_EQ_STR(b, "{\"model\":\"qwen2.5:7b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi \\\"there\\\"\"}],"
-	            "\"temperature\":0.7,\"top_p\":0.9,\"max_tokens\":256,"
+	            "\"temperature\":0.7,\"top_p\":0.9,\"max_tokens\":256,\"seed\":5,"
 	            "\"response_format\":{\"type\":\"json_object\"},\"stream\":false}");
 	free(b);
+	llm_format_free(&f);
+	jv_free(msgs);
 }
 
 static void test_options(void)
@@ -524,8 +691,16 @@ static void test_options(void)
 	T_NEAR(o.temperature, 0.25, 0);
 	T_EQ_INT(llm_option(&o, "on-invalid", "report"), 1);
 	T_EQ_INT(o.on_invalid, LLM_REPORT);
+	T_EQ_INT(o.structured, LLM_STRUCT_SCHEMA);
 	T_EQ_INT(llm_option(&o, "json-mode", NULL), 1);
-	T_EQ_INT(o.json_mode, 1);
+	T_EQ_INT(o.structured, LLM_STRUCT_JSON);
+	T_EQ_INT(llm_option(&o, "structured", "none"), 1);
+	T_EQ_INT(o.structured, LLM_STRUCT_NONE);
+	T_EQ_INT(llm_option(&o, "retry-failed", NULL), 1);
+	T_EQ_INT(o.retry_failed, 1);
+	T_NEAR(o.record_timeout, 300, 0);
+	T_EQ_INT(llm_option(&o, "record-timeout", "2.5"), 1);
+	T_NEAR(o.record_timeout, 2.5, 0);
 	T_EQ_INT(llm_option(&o, "threads", "2"), 0);
 	T_EQ_INT(llm_getopt(&o, 'q', NULL), 0);
 	T_EQ_INT(llm_getopt(&o, LLM_OPT_URL, "http://x"), 1);
@@ -663,7 +838,11 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	text_shape = jv_parse("{\"text\": \"nonempty\"}");
+	char ferr[200];
+	if (llm_format_init(&text_fmt, "text", "{\"text\": \"nonempty\"}", NULL, ferr, sizeof ferr)) {
+		fprintf(stderr, "%s\n", ferr);
+		return 1;
+	}
 	T_RUN(test_sha256_vectors);
 	T_RUN(test_sha256_block_edges);
 	T_RUN(test_extract_plain_and_wrapped);
@@ -672,9 +851,11 @@ int main(void)
 	T_RUN(test_extract_multiple_objects);
 	T_RUN(test_extract_failures);
 	T_RUN(test_extract_pathological);
+	T_RUN(test_extract_too_long);
 	T_RUN(test_shape_check);
 	T_RUN(test_stock_shapes);
-	T_RUN(test_validate_text);
+	T_RUN(test_check_text);
+	T_RUN(test_shape_schema);
 	T_RUN(test_text_helpers);
 	T_RUN(test_cache_key);
 	T_RUN(test_cache_roundtrip);
@@ -690,7 +871,8 @@ int main(void)
 	T_RUN(test_prompt_fill);
 	T_RUN(test_prompt_files_and_dirs);
 	T_RUN(test_shipped_prompts);
-	jv_free(text_shape);
+	T_RUN(test_nul_answers);
+	llm_format_free(&text_fmt);
 	rm_rf(tmpdir);
 	return t_done();
 }

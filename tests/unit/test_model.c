@@ -91,7 +91,7 @@ static int write_tensors(const bert_model *m, const char *dir, rename_fn fn)
 	}
 	char p[1024];
 	snprintf(p, sizeof p, "%s/model.safetensors", dir);
-	int ok = st_write(p, o, n, NULL, err, sizeof err);
+	int ok = st_write(p, o, n, NULL, err, sizeof err) == 0;
 	free(ts), free(o), free(names);
 	return ok;
 }
@@ -103,26 +103,26 @@ static void test_config(void)
 	                " \"intermediate_size\": 64, \"vocab_size\": 100, \"max_position_embeddings\": 24,"
 	                " \"type_vocab_size\": 2, \"layer_norm_eps\": 1e-12, \"hidden_act\": \"gelu\","
 	                " \"unknown_key\": [1, 2], \"pad_token_id\": null}";
-	T_ASSERT(bert_config_parse(&c, j, strlen(j), err, sizeof err));
+	T_ASSERT(bert_config_parse(&c, j, strlen(j), err, sizeof err) == 0);
 	T_EQ_INT(c.hidden_size, 36);
 	T_EQ_INT(c.pad_token_id, -1);
 	T_NEAR(c.layer_norm_eps, 1e-12, 1e-18);
 	T_NEAR(c.hidden_dropout_prob, 0.1, 1e-7);       /* default */
 	/* defaults are bert-base */
-	T_ASSERT(bert_config_parse(&c, "{}", 2, err, sizeof err));
+	T_ASSERT(bert_config_parse(&c, "{}", 2, err, sizeof err) == 0);
 	T_EQ_INT(c.hidden_size, 768);
 	T_EQ_INT(c.vocab_size, 30522);
 	/* text out, text in: the same config */
 	c.hidden_size = 48, c.num_attention_heads = 6, c.layer_norm_eps = 1e-6f, c.pad_token_id = 3;
 	char *s = bert_config_json(&c);
-	T_ASSERT(bert_config_parse(&d, s, strlen(s), err, sizeof err));
+	T_ASSERT(bert_config_parse(&d, s, strlen(s), err, sizeof err) == 0);
 	T_ASSERT(!memcmp(&c, &d, sizeof c));
 	T_ASSERT(strstr(s, "\"layer_norm_eps\": 1e-06") && strstr(s, "\"model_type\": \"bert\""));
 	free(s);
 	c.pad_token_id = -1;
 	s = bert_config_json(&c);
 	T_ASSERT(strstr(s, "\"pad_token_id\": null"));
-	T_ASSERT(bert_config_parse(&d, s, strlen(s), err, sizeof err) && d.pad_token_id == -1);
+	T_ASSERT(bert_config_parse(&d, s, strlen(s), err, sizeof err) == 0 && d.pad_token_id == -1);
 	free(s);
 
 	struct { const char *json, *want; } bad[] = {
@@ -146,12 +146,12 @@ static void test_config(void)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		err[0] = 0;
-		if (bert_config_parse(&c, bad[i].json, strlen(bad[i].json), err, sizeof err) ||
+		if (bert_config_parse(&c, bad[i].json, strlen(bad[i].json), err, sizeof err) == 0 ||
 		    !strstr(err, bad[i].want))
 			T_FAIL("%s: got \"%s\", want \"%s\"", bad[i].json, err, bad[i].want);
 	}
 	/* hidden_act "gelu_python" is the same exact GELU */
-	T_ASSERT(bert_config_parse(&c, "{\"hidden_act\": \"gelu_python\"}", 29, err, sizeof err));
+	T_ASSERT(bert_config_parse(&c, "{\"hidden_act\": \"gelu_python\"}", 29, err, sizeof err) == 0);
 }
 
 static void test_arena_layout(void)
@@ -254,7 +254,7 @@ static void test_save_roundtrip(void)
 		const char *d = fresh("saved");
 		char sub[600];
 		snprintf(sub, sizeof sub, "%s/model", d);       /* created by model_save */
-		if (!model_save(m, sub, err, sizeof err))
+		if (model_save(m, sub, err, sizeof err))
 			T_FAIL("%s: save: %s", names[i], err);
 		bert_model *r = model_load(sub, err, sizeof err);
 		if (!r)
@@ -336,17 +336,17 @@ static void test_load_errors(void)
 		char p[700];
 		snprintf(p, sizeof p, "%s/model.safetensors", d);
 		st_out o[2] = {{"embeddings.LayerNorm.bias", ST_F32, 1, s, x}, {"bert.embeddings.LayerNorm.bias", ST_F32, 1, s, x}};
-		T_ASSERT(st_write(p, o, 2, NULL, err, sizeof err));
+		T_ASSERT(st_write(p, o, 2, NULL, err, sizeof err) == 0);
 		T_ASSERT(!model_load(d, err, sizeof err) && strstr(err, "given twice"));
 		/* wrong shape */
 		int64_t s2[1] = {35};
 		st_out o2[1] = {{"embeddings.LayerNorm.bias", ST_F32, 1, s2, x}};
-		T_ASSERT(st_write(p, o2, 1, NULL, err, sizeof err));
+		T_ASSERT(st_write(p, o2, 1, NULL, err, sizeof err) == 0);
 		T_ASSERT(!model_load(d, err, sizeof err) && strstr(err, "has shape [35], config.json implies [36]"));
 		/* integer dtype for a weight */
 		int64_t iv[36] = {0};
 		st_out o3[1] = {{"embeddings.LayerNorm.bias", ST_I64, 1, s, iv}};
-		T_ASSERT(st_write(p, o3, 1, NULL, err, sizeof err));
+		T_ASSERT(st_write(p, o3, 1, NULL, err, sizeof err) == 0);
 		T_ASSERT(!model_load(d, err, sizeof err) && strstr(err, "not a float type"));
 		/* a broken safetensors file */
 		write_text(d, "model.safetensors", "garbage!");
@@ -368,16 +368,16 @@ static void test_sentence_transformers(void)
 {
 	int pooling, normalize;
 	const char *d = fresh("st");
-	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err));
+	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) == 0);
 	T_ASSERT(pooling == BERT_POOL_CLS && normalize == 0);
 	for (int p = 0; p < 4; p++)
 		for (int n = 0; n < 2; n++) {
 			if (p == BERT_POOL_POOLER) {
-				T_ASSERT(!model_save_pooling(d, p, n, 8, err, sizeof err));
+				T_ASSERT(model_save_pooling(d, p, n, 8, err, sizeof err));
 				continue;
 			}
-			T_ASSERT(model_save_pooling(fresh("st"), p, n, 8, err, sizeof err));
-			T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err));
+			T_ASSERT(model_save_pooling(fresh("st"), p, n, 8, err, sizeof err) == 0);
+			T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) == 0);
 			T_EQ_INT(pooling, p);
 			T_EQ_INT(normalize, n);
 		}
@@ -387,31 +387,31 @@ static void test_sentence_transformers(void)
 	snprintf(sub, sizeof sub, "%s/1_Pooling", d);
 	mkdir(sub, 0777);
 	write_text(sub, "config.json", "{\"pooling_mode_max_tokens\": true}");
-	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) && pooling == BERT_POOL_MAX);
+	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) == 0 && pooling == BERT_POOL_MAX);
 	write_text(sub, "config.json", "{\"pooling_mode_max_tokens\": true, \"pooling_mode_mean_tokens\": true}");
-	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) && pooling == -1);
+	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) == 0 && pooling == -1);
 	T_ASSERT(strstr(err, "several pooling modes"));
 	write_text(sub, "config.json", "{\"pooling_mode_weightedmean_tokens\": true}");
-	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) && pooling == -1);
+	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) == 0 && pooling == -1);
 	T_ASSERT(strstr(err, "weightedmean"));
 	write_text(sub, "config.json", "{\"pooling_mode_cls_token\": tru");
-	T_ASSERT(!model_read_pooling(d, &pooling, &normalize, err, sizeof err) && strstr(err, "not valid JSON"));
+	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) && strstr(err, "not valid JSON"));
 	/* a module we do not run makes the default unusable, with a reason */
 	write_text(sub, "config.json", "{\"pooling_mode_cls_token\": true}");
 	write_text(d, "modules.json", "[{\"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"},"
 	                              "{\"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"},"
 	                              "{\"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]");
-	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) && pooling == -1);
+	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) == 0 && pooling == -1);
 	T_ASSERT(strstr(err, "Dense not supported"));
 	write_text(d, "modules.json", "[1, 2]");
-	T_ASSERT(!model_read_pooling(d, &pooling, &normalize, err, sizeof err) && strstr(err, "modules.json"));
+	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) && strstr(err, "modules.json"));
 	write_text(d, "modules.json", "{}");
-	T_ASSERT(!model_read_pooling(d, &pooling, &normalize, err, sizeof err) && strstr(err, "not an array"));
+	T_ASSERT(model_read_pooling(d, &pooling, &normalize, err, sizeof err) && strstr(err, "not an array"));
 	/* a Transformer module in a sub-folder is where the model is */
 	bert_model *m = model_load(model_dir("tiny-f16"), err, sizeof err);
 	d = fresh("st");
 	snprintf(sub, sizeof sub, "%s/0_Transformer", d);
-	T_ASSERT(model_save(m, sub, err, sizeof err));
+	T_ASSERT(model_save(m, sub, err, sizeof err) == 0);
 	write_text(d, "modules.json", "[{\"path\": \"0_Transformer\", \"type\": \"sentence_transformers.models.Transformer\"}]");
 	bert_model *r = model_load(d, err, sizeof err);
 	T_ASSERT(r && !memcmp(r->arena, m->arena, m->num_params * sizeof(float)));

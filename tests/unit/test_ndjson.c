@@ -242,6 +242,122 @@ static void test_format_floats(void)
 	T_EQ_INT((int)ndjson_format_floats(buf, v, 0), 2);
 }
 
+/* Issue 15, D7: number literals the writer would not print back the same
+ * come out as they came in, at any depth; the getters read them as numbers. */
+static void test_numbers_kept(void)
+{
+	const char line[] = "{\"id\":9007199254740993,\"big\":12345678901234567890,\"huge\":1e400,"
+	                    "\"f\":1.0,\"e\":1E+2,\"z\":-0.0,\"p\":0.12345678901234567890,"
+	                    "\"ok\":[1,2.5,-0,1e-05,0.0001,123456789012345],"
+	                    "\"n\":{\"a\":[9007199254740993,{\"b\":1.50}],\"s\":\"1.0 \\\"2.0\"},"
+	                    "\"t\": 0.00001 ,\"u\":true}\n";
+	const char want[] = "{\"id\":9007199254740993,\"big\":12345678901234567890,\"huge\":1e400,"
+	                    "\"f\":1.0,\"e\":1E+2,\"z\":-0.0,\"p\":0.12345678901234567890,"
+	                    "\"ok\":[1,2.5,-0,1e-05,0.0001,123456789012345],"
+	                    "\"n\":{\"a\":[9007199254740993,{\"b\":1.50}],\"s\":\"1.0 \\\"2.0\"},"
+	                    "\"t\":0.00001,\"u\":true}";
+	char *f = (char *)write_file("num.ndjson", line, sizeof line - 1, 0);
+	ndjson_reader *r = ndjson_open(&f, 1, 0);
+	jv v;
+	T_ASSERT(ndjson_next(r, &v));
+	strbuf b = {0};
+	sb_json(&b, v);
+	T_EQ_STR(b.s, want);
+	free(b.s);
+	double x;
+	T_ASSERT(ndjson_get_number(r, v, "id", &x));
+	T_NEAR(x, 9007199254740992.0, 0);
+	T_ASSERT(ndjson_get_number(r, v, "e", &x));
+	T_NEAR(x, 100, 0);
+	T_ASSERT(ndjson_opt_number(r, v, "p", &x) == 1);
+	T_NEAR(x, 0.12345678901234568, 0);
+	jv h = jv_object_get(jv_copy(v), jv_string("huge"));
+	T_EQ_STR(ndjson_kind_name(h), "number");
+	T_ASSERT(ndjson_number(h, &x) && isinf(x));
+	jv_free(h);
+	jv_free(v);
+	ndjson_close(r);
+	/* a vector of kept literals */
+	f = (char *)write_file("numv.ndjson", "{\"v\":[1.0,2.50,1E1]}\n", 22, 0);
+	r = ndjson_open(&f, 1, 0);
+	float *vec;
+	int dim = 0;
+	T_ASSERT(ndjson_next(r, &v));
+	T_ASSERT(ndjson_get_vector(r, v, "v", &vec, &dim));
+	T_EQ_INT(dim, 3);
+	T_ASSERT(vec[0] == 1 && vec[1] == 2.5f && vec[2] == 10);
+	free(vec);
+	jv_free(v);
+	ndjson_close(r);
+}
+
+/* The reserved name cannot come from the input, however it is spelt. */
+static void test_number_key_reserved(void)
+{
+	const char data[] = "{\"a\":{\"\\u0000number\":\"5\"}}\n{\"\\u0000\\u006eumber\":\"7\"}\n"
+	                    "{\"x\":\"\\u0000number\"}\n{\"\\u0000numbers\":1}\n";
+	char *f = (char *)write_file("key.ndjson", data, sizeof data - 1, 0);
+	ndjson_reader *r = ndjson_open(&f, 1, 1);
+	jv v;
+	int n = 0;
+	while (ndjson_next(r, &v)) {
+		n++;
+		jv_free(v);
+	}
+	T_EQ_INT(n, 2);    /* the string value and the other key are fine */
+	T_EQ_INT(ndjson_skipped(r), 2);
+	ndjson_close(r);
+}
+
+/* ndjson_number_canonical decides most literals without converting: it must
+ * agree with fmt_double(strtod()) on every kind of literal. */
+static void test_number_canonical(void)
+{
+	const char *yes[] = {"0", "-0", "1", "-17", "100", "999999999999999", "1234567890123456",
+	                     "0.5", "-0.25", "0.0001", "123.45", "1e-05", "1e+300", "5e-324",
+	                     "0.3333333333333333", "9007199254740992"};
+	const char *no[] = {"1.0", "1.50", "1E+2", "1e2", "-0.0", "0.00001", "1e400", "-1e400",
+	                    "9007199254740993", "12345678901234567890", "0.12345678901234567890",
+	                    "1000000000000000", "1e-5", "0.10"};
+	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+		if (!ndjson_number_canonical(yes[i], strlen(yes[i])))
+			T_FAIL("%s: not canonical", yes[i]);
+	for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+		if (ndjson_number_canonical(no[i], strlen(no[i])))
+			T_FAIL("%s: canonical", no[i]);
+	uint64_t s = 0x9e3779b97f4a7c15ull;
+	char lit[64], ref[32];
+	int nyes = 0;
+	for (int i = 0; i < 200000; i++) {
+		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+		/* random digits, point and exponent */
+		int nd = 1 + (int)(s % 19), pt = (int)((s >> 8) % (nd + 2)), k = 0;
+		uint64_t d = s >> 16;
+		if (s >> 63)
+			lit[k++] = '-';
+		for (int j = 0; j < nd; j++) {
+			if (j == pt && j)
+				lit[k++] = '.';
+			int c = (int)(d % 10);
+			d = d / 10 ^ (d << 7);
+			if (j == 0 && nd > 1 && pt != 1)
+				c = c ? c : 1;   /* no leading zero in a longer integer part */
+			lit[k++] = (char)('0' + c);
+		}
+		if ((s >> 40) % 5 == 0)
+			k += sprintf(lit + k, "e%d", (int)((s >> 44) % 40) - 20);
+		lit[k] = 0;
+		if (!strcmp(lit, "-") || strchr(lit, '.') == lit + k - 1)
+			continue;
+		int n = fmt_double(ref, strtod(lit, NULL));
+		int want = n == k && !memcmp(ref, lit, (size_t)k);
+		nyes += want;
+		if (ndjson_number_canonical(lit, (size_t)k) != want)
+			T_FAIL("%s: canonical %d, fmt_double gives %s", lit, !want, ref);
+	}
+	T_ASSERT(nyes > 20000 && nyes < 180000);   /* both answers well exercised */
+}
+
 int main(void)
 {
 	cli_init("test_ndjson", "");
@@ -256,6 +372,9 @@ int main(void)
 	T_RUN(test_fmt_float_roundtrip);
 	T_RUN(test_writer_format);
 	T_RUN(test_format_floats);
+	T_RUN(test_numbers_kept);
+	T_RUN(test_number_key_reserved);
+	T_RUN(test_number_canonical);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd))

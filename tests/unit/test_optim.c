@@ -155,6 +155,94 @@ static void test_deterministic(void)
 	free(p1), free(p2), free(p3), free(g);
 }
 
+/* Weight decay by tensor: matrices and embeddings, not biases or LayerNorm;
+ * the ranges of a model's arena say so element by element, cover it once,
+ * and an Adam step over them is the per-tensor update gcsetrain made. */
+static void test_decay_rule(void)
+{
+	T_EQ_INT(optim_decays(BERT_T_EMBEDDING), 1);
+	T_EQ_INT(optim_decays(BERT_T_MATRIX), 1);
+	T_EQ_INT(optim_decays(BERT_T_BIAS), 0);
+	T_EQ_INT(optim_decays(BERT_T_LN_WEIGHT), 0);
+	T_EQ_INT(optim_decays(BERT_T_LN_BIAS), 0);
+	bert_config c;
+	bert_config_defaults(&c);
+	c.vocab_size = 50, c.hidden_size = 8, c.num_hidden_layers = 2, c.num_attention_heads = 2;
+	c.intermediate_size = 16, c.max_position_embeddings = 12;
+	char err[256];
+	bert_model *m = model_init_random(&c, 5, err, sizeof err);
+	T_ASSERT(m);
+	int nt = bert_num_tensors(&c);
+	bert_tensor *ts = malloc((size_t)(nt + 1) * sizeof *ts);
+	decay_range *r = malloc((size_t)(nt + 1) * sizeof *r);
+	bert_tensors(&c, &m->params, ts);
+	size_t n = m->num_params;
+	int nr = optim_decay_ranges(ts, nt, m->arena, n, 0.01, r);
+	T_ASSERT(nr > 1 && nr < nt);
+	/* in order, the whole arena once, neighbours of different decay */
+	T_ASSERT(r[0].lo == 0 && r[nr - 1].hi == n);
+	for (int i = 1; i < nr; i++)
+		T_ASSERT(r[i].lo == r[i - 1].hi && r[i].wd != r[i - 1].wd);
+	/* every element's decay is its tensor's, by name too */
+	int named = 0;
+	for (int k = 0; k < nt; k++) {
+		size_t lo = (size_t)(ts[k].data - m->arena);
+		for (size_t e = lo; e < lo + ts[k].numel; e++) {
+			int i = 0;
+			while (!(r[i].lo <= e && e < r[i].hi))
+				i++;
+			T_ASSERT(r[i].wd == (optim_decays(ts[k].kind) ? 0.01 : 0));
+		}
+		const char *nm = ts[k].name;
+		int want = strstr(nm, "LayerNorm") || strstr(nm, ".bias") ? 0 : 1;
+		T_EQ_INT(optim_decays(ts[k].kind), want);
+		named += !strcmp(nm, "encoder.layer.1.attention.self.query.weight") ||
+		         !strcmp(nm, "embeddings.LayerNorm.weight") || !strcmp(nm, "pooler.dense.bias");
+	}
+	T_EQ_INT(named, 3);
+	/* no decay: one range, the arena */
+	T_EQ_INT(optim_decay_ranges(ts, nt, m->arena, n, 0, r), 1);
+	T_ASSERT(r[0].lo == 0 && r[0].hi == n && r[0].wd == 0);
+	/* a gap, an overlap, a tensor outside the arena */
+	T_EQ_INT(optim_decay_ranges(ts + 1, nt - 1, m->arena, n, 0.01, r), -1);
+	ts[nt] = ts[3];
+	T_EQ_INT(optim_decay_ranges(ts, nt + 1, m->arena, n, 0.01, r), -1);
+	T_EQ_INT(optim_decay_ranges(ts, nt, m->arena, n - 1, 0.01, r), -1);
+	/* an Adam step over the ranges == tensor by tensor with the rule, and
+	 * with no decay == adam_step */
+	nr = optim_decay_ranges(ts, nt, m->arena, n, 0.01, r);
+	float *p1 = malloc(n * 4), *p2 = malloc(n * 4), *g = malloc(n * 4);
+	rng q;
+	rng_seed(&q, 3);
+	rng_fill_normal(&q, g, n, 0, 1);
+	memcpy(p1, m->arena, n * 4);
+	memcpy(p2, m->arena, n * 4);
+	adam a1, a2;
+	T_ASSERT(adam_init(&a1, n) == 0 && adam_init(&a2, n) == 0);
+	for (int s = 0; s < 2; s++) {
+		adam_step_ranges(&a1, p1, g, 1e-3, r, nr);
+		adam_begin_step(&a2);
+		for (int k = 0; k < nt; k++) {
+			size_t lo = (size_t)(ts[k].data - m->arena);
+			adam_update_range(&a2, p2, g, 1e-3, lo, lo + ts[k].numel,
+			                  ts[k].kind == BERT_T_MATRIX || ts[k].kind == BERT_T_EMBEDDING ? 0.01 : 0);
+		}
+	}
+	T_ASSERT(!memcmp(p1, p2, n * 4));
+	T_ASSERT(memcmp(p1, m->arena, n * 4));
+	decay_range all = {0, n, 0};
+	memcpy(p1, m->arena, n * 4);
+	memcpy(p2, m->arena, n * 4);
+	adam_free(&a1), adam_free(&a2);
+	T_ASSERT(adam_init(&a1, n) == 0 && adam_init(&a2, n) == 0);
+	adam_step_ranges(&a1, p1, g, 1e-3, &all, 1);
+	adam_step(&a2, p2, g, 1e-3);
+	T_ASSERT(!memcmp(p1, p2, n * 4));
+	adam_free(&a1), adam_free(&a2);
+	free(p1), free(p2), free(g), free(ts), free(r);
+	model_free(m);
+}
+
 int main(void)
 {
 	T_RUN(test_adam_fixture);
@@ -163,5 +251,6 @@ int main(void)
 	T_RUN(test_schedule);
 	T_RUN(test_clip);
 	T_RUN(test_deterministic);
+	T_RUN(test_decay_rule);
 	return t_done();
 }

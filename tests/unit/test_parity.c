@@ -34,7 +34,7 @@ static float *get_f32(const fixture *x, const char *name, size_t want)
 	if (!t || t->numel != want)
 		return NULL;
 	float *v = malloc(want * sizeof *v);
-	if (!st_to_f32(x->f, t, v, err, sizeof err)) {
+	if (st_to_f32(x->f, t, v, err, sizeof err)) {
 		free(v);
 		return NULL;
 	}
@@ -108,7 +108,7 @@ static void test_parity(void)
 		if (!open_fixture(&x, names[k]))
 			T_FAIL("%s: %s", names[k], err);
 		bert_ctx *ctx = bert_ctx_new(x.m, 0);
-		if (!bert_forward(ctx, x.ids, x.mask, x.B, x.T, err, sizeof err))
+		if (bert_forward(ctx, x.ids, x.mask, x.B, x.T, err, sizeof err))
 			T_FAIL("%s: forward: %s", names[k], err);
 		size_t nh = (size_t)x.B * x.T * x.C;
 		float *ref = get_f32(&x, "last_hidden_state", nh);
@@ -126,10 +126,10 @@ static void test_parity(void)
 				ref = get_f32(&x, nm, (size_t)x.B * x.C);
 				if (!ref) {     /* no pooler: pooling must refuse */
 					T_ASSERT(p == BERT_POOL_POOLER && !x.m->has_pooler);
-					T_ASSERT(!bert_pool(ctx, p, norm, out, err, sizeof err) && strstr(err, "no pooler"));
+					T_ASSERT(bert_pool(ctx, p, norm, out, err, sizeof err) && strstr(err, "no pooler"));
 					continue;
 				}
-				T_ASSERT(bert_pool(ctx, p, norm, out, err, sizeof err));
+				T_ASSERT(bert_pool(ctx, p, norm, out, err, sizeof err) == 0);
 				d = compare(out, ref, (size_t)x.B * x.C, &am);
 				printf("# %-11s %-26s max abs diff %.3g\n", names[k], nm, am);
 				if (!(d <= TOL))
@@ -169,8 +169,8 @@ static void test_parity_texts(void)
 			if (!ref)
 				continue;
 			for (size_t i = 0; i < nl; i++) {
-				T_ASSERT(bert_forward(ctx, tids + i * Tt, NULL, 1, tlen[i], err, sizeof err));
-				T_ASSERT(bert_pool(ctx, p, 0, out, err, sizeof err));
+				T_ASSERT(bert_forward(ctx, tids + i * Tt, NULL, 1, tlen[i], err, sizeof err) == 0);
+				T_ASSERT(bert_pool(ctx, p, 0, out, err, sizeof err) == 0);
 				double am, d = compare(out, ref + i * x.C, x.C, &am);
 				worst = d > worst ? d : worst;
 				if (!(d <= TOL))
@@ -197,12 +197,12 @@ static void test_batch_independence(void)
 		omp_set_num_threads(2);
 		gemm_set_threads(2);
 		bert_ctx *ctx = bert_ctx_new(x.m, 0);
-		T_ASSERT(bert_forward(ctx, x.ids, x.mask, B, T, err, sizeof err));
+		T_ASSERT(bert_forward(ctx, x.ids, x.mask, B, T, err, sizeof err) == 0);
 		float *base = malloc((size_t)B * T * C * sizeof *base), *pb = malloc((size_t)B * C * 4 * sizeof *pb);
 		memcpy(base, ctx->hidden, (size_t)B * T * C * sizeof *base);
 		for (int p = 0; p < 4; p++)
 			if (p != BERT_POOL_POOLER || x.m->has_pooler)
-				T_ASSERT(bert_pool(ctx, p, 1, pb + (size_t)p * B * C, err, sizeof err));
+				T_ASSERT(bert_pool(ctx, p, 1, pb + (size_t)p * B * C, err, sizeof err) == 0);
 		float *out = malloc((size_t)C * sizeof *out);
 		for (int th = 1; th <= 2; th++) {
 			omp_set_num_threads(th);
@@ -212,14 +212,14 @@ static void test_batch_independence(void)
 				int len = 0;
 				for (int t = 0; t < T; t++)
 					len = x.mask[b * T + t] ? t + 1 : len;
-				T_ASSERT(bert_forward(c1, x.ids + (size_t)b * T, NULL, 1, len, err, sizeof err));
+				T_ASSERT(bert_forward(c1, x.ids + (size_t)b * T, NULL, 1, len, err, sizeof err) == 0);
 				if (memcmp(c1->hidden, base + (size_t)b * T * C, (size_t)len * C * sizeof(float)))
 					T_FAIL("%s: sequence %d alone (%d threads) differs from its rows in the batch",
 					       names[k], b, th);
 				for (int p = 0; p < 4; p++) {
 					if (p == BERT_POOL_POOLER && !x.m->has_pooler)
 						continue;
-					T_ASSERT(bert_pool(c1, p, 1, out, err, sizeof err));
+					T_ASSERT(bert_pool(c1, p, 1, out, err, sizeof err) == 0);
 					if (memcmp(out, pb + ((size_t)p * B + b) * C, C * sizeof(float)))
 						T_FAIL("%s: sequence %d alone, pooling %s: vector differs", names[k], b,
 						       bert_pooling_name(p));
@@ -233,7 +233,7 @@ static void test_batch_independence(void)
 				memcpy(ids + (size_t)i * T2, x.ids + (size_t)b * T, T * sizeof *ids);
 				memcpy(mask + (size_t)i * T2, x.mask + (size_t)b * T, T * sizeof *mask);
 			}
-			T_ASSERT(bert_forward(c1, ids, mask, B2, T2, err, sizeof err));
+			T_ASSERT(bert_forward(c1, ids, mask, B2, T2, err, sizeof err) == 0);
 			for (int i = 0; i < B2; i++) {
 				int b = B - 1 - i;
 				for (int t = 0; t < T; t++)
@@ -272,13 +272,13 @@ static void test_batch_independence_large(void)
 			mask[b * T + t] = t < T - (b * 5) % T;
 		}
 	bert_ctx *ctx = bert_ctx_new(m, 0), *c1 = bert_ctx_new(m, 0);
-	T_ASSERT(bert_forward(ctx, ids, mask, B, T, err, sizeof err));
+	T_ASSERT(bert_forward(ctx, ids, mask, B, T, err, sizeof err) == 0);
 	float *all = malloc((size_t)B * C * sizeof *all), *one = malloc((size_t)C * sizeof *one);
-	T_ASSERT(bert_pool(ctx, BERT_POOL_MEAN, 0, all, err, sizeof err));
+	T_ASSERT(bert_pool(ctx, BERT_POOL_MEAN, 0, all, err, sizeof err) == 0);
 	for (int b = 0; b < B; b += 5) {
 		int len = T - (b * 5) % T;
-		T_ASSERT(bert_forward(c1, ids + (size_t)b * T, NULL, 1, len, err, sizeof err));
-		T_ASSERT(bert_pool(c1, BERT_POOL_MEAN, 0, one, err, sizeof err));
+		T_ASSERT(bert_forward(c1, ids + (size_t)b * T, NULL, 1, len, err, sizeof err) == 0);
+		T_ASSERT(bert_pool(c1, BERT_POOL_MEAN, 0, one, err, sizeof err) == 0);
 		if (memcmp(one, all + (size_t)b * C, C * sizeof(float)))
 			T_FAIL("sequence %d: mean vector alone differs from the batch's", b);
 	}
@@ -307,9 +307,9 @@ static void test_scratch_long_then_short(void)
 		ids[i] = (i * 37) % 100;
 	float out[B * 768], fresh[B * 768];
 	bert_ctx *x = bert_ctx_new(m, 0), *y = bert_ctx_new(m, 0);
-	T_ASSERT(bert_encode(x, ids, NULL, B, TL, BERT_POOL_MEAN, 0, out, err, sizeof err));
-	T_ASSERT(bert_encode(x, ids, NULL, B, TS, BERT_POOL_MEAN, 0, out, err, sizeof err));
-	T_ASSERT(bert_encode(y, ids, NULL, B, TS, BERT_POOL_MEAN, 0, fresh, err, sizeof err));
+	T_ASSERT(bert_encode(x, ids, NULL, B, TL, BERT_POOL_MEAN, 0, out, err, sizeof err) == 0);
+	T_ASSERT(bert_encode(x, ids, NULL, B, TS, BERT_POOL_MEAN, 0, out, err, sizeof err) == 0);
+	T_ASSERT(bert_encode(y, ids, NULL, B, TS, BERT_POOL_MEAN, 0, fresh, err, sizeof err) == 0);
 	T_ASSERT(!memcmp(out, fresh, sizeof out));
 	/* the per-thread scratch size never shrinks as sequences grow */
 	for (int C = 12; C <= 1536; C *= 2)
@@ -329,8 +329,8 @@ static void test_keep_all(void)
 	if (!open_fixture(&x, "tiny-bf16"))
 		T_FAIL("%s", err);
 	bert_ctx *a = bert_ctx_new(x.m, 0), *k = bert_ctx_new(x.m, 1);
-	T_ASSERT(bert_forward(a, x.ids, x.mask, x.B, x.T, err, sizeof err));
-	T_ASSERT(bert_forward(k, x.ids, x.mask, x.B, x.T, err, sizeof err));
+	T_ASSERT(bert_forward(a, x.ids, x.mask, x.B, x.T, err, sizeof err) == 0);
+	T_ASSERT(bert_forward(k, x.ids, x.mask, x.B, x.T, err, sizeof err) == 0);
 	size_t nh = (size_t)x.B * x.T * x.C;
 	T_ASSERT(!memcmp(a->hidden, k->hidden, nh * sizeof(float)));
 	bert_acts l0, l1, l2;
@@ -371,26 +371,26 @@ static void test_encode(void)
 		size_t n = (size_t)x.B * x.C;
 		float *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
 		bert_ctx *full = bert_ctx_new(x.m, 0), *enc = bert_ctx_new(x.m, 0), *kept = bert_ctx_new(x.m, 1);
-		T_ASSERT(bert_forward(full, x.ids, x.mask, x.B, x.T, err, sizeof err));
+		T_ASSERT(bert_forward(full, x.ids, x.mask, x.B, x.T, err, sizeof err) == 0);
 		for (int p = 0; p < 4; p++)
 			for (int norm = 0; norm < 2; norm++) {
 				if (p == BERT_POOL_POOLER && !x.m->has_pooler) {
-					T_ASSERT(!bert_encode(enc, x.ids, x.mask, x.B, x.T, p, norm, got, err, sizeof err));
+					T_ASSERT(bert_encode(enc, x.ids, x.mask, x.B, x.T, p, norm, got, err, sizeof err));
 					T_ASSERT(strstr(err, "no pooler"));
 					continue;
 				}
-				T_ASSERT(bert_pool(full, p, norm, want, err, sizeof err));
-				T_ASSERT(bert_encode(enc, x.ids, x.mask, x.B, x.T, p, norm, got, err, sizeof err));
+				T_ASSERT(bert_pool(full, p, norm, want, err, sizeof err) == 0);
+				T_ASSERT(bert_encode(enc, x.ids, x.mask, x.B, x.T, p, norm, got, err, sizeof err) == 0);
 				if (memcmp(got, want, n * sizeof *got))
 					T_FAIL("%s: bert_encode %s differs from forward + pool", names[k], bert_pooling_name(p));
 				int cls_only = p == BERT_POOL_CLS || p == BERT_POOL_POOLER;
 				T_ASSERT(cls_only ? !enc->hidden && enc->cls_hidden : enc->hidden && !enc->cls_hidden);
 				if (cls_only) {
-					T_ASSERT(!bert_pool(enc, BERT_POOL_MEAN, 0, got, err, sizeof err));
+					T_ASSERT(bert_pool(enc, BERT_POOL_MEAN, 0, got, err, sizeof err));
 					T_ASSERT(strstr(err, "[CLS] rows only"));
 				}
 				/* a training context keeps every row */
-				T_ASSERT(bert_encode(kept, x.ids, x.mask, x.B, x.T, p, norm, got, err, sizeof err));
+				T_ASSERT(bert_encode(kept, x.ids, x.mask, x.B, x.T, p, norm, got, err, sizeof err) == 0);
 				T_ASSERT(kept->hidden && !memcmp(got, want, n * sizeof *got));
 			}
 		free(want), free(got);
@@ -406,25 +406,25 @@ static void test_forward_errors(void)
 		T_FAIL("%s", err);
 	bert_ctx *ctx = bert_ctx_new(x.m, 0);
 	int ids[30] = {0}, mask[30] = {0};
-	T_ASSERT(!bert_pool(ctx, BERT_POOL_CLS, 0, NULL, err, sizeof err) && strstr(err, "no forward"));
-	T_ASSERT(!bert_forward(ctx, ids, NULL, 1, 25, err, sizeof err) && strstr(err, "over the model's maximum 24"));
-	T_ASSERT(!bert_forward(ctx, ids, NULL, 0, 3, err, sizeof err) && strstr(err, "empty"));
+	T_ASSERT(bert_pool(ctx, BERT_POOL_CLS, 0, NULL, err, sizeof err) && strstr(err, "no forward"));
+	T_ASSERT(bert_forward(ctx, ids, NULL, 1, 25, err, sizeof err) && strstr(err, "over the model's maximum 24"));
+	T_ASSERT(bert_forward(ctx, ids, NULL, 0, 3, err, sizeof err) && strstr(err, "empty"));
 	ids[2] = x.m->cfg.vocab_size;
-	T_ASSERT(!bert_forward(ctx, ids, NULL, 1, 3, err, sizeof err) && strstr(err, "outside the vocabulary"));
+	T_ASSERT(bert_forward(ctx, ids, NULL, 1, 3, err, sizeof err) && strstr(err, "outside the vocabulary"));
 	ids[2] = -1;
-	T_ASSERT(!bert_forward(ctx, ids, NULL, 1, 3, err, sizeof err) && strstr(err, "token id -1"));
+	T_ASSERT(bert_forward(ctx, ids, NULL, 1, 3, err, sizeof err) && strstr(err, "token id -1"));
 	ids[2] = 0;
 	mask[0] = 1;
-	T_ASSERT(!bert_forward(ctx, ids, mask, 2, 3, err, sizeof err) && strstr(err, "sequence 1 has no real token"));
-	T_ASSERT(bert_forward(ctx, ids, NULL, 2, 3, err, sizeof err));
-	T_ASSERT(!bert_pool(ctx, 9, 0, (float[72]){0}, err, sizeof err));
+	T_ASSERT(bert_forward(ctx, ids, mask, 2, 3, err, sizeof err) && strstr(err, "sequence 1 has no real token"));
+	T_ASSERT(bert_forward(ctx, ids, NULL, 2, 3, err, sizeof err) == 0);
+	T_ASSERT(bert_pool(ctx, 9, 0, (float[72]){0}, err, sizeof err));
 	/* a larger batch after a smaller one grows the arena; a smaller reuses it */
 	int big[24 * 8];
 	for (int i = 0; i < 24 * 8; i++)
 		big[i] = i % 50;
-	T_ASSERT(bert_forward(ctx, big, NULL, 8, 24, err, sizeof err));
+	T_ASSERT(bert_forward(ctx, big, NULL, 8, 24, err, sizeof err) == 0);
 	size_t cap = ctx->arena_floats;
-	T_ASSERT(bert_forward(ctx, big, NULL, 3, 5, err, sizeof err));
+	T_ASSERT(bert_forward(ctx, big, NULL, 3, 5, err, sizeof err) == 0);
 	T_EQ_INT(ctx->arena_floats, cap);
 	bert_ctx_free(ctx);
 	close_fixture(&x);

@@ -13,7 +13,7 @@ static void test_xoshiro_known_answer(void)
 		10595114339597558777ULL, 2904607092377533576ULL };
 	rng r;
 	uint64_t s[4] = { 1, 2, 3, 4 };
-	T_ASSERT(rng_set_state(&r, s));
+	T_ASSERT(rng_set_state(&r, s) == 0);
 	for (int i = 0; i < 10; i++)
 		T_ASSERT(rng_next(&r) == want[i]);
 }
@@ -48,11 +48,11 @@ static void test_seed_and_state(void)
 	for (int i = 0; i < 50; i++)
 		first[i] = rng_next(&a);
 	rng d;
-	T_ASSERT(rng_set_state(&d, saved));
+	T_ASSERT(rng_set_state(&d, saved) == 0);
 	for (int i = 0; i < 50; i++)
 		T_ASSERT(rng_next(&d) == first[i]);
 	uint64_t zero[4] = { 0, 0, 0, 0 };
-	T_ASSERT(!rng_set_state(&d, zero));
+	T_ASSERT(rng_set_state(&d, zero));
 	T_ASSERT(rng_next(&d) == rng_next(&a));   /* d untouched by the refusal */
 }
 

@@ -81,7 +81,7 @@ static void test_roundtrip(void)
 		{"empty", ST_F32, 2, s0, NULL},
 	};
 	const char *meta[] = {"format", "pt", "note", "x\ny", NULL};
-	T_ASSERT(st_write(path, out, 4, meta, err, sizeof err));
+	T_ASSERT(st_write(path, out, 4, meta, err, sizeof err) == 0);
 	st_file *f = st_open(path, err, sizeof err);
 	if (!f)
 		T_FAIL("open: %s", err);
@@ -95,24 +95,24 @@ static void test_roundtrip(void)
 	const st_tensor *t = st_find(f, "layer.weight");
 	T_ASSERT(t && t->dtype == ST_F32 && t->ndim == 2 && t->shape[0] == 2 && t->shape[1] == 3);
 	float r[6];
-	T_ASSERT(st_to_f32(f, t, r, err, sizeof err));
+	T_ASSERT(st_to_f32(f, t, r, err, sizeof err) == 0);
 	T_ASSERT(!memcmp(r, w, sizeof w));
 	t = st_find(f, "ids \"quoted\"\\");
 	T_ASSERT(t && t->dtype == ST_I64 && t->numel == 3);
 	int64_t ri[3];
-	T_ASSERT(st_to_i64(f, t, ri, err, sizeof err));
+	T_ASSERT(st_to_i64(f, t, ri, err, sizeof err) == 0);
 	T_ASSERT(!memcmp(ri, ids, sizeof ids));
-	T_ASSERT(!st_to_f32(f, t, r, err, sizeof err));   /* ints are not floats */
+	T_ASSERT(st_to_f32(f, t, r, err, sizeof err));   /* ints are not floats */
 	T_ASSERT(strstr(err, "not a float"));
 	t = st_find(f, "scalar");
 	T_ASSERT(t && t->ndim == 0 && t->numel == 1);
-	T_ASSERT(st_to_f32(f, t, r, err, sizeof err) && r[0] == 42.0f);
+	T_ASSERT(st_to_f32(f, t, r, err, sizeof err) == 0 && r[0] == 42.0f);
 	t = st_find(f, "empty");
 	T_ASSERT(t && t->numel == 0 && t->begin == t->end);
 	st_close(f);
 
 	/* overwrite in place: atomic, no temporary left behind */
-	T_ASSERT(st_write(path, out, 1, NULL, err, sizeof err));
+	T_ASSERT(st_write(path, out, 1, NULL, err, sizeof err) == 0);
 	f = st_open(path, err, sizeof err);
 	T_ASSERT(f && f->ntensors == 1 && f->nmeta == 0);
 	st_close(f);
@@ -138,13 +138,13 @@ static void test_write_errors(void)
 	int64_t s2[1] = {2}, neg[1] = {-1};
 	st_out dup[] = {{"a", ST_F32, 1, s2, w}, {"a", ST_F32, 1, s2, w}};
 	snprintf(path, sizeof path, "%s/b.safetensors", tmpdir);
-	T_ASSERT(!st_write(path, dup, 2, NULL, err, sizeof err));
+	T_ASSERT(st_write(path, dup, 2, NULL, err, sizeof err));
 	T_ASSERT(strstr(err, "duplicate"));
 	st_out bad[] = {{"a", ST_F32, 1, neg, w}};
-	T_ASSERT(!st_write(path, bad, 1, NULL, err, sizeof err));
+	T_ASSERT(st_write(path, bad, 1, NULL, err, sizeof err));
 	st_out meta[] = {{"__metadata__", ST_F32, 1, s2, w}};
-	T_ASSERT(!st_write(path, meta, 1, NULL, err, sizeof err));
-	T_ASSERT(!st_write("/nonexistent-dir/x.safetensors", dup, 1, NULL, err, sizeof err));
+	T_ASSERT(st_write(path, meta, 1, NULL, err, sizeof err));
+	T_ASSERT(st_write("/nonexistent-dir/x.safetensors", dup, 1, NULL, err, sizeof err));
 	T_ASSERT(strstr(err, "temporary"));
 	T_ASSERT(access(path, F_OK) != 0);
 }
@@ -172,13 +172,13 @@ static void test_half_conversions(void)
 	char path[300], err[256];
 	mktmp();
 	snprintf(path, sizeof path, "%s/h.safetensors", tmpdir);
-	T_ASSERT(st_write(path, out, 2, NULL, err, sizeof err));
+	T_ASSERT(st_write(path, out, 2, NULL, err, sizeof err) == 0);
 	st_file *f = st_open(path, err, sizeof err);
 	T_ASSERT(f);
 	float r[3];
-	T_ASSERT(st_to_f32(f, st_find(f, "h"), r, err, sizeof err));
+	T_ASSERT(st_to_f32(f, st_find(f, "h"), r, err, sizeof err) == 0);
 	T_ASSERT(r[0] == 1.0f && r[1] == -2.5f && r[2] == 0x1p-24f);
-	T_ASSERT(st_to_f32(f, st_find(f, "b"), r, err, sizeof err));
+	T_ASSERT(st_to_f32(f, st_find(f, "b"), r, err, sizeof err) == 0);
 	T_ASSERT(r[0] == 1.0f && r[1] == -5.0f);
 	st_close(f);
 	unlink(path);
@@ -251,7 +251,17 @@ static void test_open_errors(void)
 	snprintf(path, sizeof path, "%s/empty", tmpdir);
 	FILE *f = fopen(path, "w");
 	fclose(f);
-	T_ASSERT(!st_open(path, err, sizeof err) && strstr(err, "too short"));
+	T_ASSERT(!st_open(path, err, sizeof err) && strstr(err, "too short (0 bytes)"));
+	/* issue 15, D12: a 1-7 byte file was reported as "(0 bytes)" */
+	for (int n = 1; n < 8; n++) {
+		f = fopen(path, "w");
+		fwrite("\x10\0\0\0\0\0\0", 1, (size_t)n, f);
+		fclose(f);
+		char want[64];
+		snprintf(want, sizeof want, "file too short (%d byte%s)", n, n == 1 ? "" : "s");
+		if (st_open(path, err, sizeof err) || !strstr(err, want))
+			T_FAIL("%d bytes: \"%s\", expected \"%s\"", n, err, want);
+	}
 	unlink(path);
 }
 

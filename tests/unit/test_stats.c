@@ -50,11 +50,39 @@ static void test_spearman(void)
 	T_NEAR(spearman(x, r, 5), -1, 1e-15);
 }
 
+/* Issue 15, D12: values near 1e300 gave a null Pearson (overflowing
+ * squares) but a number for Spearman; a NaN or an infinity gave a numeric
+ * Spearman too. Now any finite values work, with the same bits as the values
+ * scaled by a power of two, and a non-finite one makes both NaN. */
+static void test_extremes(void)
+{
+	double x[] = {1, 2, 3, 4, 5}, y[] = {2, 1, 4, 3, 5}, bx[5], by[5], sx[5];
+	for (int i = 0; i < 5; i++) {
+		bx[i] = x[i] * 0x1p996;     /* about 6.7e299: squares overflow */
+		by[i] = y[i] * 1e300;
+		sx[i] = x[i] * 0x1p-1000;   /* squares underflow */
+	}
+	double r = pearson(x, y, 5);
+	T_ASSERT(pearson(bx, y, 5) == r);
+	T_ASSERT(pearson(sx, y, 5) == r);
+	T_NEAR(pearson(bx, by, 5), r, 1e-15);
+	T_ASSERT(spearman(bx, by, 5) == spearman(x, y, 5));
+	double n[] = {1, 2, NAN, 4, 5}, inf[] = {1, 2, INFINITY, 4, 5};
+	T_ASSERT(isnan(pearson(n, y, 5)) && isnan(spearman(n, y, 5)));
+	T_ASSERT(isnan(pearson(y, n, 5)) && isnan(spearman(y, n, 5)));
+	T_ASSERT(isnan(pearson(inf, y, 5)) && isnan(spearman(inf, y, 5)));
+	/* cosines of the largest floats stay finite (accumulated in double) */
+	float a[] = {3.4e38f, -3.4e38f, 1}, b[] = {3.4e38f, 3.4e38f, 3.4e38f};
+	T_ASSERT(isfinite(cosine_sim(a, b, 3)));
+	T_NEAR(cosine_sim(a, a, 3), 1, 1e-15);
+}
+
 int main(void)
 {
 	T_RUN(test_cosine);
 	T_RUN(test_ranks_ties);
 	T_RUN(test_pearson);
 	T_RUN(test_spearman);
+	T_RUN(test_extremes);
 	return t_done();
 }

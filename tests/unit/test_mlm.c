@@ -1,0 +1,376 @@
+/* test_mlm.c — masked-LM pretraining (lib/train/mlm.h, train_forward_rows /
+ * train_mlm_loss) against PyTorch (tests/data/train/mlm.safetensors, written
+ * by scripts/make-mlm-fixtures.py): the loss and every gradient of the tiny
+ * model with BertForMaskedLM's head, the parameters after 3 AdamW steps
+ * (no decay on biases and LayerNorm weights), the saved tensor names; the
+ * cross-entropy kernel against its naive twin; the choice of positions. */
+#include "t.h"
+#include "fixture.h"
+#include "nn/model.h"
+#include "nn/layers.h"
+#include "train/mlm.h"
+#include "train/optim.h"
+#include "train/train.h"
+
+#include <stdint.h>
+#include <unistd.h>
+
+static char err[512];
+
+static int *fx_ints(st_file *f, const char *name, size_t *n)
+{
+	size_t k = 0;
+	const st_tensor *t = st_find(f, name);
+	int64_t *v = t ? malloc((t->numel ? t->numel : 1) * sizeof *v) : NULL;
+	if (!v || st_to_i64(f, t, v, err, sizeof err)) {
+		free(v);
+		return NULL;
+	}
+	k = t->numel;
+	int *x = malloc((k ? k : 1) * sizeof *x);
+	for (size_t i = 0; i < k; i++)
+		x[i] = (int)v[i];
+	free(v);
+	if (n)
+		*n = k;
+	return x;
+}
+
+static double fx_double(st_file *f, const char *name, int i)
+{
+	const st_tensor *t = st_find(f, name);
+	double v = NAN;
+	if (t && t->dtype == ST_F64 && (size_t)i < t->numel)
+		memcpy(&v, f->data + t->begin + (size_t)i * 8, 8);
+	return v;
+}
+
+static double maxabs(const float *x, size_t n)
+{
+	double m = 0;
+	for (size_t i = 0; i < n; i++)
+		m = fmax(m, fabs((double)x[i]));
+	return m;
+}
+
+/* The encoder's tensors and the head's, with their fixture names. */
+typedef struct named { char name[128]; float *data; size_t numel; int decay; } named;
+
+static int arena_tensors(const trainer *t, const bert_params *p, const mlm_head *h, named *out)
+{
+	int nt = bert_num_tensors(&t->cfg), n = 0;
+	bert_tensor *ts = malloc((size_t)nt * sizeof *ts);
+	bert_tensors(&t->cfg, p, ts);
+	for (int i = 0; i < nt; i++, n++) {
+		snprintf(out[n].name, sizeof out[n].name, "%s", ts[i].name);
+		out[n].data = ts[i].data;
+		out[n].numel = ts[i].numel;
+		/* the pooler gets no gradient from masked-LM: torch skips it, no decay */
+		out[n].decay = (ts[i].kind == BERT_T_EMBEDDING || ts[i].kind == BERT_T_MATRIX) && !ts[i].pooler;
+	}
+	free(ts);
+	st_out so[MLM_NTENSORS];
+	int64_t shapes[MLM_NTENSORS][2];
+	mlm_head_tensors(h, t->cfg.hidden_size, t->cfg.vocab_size, so, shapes);
+	for (int i = 0; i < MLM_NTENSORS; i++, n++) {
+		snprintf(out[n].name, sizeof out[n].name, "%s", so[i].name);
+		out[n].data = (float *)so[i].data;
+		out[n].numel = (size_t)shapes[i][0] * (so[i].ndim == 2 ? (size_t)shapes[i][1] : 1);
+		out[n].decay = i == 0;
+	}
+	return n;
+}
+
+/* max |x - ref| / max(max |ref|, floor) per tensor against PREFIX.NAME. */
+static int compare(st_file *f, const named *ts, int n, const char *prefix, double tol)
+{
+	double floor = 0, worst = 0;
+	const char *wname = "";
+	int bad = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++) {
+			char key[200];
+			snprintf(key, sizeof key, "%s.%s", prefix, ts[i].name);
+			size_t k = 0;
+			float *ref = fx(f, key, &k);
+			if (!ref || k != ts[i].numel) {
+				if (pass) {
+					printf("#   %s missing or of another size\n", key);
+					bad++;
+				}
+				free(ref);
+				continue;
+			}
+			if (!pass) {
+				floor = fmax(floor, 1e-6 * maxabs(ref, k));
+			} else {
+				double md = 0;
+				for (size_t j = 0; j < k; j++) {
+					double d = fabs((double)ts[i].data[j] - ref[j]);
+					md = d > md || d != d ? d : md;
+				}
+				double e = md / fmax(maxabs(ref, k), floor);
+				if (!(e <= tol)) {
+					printf("#   %s: rel err %.3g > %g\n", key, e, tol);
+					bad++;
+				}
+				if (!(e <= worst)) {
+					worst = e;
+					wname = ts[i].name;
+				}
+			}
+			free(ref);
+		}
+	printf("# %s: %d tensors, worst rel err %.3g (%s)\n", prefix, n, worst, wname);
+	return bad;
+}
+
+static bert_model *tiny_model(void)
+{
+	const char *root = getenv("GCSE_ROOT");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/tests/data/train/tiny-model", root && *root ? root : ".");
+	bert_model *m = model_load(path, err, sizeof err);
+	if (!m)
+		printf("#   %s: %s\n", path, err);
+	return m;
+}
+
+static void test_mlm_parity(void)
+{
+	st_file *f = fixture("mlm.safetensors");
+	bert_model *m = tiny_model();
+	T_ASSERT(f && m);
+	int B = atoi(st_meta(f, "B")), T = atoi(st_meta(f, "T")), R = atoi(st_meta(f, "R"));
+	int steps = atoi(st_meta(f, "steps"));
+	double max_norm = atof(st_meta(f, "max_norm")), wd = atof(st_meta(f, "weight_decay"));
+	size_t nids = 0, nq = 0;
+	int *ids = fx_ints(f, "ids", &nids), *mask = fx_ints(f, "mask", NULL);
+	int *qpos = fx_ints(f, "qpos", &nq), *labels = fx_ints(f, "labels", NULL);
+	T_ASSERT(ids && mask && qpos && labels && nids == (size_t)B * T && nq == (size_t)R);
+	trainer *t = trainer_new_mlm(m, B, T, R, 1, err, sizeof err);
+	T_ASSERT(t);
+	char path[1024];
+	snprintf(path, sizeof path, "%s/tests/data/train/mlm.safetensors",
+	         getenv("GCSE_ROOT") ? getenv("GCSE_ROOT") : ".");
+	/* the head's tensors are in the fixture under BertForMaskedLM's names */
+	T_EQ_INT(mlm_head_load(&t->mlmh, path, t->cfg.hidden_size, t->cfg.vocab_size, err, sizeof err), 1);
+	t->hidden_p = t->att_p = 0.0f;
+	mlm_ws w;
+	T_ASSERT(mlm_ws_init(&w, R, t->cfg.hidden_size, t->cfg.vocab_size) == 0);
+	int nt = bert_num_tensors(&t->cfg) + MLM_NTENSORS;
+	named *grads = malloc((size_t)nt * sizeof *grads), *params = malloc((size_t)nt * sizeof *params);
+	arena_tensors(t, &t->g, &t->dmlmh, grads);
+	arena_tensors(t, &t->m->params, &t->mlmh, params);
+	adam opt;
+	T_ASSERT(adam_init(&opt, t->nparams) == 0);
+	opt.decoupled = 1;
+	int bad = 0;
+	for (int s = 0; s < steps; s++) {
+		trainer_zero_grad(t);
+		T_ASSERT(train_forward_rows(t, ids, mask, B, T, 1, 5, qpos, R, err, sizeof err) == 0);
+		int correct = -1;
+		double L = train_mlm_loss(t, &w, labels, 1.0f / R, 1, &correct);
+		T_ASSERT(correct >= 0 && correct <= R);
+		if (s == 0) {
+			double Lref = fx_double(f, "loss", 0);
+			printf("# mlm loss %.10g, torch %.10g, rel err %.3g\n", L, Lref, fabs(L - Lref) / Lref);
+			T_ASSERT(fabs(L - Lref) <= 1e-5 * fabs(Lref));
+			bad += compare(f, grads, nt, "grad", 1e-4);
+		}
+		char key[32];
+		snprintf(key, sizeof key, "norm%d", s);
+		double norm = grad_clip_norm(t->grads, t->nparams, max_norm), nref = fx_double(f, key, 0);
+		T_NEAR(norm, nref, 1e-4 * nref);
+		double lr = fx_double(f, "lr", s);
+		adam_begin_step(&opt);
+		for (int i = 0; i < nt; i++) {
+			size_t lo = (size_t)(params[i].data - t->params);
+			adam_update_range(&opt, t->params, t->grads, lr, lo, lo + params[i].numel,
+			                  params[i].decay ? wd : 0);
+		}
+	}
+	bad += compare(f, params, nt, "step3", 1e-4);
+	T_EQ_INT(bad, 0);
+	adam_free(&opt);
+	mlm_ws_free(&w);
+	free(grads), free(params);
+	free(ids), free(mask), free(qpos), free(labels);
+	trainer_free(t);
+	model_free(m);
+	st_close(f);
+}
+
+/* The directory written after masked-LM holds what BertForMaskedLM's
+ * save_pretrained writes, and loads back as a plain encoder. */
+static void test_mlm_save_names(void)
+{
+	st_file *f = fixture("mlm.safetensors");
+	bert_model *m = tiny_model();
+	T_ASSERT(f && m);
+	trainer *t = trainer_new_mlm(m, 2, 8, 4, 1, err, sizeof err);
+	T_ASSERT(t);
+	char dir[] = "/tmp/test_mlm.XXXXXX";
+	T_ASSERT(mkdtemp(dir));
+	T_EQ_INT(train_mlm_save(t, dir, err, sizeof err), 0);
+	char path[600];
+	snprintf(path, sizeof path, "%s/model.safetensors", dir);
+	st_file *g = st_open(path, err, sizeof err);
+	T_ASSERT(g);
+	const char *want = st_meta(f, "saved_names");
+	T_ASSERT(want);
+	int nwant = 0;
+	for (const char *p = want; p && *p;) {
+		const char *e = strchr(p, '\n');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		char name[200];
+		snprintf(name, sizeof name, "%.*s", (int)len, p);
+		if (!st_find(g, name))
+			T_FAIL("saved model lacks %s", name);
+		nwant++;
+		p = e ? e + 1 : NULL;
+	}
+	T_EQ_INT(g->ntensors, nwant);
+	/* the head round-trips, and the encoder loads as a plain model */
+	mlm_head h2;
+	float *buf = malloc(mlm_head_size(t->cfg.hidden_size, t->cfg.vocab_size) * sizeof *buf);
+	mlm_head_point(&h2, buf, t->cfg.hidden_size, t->cfg.vocab_size);
+	T_EQ_INT(mlm_head_load(&h2, path, t->cfg.hidden_size, t->cfg.vocab_size, err, sizeof err), 1);
+	T_ASSERT(!memcmp(h2.bias, t->mlmh.bias, t->cfg.vocab_size * sizeof(float)));
+	T_ASSERT(!memcmp(h2.W, t->mlmh.W, (size_t)t->cfg.hidden_size * t->cfg.hidden_size * sizeof(float)));
+	bert_model *m2 = model_load(dir, err, sizeof err);
+	T_ASSERT(m2);
+	T_ASSERT(!memcmp(m2->params.wte, t->m->params.wte,
+	                 (size_t)t->cfg.vocab_size * t->cfg.hidden_size * sizeof(float)));
+	/* a file without a head: 0, the head untouched */
+	snprintf(path, sizeof path, "%s/tests/data/train/tiny-model/model.safetensors",
+	         getenv("GCSE_ROOT") ? getenv("GCSE_ROOT") : ".");
+	T_EQ_INT(mlm_head_load(&h2, path, t->cfg.hidden_size, t->cfg.vocab_size, err, sizeof err), 0);
+	/* another vocabulary size: an error that says so */
+	snprintf(path, sizeof path, "%s/model.safetensors", dir);
+	T_EQ_INT(mlm_head_load(&h2, path, t->cfg.hidden_size, t->cfg.vocab_size + 1, err, sizeof err), -1);
+	T_ASSERT(strstr(err, "does not match"));
+	free(buf);
+	model_free(m2);
+	st_close(g);
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	T_ASSERT(system(cmd) == 0);
+	trainer_free(t);
+	model_free(m);
+	st_close(f);
+}
+
+static void test_crossentropy(void)
+{
+	int R = 5, V = 37;
+	float *a = malloc((size_t)R * V * sizeof *a), *b = malloc((size_t)R * V * sizeof *b);
+	double la[5], lb[5];
+	int labels[5] = {0, 36, 7, 7, 20};
+	rng r;
+	rng_seed(&r, 3);
+	for (int i = 0; i < R * V; i++)
+		a[i] = b[i] = (float)(6 * rng_normal(&r));
+	a[2 * V + 7] = b[2 * V + 7] = 60;     /* a confident right answer */
+	a[3 * V + 1] = b[3 * V + 1] = 60;     /* a confident wrong one */
+	crossentropy_forward(a, la, labels, R, V);
+	crossentropy_forward_naive(b, lb, labels, R, V);
+	for (int i = 0; i < R; i++)
+		T_NEAR(la[i], lb[i], 1e-5 * fmax(1, fabs(lb[i])));
+	T_ASSERT(la[2] < 1e-6 && la[3] > 40);
+	double md = 0;
+	for (int i = 0; i < R * V; i++)
+		md = fmax(md, fabs((double)a[i] - b[i]));
+	T_ASSERT(md < 1e-6);
+	/* backward: (p - onehot) * scale */
+	crossentropy_backward(a, labels, 0.5f, R, V);
+	for (int i = 0; i < R; i++) {
+		double s = 0;
+		for (int v = 0; v < V; v++)
+			s += a[i * V + v];
+		T_NEAR(s, 0, 1e-6);
+		T_NEAR(a[i * V + labels[i]], 0.5 * (b[i * V + labels[i]] - 1), 1e-6);
+	}
+	free(a), free(b);
+}
+
+/* The positions BERT's collator would choose, and what it puts there. */
+static void test_mlm_select(void)
+{
+	enum { B = 64, T = 32, V = 1000 };
+	static int ids[B * T], orig[B * T], mask[B * T], qpos[B * T], labels[B * T];
+	static uint8_t piece[V];
+	for (int v = 500; v < V; v++)
+		piece[v] = 1;               /* "##" tokens */
+	mlm_tokens tk = {.cls = 2, .sep = 3, .pad = 0, .mask = 4, .V = V, .first_real = 5,
+	                 .is_piece = piece};
+	rng r;
+	rng_seed(&r, 11);
+	for (int b = 0; b < B; b++) {
+		int n = 8 + b % 24;
+		for (int i = 0; i < T; i++) {
+			int k = b * T + i;
+			mask[k] = i < n;
+			ids[k] = i == 0 ? 2 : i == n - 1 ? 3 : i >= n ? 0 : 5 + (int)rng_below(&r, V - 5);
+		}
+	}
+	memcpy(orig, ids, sizeof ids);
+	int R = mlm_select(ids, mask, B, T, &tk, 0.15f, 0, &r, qpos, labels);
+	int eligible = 0, nmask = 0, nkeep = 0, nrand = 0;
+	for (int k = 0; k < B * T; k++)
+		eligible += mask[k] && orig[k] != 2 && orig[k] != 3;
+	T_ASSERT(R > 0);
+	double share = (double)R / eligible;
+	T_ASSERT(share > 0.12 && share < 0.18);
+	for (int q = 0; q < R; q++) {
+		int k = qpos[q];
+		T_ASSERT(q == 0 || qpos[q] > qpos[q - 1]);
+		T_ASSERT(mask[k] && orig[k] != 2 && orig[k] != 3 && orig[k] != 0);
+		T_EQ_INT(labels[q], orig[k]);
+		if (ids[k] == 4)
+			nmask++;
+		else if (ids[k] == orig[k])
+			nkeep++;
+		else {
+			nrand++;
+			T_ASSERT(ids[k] >= 5 && ids[k] < V);
+		}
+	}
+	T_ASSERT(nmask > 0.74 * R && nmask < 0.86 * R);
+	T_ASSERT(nrand > 0.05 * R && nrand < 0.15 * R);
+	T_ASSERT(nkeep > 0.04 * R && nkeep < 0.16 * R);
+	/* nothing but the selected positions changed */
+	int changed = 0;
+	for (int k = 0; k < B * T; k++)
+		changed += ids[k] != orig[k];
+	T_ASSERT(changed == nmask + nrand);
+	/* whole words: a "##" piece is selected exactly when its word is */
+	memcpy(ids, orig, sizeof ids);
+	R = mlm_select(ids, mask, B, T, &tk, 0.15f, 1, &r, qpos, labels);
+	static char sel[B * T];
+	memset(sel, 0, sizeof sel);
+	for (int q = 0; q < R; q++)
+		sel[qpos[q]] = 1;
+	int pieces = 0;
+	for (int k = 1; k < B * T; k++)
+		if (mask[k] && orig[k] >= 500 && k % T > 1 && orig[k - 1] >= 5) {
+			pieces++;
+			T_ASSERT(sel[k] == sel[k - 1]);
+		}
+	T_ASSERT(pieces > 100);
+	/* probability 0: still one position, the first eligible */
+	memcpy(ids, orig, sizeof ids);
+	R = mlm_select(ids, mask, B, T, &tk, 0.0f, 0, &r, qpos, labels);
+	T_EQ_INT(R, 1);
+	T_EQ_INT(qpos[0], 1);
+	T_EQ_INT(labels[0], orig[1]);
+}
+
+int main(void)
+{
+	T_RUN(test_mlm_parity);
+	T_RUN(test_mlm_save_names);
+	T_RUN(test_crossentropy);
+	T_RUN(test_mlm_select);
+	return t_done();
+}
