@@ -6,6 +6,10 @@
       model.safetensors, vocab.txt), BERT init N(0, 0.02)
   embed_torch.py make-fixed --vocab VOCAB --n N --tokens T
       N records {"text"} of T-2 whole-word tokens each (T with [CLS]/[SEP])
+  embed_torch.py export-onnx --model DIR --out FILE
+      the same model as ONNX (opset 14, dynamic batch and length): inputs
+      input_ids and attention_mask (int64, B x T), output cls (B x C), the
+      last layer's [CLS] row; for bench/embed_ort.js
   embed_torch.py run --model DIR --ids IDS --batch B --threads N
       embed the token ids in IDS ({"ids":[...]} per line, from tokids) with
       the same model in PyTorch: sort by length (as sentence-transformers
@@ -19,6 +23,7 @@ the parity fixtures come from).
 """
 import importlib.util
 import json
+import math
 import os
 import random
 import sys
@@ -87,6 +92,47 @@ def make_fixed():
         print(json.dumps({"text": " ".join(rng.choice(words) for _ in range(t - 2))}))
 
 
+class Cls(torch.nn.Module):
+    """The [CLS] row of the last layer, with dynamic batch and length: the
+    hand-written model's shape arithmetic written with -1 where it can be."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, ids, mask):
+        m = self.m
+        NH = m.cfg["num_attention_heads"]
+        C = m.cfg["hidden_size"]
+        hs = C // NH
+        pos = torch.arange(ids.shape[1]).unsqueeze(0)
+        x = m.emb_ln(m.word(ids) + m.ttype(torch.zeros_like(ids)) + m.pos(pos))
+        ext = (1.0 - mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
+        for L in m.layers:
+            def heads(t):
+                return t.reshape(t.shape[0], -1, NH, hs).permute(0, 2, 1, 3)
+            q, k, v = heads(L.q(x)), heads(L.k(x)), heads(L.v(x))
+            s = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hs) + ext
+            p = torch.softmax(s, dim=-1)
+            ctx = torch.matmul(p, v).permute(0, 2, 1, 3).reshape(x.shape[0], -1, C)
+            x1 = L.ln1(L.ao(ctx) + x)
+            x = L.ln2(L.o(torch.nn.functional.gelu(L.i(x1))) + x1)
+        return x[:, 0]
+
+
+def export_onnx():
+    d = arg("--model")
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    m = Cls(build(cfg)).eval()
+    ids = torch.randint(1000, 2000, (2, 8), dtype=torch.long)
+    mask = torch.ones(2, 8, dtype=torch.long)
+    with torch.no_grad():
+        torch.onnx.export(m, (ids, mask), arg("--out"), input_names=["input_ids", "attention_mask"],
+                          output_names=["cls"], opset_version=14,
+                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                                        "attention_mask": {0: "batch", 1: "tokens"}, "cls": {0: "batch"}})
+
+
 def run():
     torch.set_num_threads(int(arg("--threads", "2")))
     d = arg("--model")
@@ -118,4 +164,5 @@ def run():
     print(json.dumps(res))
 
 
-{"make-model": make_model, "make-fixed": make_fixed, "run": run}[sys.argv[1]]()
+if __name__ == "__main__":
+    {"make-model": make_model, "make-fixed": make_fixed, "export-onnx": export_onnx, "run": run}[sys.argv[1]]()

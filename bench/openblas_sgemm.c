@@ -1,10 +1,11 @@
-/* openblas_sgemm.c — OpenBLAS's sgemm on the small shape's four linear
- * layers (C = A B^T, A rows x k, B n x k), best of reps, GFLOP/s on 1 and on
- * -j threads: the cross-check of bench/machine.md, built and run by
- * bench/openblas.sh against Debian's OpenBLAS unpacked beside (not
- * installed). Not a test; not built by the Makefile.
+/* openblas_sgemm.c — OpenBLAS's own sgemm on the small shape's four linear
+ * layers (C = A B^T, A rows x k, B n x k) on its own threads, no gcse code,
+ * best of reps, GFLOP/s on 1 and on -j threads: the reference rate of
+ * bench/openblas.sh and bench/train_step.sh, built by them against the
+ * installed OpenBLAS. Not a test; not built by the Makefile (the programs
+ * reach the BLAS through lib/base/gemm.c alone).
  *
- *   openblas_sgemm threads reps rows */
+ *   openblas_sgemm threads reps rows [C FF]   (default C 384, FF 1536) */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,14 +47,15 @@ int main(int argc, char **argv)
 {
 	int threads = argc > 1 ? atoi(argv[1]) : 2, reps = argc > 2 ? atoi(argv[2]) : 5;
 	int rows = argc > 3 ? atoi(argv[3]) : 4096;
-	if (threads < 1 || reps < 1 || rows < 1) {
-		fprintf(stderr, "usage: openblas_sgemm threads reps rows\n");
+	int C = argc > 4 ? atoi(argv[4]) : 384, FF = argc > 5 ? atoi(argv[5]) : 1536;
+	if (threads < 1 || reps < 1 || rows < 1 || C < 1 || FF < 1) {
+		fprintf(stderr, "usage: openblas_sgemm threads reps rows [C FF]\n");
 		return 2;
 	}
-	static const struct { const char *name; int n, k; } s[] = {
-		{"qkv", 1152, 384}, {"attproj", 384, 384}, {"fc", 1536, 384}, {"fcproj", 384, 1536},
+	const struct { const char *name; int n, k; } s[] = {
+		{"qkv", 3 * C, C}, {"attproj", C, C}, {"fc", FF, C}, {"fcproj", C, FF},
 	};
-	printf("{\"threads\":%d", threads);
+	printf("{\"kernels\":\"%s\",\"threads\":%d", openblas_get_corename(), threads);
 	for (int i = 0; i < 4; i++) {
 		printf(",\"sgemm_%s_1\":%.1f", s[i].name, rate(rows, s[i].n, s[i].k, 1, reps));
 		printf(",\"sgemm_%s_j\":%.1f", s[i].name, rate(rows, s[i].n, s[i].k, threads, reps));
