@@ -7,7 +7,7 @@ if [ ! -r /usr/share/wordnet/data.noun ]; then
 fi
 D="make -s --no-print-directory -C examples BIN=$GCSE_BUILD/bin OUT=$T/demo LIMIT=480 Q=-q"
 D="$D CONFIG=tiny-bert-config.json SEED=3"
-D="$D S1_OPTS='--loss simcse -b 16 --lr 1e-3 --max-steps 4 --max-length 16 --threads 1'"
+D="$D S1_OPTS='--loss distill -b 16 --lr 1e-3 --max-steps 4 --max-length 16 --threads 1'"
 D="$D S2_OPTS='-b 16 --lr 1e-3 --max-steps 3 --max-length 16 --threads 1'"
 t_case "demo: the whole pipeline runs" 0 - - "$D > $T/demo.out 2> $T/demo.err"
 t_ok "demo: the report has every stage" "
@@ -22,6 +22,11 @@ t_ok "demo: held-out sentences are not trained on" "
   [ \$(wc -l < $T/demo/heldout.ndjson) -eq 10 ] && [ \$(wc -l < $T/demo/train.ndjson) -eq 470 ] &&
   jq -r .text1 $T/demo/triples.ndjson > $T/anchors.txt &&
   ! jq -r .text $T/demo/heldout.ndjson | grep -Fxf - $T/anchors.txt > /dev/null"
+t_ok "demo: WordNet vectors as wide as the model, a teacher vector per training sentence" "
+  [ \$(head -1 $T/demo/wnvectors.txt | wc -w) -eq 17 ] &&
+  [ \$(wc -l < $T/demo/teacher.ndjson) -eq 470 ] &&
+  jq -e '.embedding | length == 16' $T/demo/teacher.ndjson > /dev/null &&
+  grep -q '^== 3 stage 1: distillation of the SIF vectors of 470 sentences into a fresh model' $T/demo.out"
 t_ok "demo: a rerun has nothing to do" "$D -q $T/demo/report.txt"
 t_ok "demo: the word list vocabulary came from the sentences" "
   jq -e '.vocab_size > 100' $T/demo/E1/config.json > /dev/null && grep -qx 'the' $T/demo/E1/vocab.txt"
