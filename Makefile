@@ -194,7 +194,8 @@ clean:
 .SECONDARY:
 
 # The offline demo: the pipeline of examples/Makefile (WordNet sentences ->
-# SimCSE from scratch -> kgextract | kgsynth | kgfilter -> GCSE -> evaluation)
+# WordNet vectors -> distillation of their SIF vectors -> kgextract | kgsynth |
+# kgfilter -> GCSE -> evaluation)
 # into DEMO_OUT; a rerun redoes only what is missing. VECTORS=FILE adds
 # word-vector initialisation, STS=FILE (default: ../shared's STS-B dev when
 # present) / STS_DIR=DIR (a SentEval folder) STS scores.
