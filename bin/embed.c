@@ -66,186 +66,257 @@ static const char help[] =
 
 #define MAXF 16
 
-int main(int argc, char **argv)
-{
+/* ---- options -------------------------------------------------------------- */
+
+typedef struct opts {
 	const char *fields[MAXF];
-	int nfields = 0;
-	const char *output = NULL, *suffix = "_embedding", *mark = NULL;
-	int window = 2048;
+	int nfields;
+	const char *output, *suffix, *mark;
+	int window;
+	const char *model_dir;   /* -m DIR, else $GCSE_MODEL; NULL with --vectors */
 	embed_opts eo;
-	embed_opts_init(&eo);
 	cli_opts co;
-	cli_opts_init(&co);
-	enum { O_SUFFIX = 256, O_WINDOW, O_MARK };
-	static const struct option opts[] = {
-		EMBED_LONG_MODEL,
-		EMBED_LONG_VECTORS,
-		{"field", required_argument, 0, 'f'},
-		{"output", required_argument, 0, 'o'},
-		{"suffix", required_argument, 0, O_SUFFIX},
-		EMBED_LONG_POOLING,
-		EMBED_LONG_NORMALIZE,
-		EMBED_LONG_MAX_LENGTH,
-		EMBED_LONG_BATCH_SIZE,
-		{"window", required_argument, 0, O_WINDOW},
-		{"mark-truncated", optional_argument, 0, O_MARK},
-		CLI_LONG_THREADS,
-		CLI_LONG_OPTIONS,
-		{0, 0, 0, 0},
-	};
+} opts;
+
+enum { O_SUFFIX = 256, O_WINDOW, O_MARK };
+
+/* The long options (getopt_long). */
+static const struct option long_opts[] = {
+	EMBED_LONG_MODEL,
+	EMBED_LONG_VECTORS,
+	{"field", required_argument, 0, 'f'},
+	{"output", required_argument, 0, 'o'},
+	{"suffix", required_argument, 0, O_SUFFIX},
+	EMBED_LONG_POOLING,
+	EMBED_LONG_NORMALIZE,
+	EMBED_LONG_MAX_LENGTH,
+	EMBED_LONG_BATCH_SIZE,
+	{"window", required_argument, 0, O_WINDOW},
+	{"mark-truncated", optional_argument, 0, O_MARK},
+	CLI_LONG_THREADS,
+	CLI_LONG_OPTIONS,
+	{0, 0, 0, 0},
+};
+
+/* The options and their checks; a usage error ends the process (exit 2). */
+static void parse(opts *o, int argc, char **argv)
+{
+	o->nfields = 0;
+	o->output = NULL, o->suffix = "_embedding", o->mark = NULL;
+	o->window = 2048;
+	embed_opts_init(&o->eo);
+	cli_opts_init(&o->co);
 	cli_init("embed", help);
 	int c;
-	while ((c = getopt_long(argc, argv, "m:f:o:qhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:f:o:qhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (nfields == MAXF)
+			if (o->nfields == MAXF)
 				cli_usage_error("at most %d --field options", MAXF);
-			fields[nfields++] = optarg;
+			o->fields[o->nfields++] = optarg;
 			break;
-		case 'o': output = optarg; break;
-		case O_SUFFIX: suffix = optarg; break;
-		case O_WINDOW: window = (int)cli_long("--window", optarg, 1, 1 << 24); break;
-		case O_MARK: mark = optarg ? optarg : "truncated"; eo.model_only = 1; break;
+		case 'o': o->output = optarg; break;
+		case O_SUFFIX: o->suffix = optarg; break;
+		case O_WINDOW: o->window = (int)cli_long("--window", optarg, 1, 1 << 24); break;
+		case O_MARK: o->mark = optarg ? optarg : "truncated"; o->eo.model_only = 1; break;
 		default:
-			if (!embed_getopt(&eo, c, optarg) && !cli_getopt(&co, c, optarg))
+			if (!embed_getopt(&o->eo, c, optarg) && !cli_getopt(&o->co, c, optarg))
 				cli_usage_error(NULL);
 		}
 	}
-	cli_set_threads(co.threads);
-	const char *model_dir = eo.model, *vectors = eo.vectors;
+	cli_set_threads(o->co.threads);
+	const char *model_dir = o->eo.model, *vectors = o->eo.vectors;
 	if (vectors && model_dir)
 		cli_usage_error("--model and --vectors exclude each other");
-	if (vectors && eo.model_only)
+	if (vectors && o->eo.model_only)
 		cli_usage_error("--pooling, --max-length, --batch-size and --mark-truncated need a model, not --vectors");
-	embed_opts_check_vectors_only(&eo, argv + optind, argc - optind);
+	embed_opts_check_vectors_only(&o->eo, argv + optind, argc - optind);
 	if (!vectors && !model_dir)
 		model_dir = getenv("GCSE_MODEL");
 	if (!vectors && (!model_dir || !*model_dir))
 		cli_usage_error("no model: give -m DIR or --vectors FILE, or set GCSE_MODEL");
-	if (nfields == 0)
-		fields[nfields++] = "text";
-	if (output && nfields > 1)
+	o->model_dir = model_dir;
+	if (o->nfields == 0)
+		o->fields[o->nfields++] = "text";
+	if (o->output && o->nfields > 1)
 		cli_usage_error("--output names one vector field; with several --field use --suffix");
-	if (mark && !*mark)
+	if (o->mark && !*o->mark)
 		cli_usage_error("--mark-truncated: empty field name");
+}
 
-	/* Output field names. */
-	char *keys[MAXF];
+/* ---- the run -------------------------------------------------------------- */
+
+/* What the steps of main share: the embedder, a window of records with their
+ * texts and vectors, the counts. */
+typedef struct run {
+	opts o;
+	char *keys[MAXF];       /* the vector fields */
+	encoder *e;             /* a model */
+	wordavg *wa;            /* --vectors */
+	int dim;
+	jv *recs, *strs;
+	const char **texts;
+	size_t *lens;
+	unsigned char *trunc;
+	float *vecs;
+	char *vtext;            /* the vectors' JSON text */
+	size_t *vlen;
+	progress pg;
+	long nrec, ntexts, ntrunc, nempty;
+	char err[512];
+} run;
+
+/* The output field names and the embedder. */
+static void setup(run *R)
+{
+	const opts *o = &R->o;
+	int nfields = o->nfields;
 	for (int i = 0; i < nfields; i++) {
 		if (nfields == 1) {
-			keys[i] = xstrdup(output ? output : "embedding");
+			R->keys[i] = xstrdup(o->output ? o->output : "embedding");
 		} else {
-			size_t n = strlen(fields[i]) + strlen(suffix) + 1;
-			keys[i] = xmalloc(n);
-			snprintf(keys[i], n, "%s%s", fields[i], suffix);
+			size_t n = strlen(o->fields[i]) + strlen(o->suffix) + 1;
+			R->keys[i] = xmalloc(n);
+			snprintf(R->keys[i], n, "%s%s", o->fields[i], o->suffix);
 		}
 	}
-
-	char err[512];
-	encoder *e = NULL;
-	wordavg *wa = NULL;
-	int dim;
-	if (vectors) {
-		wa = embed_opts_open_vectors(&eo, fields, nfields, co.skip_bad);
-		dim = wordavg_dim(wa);
+	if (o->eo.vectors) {
+		R->wa = embed_opts_open_vectors(&o->eo, o->fields, nfields, o->co.skip_bad);
+		R->dim = wordavg_dim(R->wa);
 	} else {
-		if (!(e = encoder_open(model_dir, &eo.enc, err, sizeof err)))
-			cli_die("%s: %s", model_dir, err);
-		dim = encoder_dim(e);
+		if (!(R->e = encoder_open(o->model_dir, &o->eo.enc, R->err, sizeof R->err)))
+			cli_die("%s: %s", o->model_dir, R->err);
+		R->dim = encoder_dim(R->e);
 	}
+}
 
-	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, co.skip_bad);
-	jv *recs = xmalloc((size_t)window * sizeof *recs);
-	jv *strs = xmalloc((size_t)window * nfields * sizeof *strs);
-	const char **texts = xmalloc((size_t)window * nfields * sizeof *texts);
-	size_t *lens = xmalloc((size_t)window * nfields * sizeof *lens);
-	unsigned char *trunc = xmalloc((size_t)window * nfields);
-	float *vecs = xmalloc((size_t)window * nfields * dim * sizeof *vecs);
-	char *vtext = xmalloc((size_t)window * nfields * NDJSON_FLOATS_MAX(dim));
-	size_t *vlen = xmalloc((size_t)window * nfields * sizeof *vlen);
-	progress pg;
-	progress_init(&pg, co.progress, "records");
-	long nrec = 0, ntexts = 0, ntrunc = 0, nempty = 0;
+/* The window's buffers: --window records, their texts and vectors. */
+static void alloc_window(run *R)
+{
+	int window = R->o.window, nfields = R->o.nfields, dim = R->dim;
+	R->recs = xmalloc((size_t)window * sizeof *R->recs);
+	R->strs = xmalloc((size_t)window * nfields * sizeof *R->strs);
+	R->texts = xmalloc((size_t)window * nfields * sizeof *R->texts);
+	R->lens = xmalloc((size_t)window * nfields * sizeof *R->lens);
+	R->trunc = xmalloc((size_t)window * nfields);
+	R->vecs = xmalloc((size_t)window * nfields * dim * sizeof *R->vecs);
+	R->vtext = xmalloc((size_t)window * nfields * NDJSON_FLOATS_MAX(dim));
+	R->vlen = xmalloc((size_t)window * nfields * sizeof *R->vlen);
+}
+
+/* Up to --window records with all their text fields; *done at the end of
+ * the input. The number read. */
+static int read_window(run *R, ndjson_reader *r, int *done)
+{
+	int window = R->o.window, nfields = R->o.nfields;
+	int n = 0;
+	jv rec;
+	while (n < window) {
+		if (!ndjson_next(r, &rec)) {
+			*done = 1;
+			break;
+		}
+		int ok = 1, k;
+		for (k = 0; k < nfields && ok; k++)
+			ok = ndjson_get_string(r, rec, R->o.fields[k], &R->strs[n * nfields + k]);
+		if (!ok) {
+			for (int j = 0; j < k - 1; j++)
+				jv_free(R->strs[n * nfields + j]);
+			jv_free(rec);
+			continue;
+		}
+		for (k = 0; k < nfields; k++) {
+			jv s = R->strs[n * nfields + k];
+			R->texts[n * nfields + k] = jv_string_value(s);
+			R->lens[n * nfields + k] = (size_t)jv_string_length_bytes(jv_copy(s));
+		}
+		R->recs[n++] = rec;
+	}
+	return n;
+}
+
+/* The window's n records: their texts embedded, the vectors' JSON text
+ * formatted, each record written in input order. */
+static void embed_window(run *R, int n)
+{
+	int nfields = R->o.nfields, dim = R->dim;
+	int nt = 0;
+	if (R->wa) {
+		if (wordavg_embed_many(R->wa, R->texts, R->lens, n * nfields, R->vecs, R->o.eo.enc.normalize == 1, &nt))
+			cli_die("out of memory");
+		R->nempty += nt;
+		memset(R->trunc, 0, (size_t)n * nfields);
+	} else {
+		if (encoder_embed(R->e, R->texts, R->lens, n * nfields, R->vecs, &nt, R->trunc, R->err, sizeof R->err))
+			cli_die("%s", R->err);
+		R->ntrunc += nt;
+	}
+	R->ntexts += (long)n * nfields;
+	/* The vectors' JSON text, formatted by all threads at once (shortest
+	 * round-trip printing is the costly part of the output), then
+	 * written in input order. */
+	size_t vmax = NDJSON_FLOATS_MAX(dim);
+	char *vtext = R->vtext;
+	size_t *vlen = R->vlen;
+	const float *vecs = R->vecs;
+#pragma omp parallel for schedule(dynamic, 16)
+	for (int j = 0; j < n * nfields; j++)
+		vlen[j] = ndjson_format_floats(vtext + (size_t)j * vmax, vecs + (size_t)j * dim, dim);
+	for (int i = 0; i < n; i++) {
+		const char *v[MAXF];
+		int cut = 0;
+		for (int k = 0; k < nfields; k++) {
+			v[k] = vtext + (size_t)(i * nfields + k) * vmax;
+			cut |= R->trunc[i * nfields + k];
+			jv_free(R->strs[i * nfields + k]);
+		}
+		if (R->o.mark)
+			R->recs[i] = jv_object_set(R->recs[i], jv_string(R->o.mark), cut ? jv_true() : jv_false());
+		ndjson_write_vector_texts(R->recs[i], nfields, (const char *const *)R->keys, v,
+		                          vlen + (size_t)i * nfields);
+		progress_tick(&R->pg, ++R->nrec);
+	}
+}
+
+static void run_free(run *R)
+{
+	if (R->e)
+		encoder_free(R->e);
+	wordavg_free(R->wa);
+	for (int i = 0; i < R->o.nfields; i++)
+		free(R->keys[i]);
+	free(R->recs);
+	free(R->strs);
+	free(R->texts);
+	free(R->lens);
+	free(R->trunc);
+	free(R->vecs);
+	free(R->vtext);
+	free(R->vlen);
+}
+
+int main(int argc, char **argv)
+{
+	static run R;
+	parse(&R.o, argc, argv);
+	setup(&R);
+	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, R.o.co.skip_bad);
+	alloc_window(&R);
+	progress_init(&R.pg, R.o.co.progress, "records");
 	int done = 0;
 	while (!done) {
-		int n = 0;
-		jv rec;
-		while (n < window) {
-			if (!ndjson_next(r, &rec)) {
-				done = 1;
-				break;
-			}
-			int ok = 1, k;
-			for (k = 0; k < nfields && ok; k++)
-				ok = ndjson_get_string(r, rec, fields[k], &strs[n * nfields + k]);
-			if (!ok) {
-				for (int j = 0; j < k - 1; j++)
-					jv_free(strs[n * nfields + j]);
-				jv_free(rec);
-				continue;
-			}
-			for (k = 0; k < nfields; k++) {
-				jv s = strs[n * nfields + k];
-				texts[n * nfields + k] = jv_string_value(s);
-				lens[n * nfields + k] = (size_t)jv_string_length_bytes(jv_copy(s));
-			}
-			recs[n++] = rec;
-		}
+		int n = read_window(&R, r, &done);
 		if (n == 0)
 			break;
-		int nt = 0;
-		if (wa) {
-			if (wordavg_embed_many(wa, texts, lens, n * nfields, vecs, eo.enc.normalize == 1, &nt))
-				cli_die("out of memory");
-			nempty += nt;
-			memset(trunc, 0, (size_t)n * nfields);
-		} else {
-			if (encoder_embed(e, texts, lens, n * nfields, vecs, &nt, trunc, err, sizeof err))
-				cli_die("%s", err);
-			ntrunc += nt;
-		}
-		ntexts += (long)n * nfields;
-		/* The vectors' JSON text, formatted by all threads at once (shortest
-		 * round-trip printing is the costly part of the output), then
-		 * written in input order. */
-		size_t vmax = NDJSON_FLOATS_MAX(dim);
-#pragma omp parallel for schedule(dynamic, 16)
-		for (int j = 0; j < n * nfields; j++)
-			vlen[j] = ndjson_format_floats(vtext + (size_t)j * vmax, vecs + (size_t)j * dim, dim);
-		for (int i = 0; i < n; i++) {
-			const char *v[MAXF];
-			int cut = 0;
-			for (int k = 0; k < nfields; k++) {
-				v[k] = vtext + (size_t)(i * nfields + k) * vmax;
-				cut |= trunc[i * nfields + k];
-				jv_free(strs[i * nfields + k]);
-			}
-			if (mark)
-				recs[i] = jv_object_set(recs[i], jv_string(mark), cut ? jv_true() : jv_false());
-			ndjson_write_vector_texts(recs[i], nfields, (const char *const *)keys, v,
-			                          vlen + (size_t)i * nfields);
-			progress_tick(&pg, ++nrec);
-		}
+		embed_window(&R, n);
 	}
-	progress_done(&pg);
+	progress_done(&R.pg);
 	ndjson_close(r);
 	ndjson_finish();
-	if (ntrunc)
-		cli_msg("truncated %ld of %ld texts to %d tokens", ntrunc, ntexts, encoder_max_length(e));
-	if (nempty)
-		cli_msg("%ld of %ld texts have no word in %s (zero vector)", nempty, ntexts, vectors);
-	if (e)
-		encoder_free(e);
-	wordavg_free(wa);
-	for (int i = 0; i < nfields; i++)
-		free(keys[i]);
-	free(recs);
-	free(strs);
-	free(texts);
-	free(lens);
-	free(trunc);
-	free(vecs);
-	free(vtext);
-	free(vlen);
+	if (R.ntrunc)
+		cli_msg("truncated %ld of %ld texts to %d tokens", R.ntrunc, R.ntexts, encoder_max_length(R.e));
+	if (R.nempty)
+		cli_msg("%ld of %ld texts have no word in %s (zero vector)", R.nempty, R.ntexts, R.o.eo.vectors);
+	run_free(&R);
 	return EXIT_OK;
 }

@@ -201,114 +201,190 @@ static void deliver(void *ctx, const llm_result *r)
 	flush(st);
 }
 
-int main(int argc, char **argv)
-{
-	const char *graph_path = NULL, *field = "text", *wndir = NULL;
-	long k_ent = 10, k_part = 5, seed = 0;
-	int given_k = 0, seed_given = 0;
-	const char *model_dir = NULL;
-	int batch = 0;      /* 0: not given (64) */
+/* ---- options -------------------------------------------------------------- */
+
+typedef struct opts {
+	const char *graph_path, *field, *wndir;
+	long k_ent, k_part, seed;
+	const char *model_dir;
+	int batch;          /* 0: not given (64) */
 	llm_opts lo;
-	llm_opts_init(&lo);
 	cli_opts co;
-	cli_opts_init(&co);
-	enum { O_KENT = 256, O_KPART, O_BATCH, O_SEED };
-	static const struct option opts[] = {
-		{"graph", required_argument, 0, 'g'},
-		{"entity-neighbors", required_argument, 0, O_KENT},
-		{"part-neighbors", required_argument, 0, O_KPART},
-		{"model", required_argument, 0, 'm'},
-		{"batch-size", required_argument, 0, O_BATCH},
-		CLI_LONG_THREADS,
-		{"field", required_argument, 0, 'f'},
-		{"seed", required_argument, 0, O_SEED},
-		{"wordnet", required_argument, 0, 'w'},
-		CLI_LONG_OPTIONS,
-		LLM_LONG_OPTIONS,
-		{0, 0, 0, 0},
-	};
+} opts;
+
+enum { O_KENT = 256, O_KPART, O_BATCH, O_SEED };
+
+/* The long options (getopt_long). */
+static const struct option long_opts[] = {
+	{"graph", required_argument, 0, 'g'},
+	{"entity-neighbors", required_argument, 0, O_KENT},
+	{"part-neighbors", required_argument, 0, O_KPART},
+	{"model", required_argument, 0, 'm'},
+	{"batch-size", required_argument, 0, O_BATCH},
+	CLI_LONG_THREADS,
+	{"field", required_argument, 0, 'f'},
+	{"seed", required_argument, 0, O_SEED},
+	{"wordnet", required_argument, 0, 'w'},
+	CLI_LONG_OPTIONS,
+	LLM_LONG_OPTIONS,
+	{0, 0, 0, 0},
+};
+
+/* The options and their checks; a usage error ends the process (exit 2). */
+static void parse(opts *o, int argc, char **argv)
+{
+	o->graph_path = NULL, o->field = "text", o->wndir = NULL;
+	o->k_ent = 10, o->k_part = 5, o->seed = 0;
+	int given_k = 0, seed_given = 0;
+	o->model_dir = NULL;
+	o->batch = 0;
+	llm_opts_init(&o->lo);
+	cli_opts_init(&o->co);
 	cli_init("kgextract", help);
 	int c;
-	while ((c = getopt_long(argc, argv, "g:m:f:w:qhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:m:f:w:qhV", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'g': graph_path = optarg; break;
-		case O_KENT: k_ent = cli_long("--entity-neighbors", optarg, 0, 1000), given_k = 1; break;
-		case O_KPART: k_part = cli_long("--part-neighbors", optarg, 0, 1000), given_k = 1; break;
-		case 'm': model_dir = optarg; break;
-		case O_BATCH: batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16); break;
-		case 'f': field = optarg; break;
-		case O_SEED: seed = cli_long("--seed", optarg, 0, INT64_MAX); seed_given = 1; break;
-		case 'w': wndir = optarg; break;
+		case 'g': o->graph_path = optarg; break;
+		case O_KENT: o->k_ent = cli_long("--entity-neighbors", optarg, 0, 1000), given_k = 1; break;
+		case O_KPART: o->k_part = cli_long("--part-neighbors", optarg, 0, 1000), given_k = 1; break;
+		case 'm': o->model_dir = optarg; break;
+		case O_BATCH: o->batch = (int)cli_long("--batch-size", optarg, 1, 1 << 16); break;
+		case 'f': o->field = optarg; break;
+		case O_SEED: o->seed = cli_long("--seed", optarg, 0, INT64_MAX); seed_given = 1; break;
+		case 'w': o->wndir = optarg; break;
 		default:
-			if (!cli_getopt(&co, c, optarg) && !llm_getopt(&lo, c, optarg))
+			if (!cli_getopt(&o->co, c, optarg) && !llm_getopt(&o->lo, c, optarg))
 				cli_usage_error(NULL);
 		}
 	}
-	lo.quiet = co.quiet;
-	lo.seed = seed;
-	lo.watch_fd = STDOUT_FILENO;
-	llm_opts_check(&lo);
-	if (seed_given && !lo.url)
+	o->lo.quiet = o->co.quiet;
+	o->lo.seed = o->seed;
+	o->lo.watch_fd = STDOUT_FILENO;
+	llm_opts_check(&o->lo);
+	if (seed_given && !o->lo.url)
 		cli_usage_error("--seed needs --llm URL (the rules draw nothing at random)");
-	if (!*field)
+	if (!*o->field)
 		cli_usage_error("--field: empty name");
-	const char *same;
+	const char *same, *graph_path = o->graph_path;
 	if (graph_path && (same = ndjson_same_file(argv + optind, argc - optind, graph_path)))
 		cli_usage_error("--graph %s: the same file as %s", graph_path, same);
 	if (given_k && !graph_path)
 		cli_usage_error("--entity-neighbors and --part-neighbors need --graph FILE");
-	if (model_dir && !graph_path)
+	if (o->model_dir && !graph_path)
 		cli_usage_error("--model needs --graph FILE (it scores the graph's neighbours)");
-	if (!model_dir && (co.threads >= 0 || batch))
+	if (!o->model_dir && (o->co.threads >= 0 || o->batch))
 		cli_usage_error("--threads and --batch-size need --model DIR");
-	if (model_dir)
-		cli_set_threads(co.threads);
-	if (!wndir)
-		wndir = wn_default_dir();
-	encoder *enc = NULL;
-	if (model_dir) {
+	if (o->model_dir)
+		cli_set_threads(o->co.threads);
+	if (!o->wndir)
+		o->wndir = wn_default_dir();
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+/* What the steps of main share. */
+typedef struct run {
+	opts o;
+	encoder *enc;       /* --model */
+	FILE *gf;           /* --graph */
+	wordnet *wn;
+	state st;
+	llm_client *cl;     /* --llm: the client, the prompt, its type list and format */
+	prompt *pr;
+	char *types;
+	llm_format fmt;
+	char err[1024];
+} run;
+
+/* The encoder, the graph file, WordNet and the extractor. */
+static void setup(run *R)
+{
+	const opts *o = &R->o;
+	if (o->model_dir) {
 		char e2[1024];
 		encoder_opts eo;
 		encoder_opts_init(&eo);
-		eo.batch_size = batch ? batch : 64;
-		if (!(enc = encoder_open(model_dir, &eo, e2, sizeof e2)))
-			cli_die("%s: %s", model_dir, e2);
+		eo.batch_size = o->batch ? o->batch : 64;
+		if (!(R->enc = encoder_open(o->model_dir, &eo, e2, sizeof e2)))
+			cli_die("%s: %s", o->model_dir, e2);
 	}
-	FILE *gf = NULL;
-	if (graph_path) {
-		gf = fopen(graph_path, "w");
-		if (!gf)
-			cli_die("%s: %s", graph_path, strerror(errno));
+	if (o->graph_path) {
+		R->gf = fopen(o->graph_path, "w");
+		if (!R->gf)
+			cli_die("%s: %s", o->graph_path, strerror(errno));
 	}
-	char err[1024];
-	wordnet *wn = wn_load(wndir, err, sizeof err);
-	if (!wn)
-		cli_die("%s", err);
-	state st = {.x = kg_extractor_new(wn), .a = kg_analysis_new(), .wn = wn,
-	            .g = graph_path ? kg_graph_new() : NULL, .report = lo.on_invalid == LLM_REPORT};
-	llm_client *cl = NULL;
-	prompt *pr = NULL;
-	char *types = NULL;
-	llm_format fmt = {.shape = jv_invalid(), .schema = jv_invalid()};
-	if (lo.url) {
-		char *dir = prompts_dir(lo.prompts_dir, err, sizeof err);
-		if (!dir)
-			cli_die("%s", err);
-		pr = prompt_load(dir, "kgextract", err, sizeof err);
-		free(dir);
-		static const char *const names[] = {"text", "types", NULL};
-		if (!pr || !prompt_check(pr, names, err, sizeof err))
-			cli_die("%s", err);
-		types = kg_llm_types();
-		if (llm_format_init(&fmt, "kgextract", LLM_SHAPE_KGEXTRACT, kg_llm_check, err, sizeof err))
-			cli_die("%s", err);
-		if (!(cl = llm_open(&lo, deliver, &st, err, sizeof err)))
-			cli_die("%s", err);
-	}
+	R->wn = wn_load(o->wndir, R->err, sizeof R->err);
+	if (!R->wn)
+		cli_die("%s", R->err);
+	R->st = (state){.x = kg_extractor_new(R->wn), .a = kg_analysis_new(), .wn = R->wn,
+	                .g = o->graph_path ? kg_graph_new() : NULL, .report = o->lo.on_invalid == LLM_REPORT};
+	R->fmt = (llm_format){.shape = jv_invalid(), .schema = jv_invalid()};
+}
 
-	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, co.skip_bad);
+/* --llm: the prompt, the answer's format, the client. */
+static void open_llm(run *R)
+{
+	char *err = R->err;
+	size_t errlen = sizeof R->err;
+	char *dir = prompts_dir(R->o.lo.prompts_dir, err, errlen);
+	if (!dir)
+		cli_die("%s", err);
+	R->pr = prompt_load(dir, "kgextract", err, errlen);
+	free(dir);
+	static const char *const names[] = {"text", "types", NULL};
+	if (!R->pr || !prompt_check(R->pr, names, err, errlen))
+		cli_die("%s", err);
+	R->types = kg_llm_types();
+	if (llm_format_init(&R->fmt, "kgextract", LLM_SHAPE_KGEXTRACT, kg_llm_check, err, errlen))
+		cli_die("%s", err);
+	if (!(R->cl = llm_open(&R->o.lo, deliver, &R->st, err, errlen)))
+		cli_die("%s", err);
+}
+
+/* --llm: queue record rec (its text text) and ask for its answer; a blank
+ * text asks nothing. 1 when the client failed for good, else 0. */
+static int submit_record(run *R, ndjson_reader *r, jv rec, jv text)
+{
+	state *st = &R->st;
+	pend *x = xcalloc(1, sizeof *x);
+	x->rec = rec;
+	x->text = text;
+	x->answer = jv_invalid();
+	char *line1 = llm_one_line(jv_string_value(text));
+	x->status = *line1 ? LLM_OK : -1;
+	x->pending = *line1 != 0;
+	free(line1);
+	jv msgs = jv_invalid();
+	if (x->pending) {
+		const char *vars[] = {"text", jv_string_value(text), "types", R->types, NULL};
+		msgs = prompt_messages(R->pr, vars, R->err, sizeof R->err);
+		if (!jv_is_valid(msgs))
+			cli_die("%s", R->err);
+	}
+	if (st->tail)
+		st->tail->next = x;
+	else
+		st->head = x;
+	st->tail = x;
+	/* a blank text asks nothing: out as soon as its turn comes (x may
+	 * be freed here, and once submitted, inside llm_submit) */
+	if (!x->pending) {
+		flush(st);
+		return 0;
+	}
+	return llm_submit(R->cl, &(llm_request){
+		.index = ndjson_lineno(r), .messages = msgs, .format = &R->fmt,
+		.ctx = (void *)jv_string_value(x->text),
+		.max_tokens = KG_LLM_EXTRACT_TOKENS(jv_string_length_bytes(jv_copy(x->text))),
+		.user = x}) < 0;
+}
+
+/* Every input record: an "id" when it has none, then annotated by the rules
+ * and written, or queued for the LLM. 1 when the LLM client failed for good. */
+static int read_records(run *R, ndjson_reader *r)
+{
 	progress pg;
-	progress_init(&pg, co.progress, "records");
+	progress_init(&pg, R->o.co.progress, "records");
 	long nrec = 0, nret = 0, mybad = 0;
 	int fatal = 0;
 	jv rec;
@@ -316,7 +392,7 @@ int main(int argc, char **argv)
 		nret++;
 		long ordinal = nret + (ndjson_skipped(r) - mybad);
 		jv text;
-		if (!ndjson_get_string(r, rec, field, &text)) {
+		if (!ndjson_get_string(r, rec, R->o.field, &text)) {
 			mybad++;
 			jv_free(rec);
 			continue;
@@ -326,94 +402,86 @@ int main(int argc, char **argv)
 		jv_free(id);
 		if (!has_id)
 			rec = jv_object_set(rec, jv_string("id"), jv_number((double)ordinal));
-		if (!cl) {
+		if (!R->cl) {
 			const char *s = jv_string_value(text);
 			int len = jv_string_length_bytes(jv_copy(text));
-			kg_analyze(st.x, s, (size_t)len, st.a);
-			rule_fields(&st, &rec);
+			kg_analyze(R->st.x, s, (size_t)len, R->st.a);
+			rule_fields(&R->st, &rec);
 			jv_free(text);
 			ndjson_write(rec);
 			progress_tick(&pg, ++nrec);
 			continue;
 		}
-		pend *x = xcalloc(1, sizeof *x);
-		x->rec = rec;
-		x->text = text;
-		x->answer = jv_invalid();
-		char *line1 = llm_one_line(jv_string_value(text));
-		x->status = *line1 ? LLM_OK : -1;
-		x->pending = *line1 != 0;
-		free(line1);
-		jv msgs = jv_invalid();
-		if (x->pending) {
-			const char *vars[] = {"text", jv_string_value(text), "types", types, NULL};
-			msgs = prompt_messages(pr, vars, err, sizeof err);
-			if (!jv_is_valid(msgs))
-				cli_die("%s", err);
-		}
-		if (st.tail)
-			st.tail->next = x;
-		else
-			st.head = x;
-		st.tail = x;
-		/* a blank text asks nothing: out as soon as its turn comes (x may
-		 * be freed here, and once submitted, inside llm_submit) */
-		if (!x->pending)
-			flush(&st);
-		else
-			fatal = llm_submit(cl, &(llm_request){
-				.index = ndjson_lineno(r), .messages = msgs, .format = &fmt,
-				.ctx = (void *)jv_string_value(x->text),
-				.max_tokens = KG_LLM_EXTRACT_TOKENS(jv_string_length_bytes(jv_copy(x->text))),
-				.user = x}) < 0;
+		fatal = submit_record(R, r, rec, text);
 		progress_tick(&pg, ++nrec);
 	}
-	if (cl && !fatal)
-		fatal = llm_drain(cl) < 0;
+	if (R->cl && !fatal)
+		fatal = llm_drain(R->cl) < 0;
 	progress_done(&pg);
+	return fatal;
+}
+
+/* --graph: the neighbours (by --model or WordNet), then the file written. */
+static void write_graph(run *R)
+{
+	const opts *o = &R->o;
+	state *st = &R->st;
+	kg_scorer sc;
+	if (R->enc) {
+		kg_embed_scorer_init(&sc, R->enc, (int)o->k_ent, (int)o->k_part);
+		kg_graph_build(st->g, &sc, (int)o->k_ent, (int)o->k_part);
+		if (kg_embed_scorer_error(&sc))
+			cli_die("%s: %s", o->model_dir, kg_embed_scorer_error(&sc));
+		long nt, ne = kg_embed_scorer_count(&sc, &nt);
+		if (nt)
+			cli_msg("truncated %ld of %ld node texts to %d tokens", nt, ne, encoder_max_length(R->enc));
+		kg_embed_scorer_free(&sc);
+		encoder_free(R->enc);
+	} else {
+		kg_wordnet_scorer_init(&sc, R->wn);
+		kg_graph_build(st->g, &sc, (int)o->k_ent, (int)o->k_part);
+		kg_wordnet_scorer_free(&sc);
+	}
+	int ok = kg_graph_write(st->g, R->gf) == 0;
+	if (fclose(R->gf) != 0)
+		ok = 0;
+	if (!ok)
+		cli_die("%s: write error: %s", o->graph_path, strerror(errno));
+	kg_graph_free(st->g);
+}
+
+int main(int argc, char **argv)
+{
+	static run R;
+	parse(&R.o, argc, argv);
+	setup(&R);
+	if (R.o.lo.url)
+		open_llm(&R);
+
+	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, R.o.co.skip_bad);
+	int fatal = read_records(&R, r);
 	ndjson_finish();
-	if (cl) {
-		llm_finish(cl, fatal);
-		if (!lo.quiet || st.fell_back || st.reported || st.unlocated || st.repeated)
+	state *st = &R.st;
+	if (R.cl) {
+		llm_finish(R.cl, fatal);
+		if (!R.o.lo.quiet || st->fell_back || st->reported || st->unlocated || st->repeated)
 			cli_msg("%ld records from the LLM, %ld from the rules after the LLM failed, %ld reported, "
 			        "%ld blank (rules); %ld spans of the LLM not found in their sentence (left out, "
 			        "listed in kg_unlocated), %ld repeated spans merged",
-			        st.from_llm, st.fell_back, st.reported, st.blank, st.unlocated, st.repeated);
+			        st->from_llm, st->fell_back, st->reported, st->blank, st->unlocated, st->repeated);
 	}
 	ndjson_close(r);
-	if (st.g) {
-		kg_scorer sc;
-		if (enc) {
-			kg_embed_scorer_init(&sc, enc, (int)k_ent, (int)k_part);
-			kg_graph_build(st.g, &sc, (int)k_ent, (int)k_part);
-			if (kg_embed_scorer_error(&sc))
-				cli_die("%s: %s", model_dir, kg_embed_scorer_error(&sc));
-			long nt, ne = kg_embed_scorer_count(&sc, &nt);
-			if (nt)
-				cli_msg("truncated %ld of %ld node texts to %d tokens", nt, ne, encoder_max_length(enc));
-			kg_embed_scorer_free(&sc);
-			encoder_free(enc);
-		} else {
-			kg_wordnet_scorer_init(&sc, wn);
-			kg_graph_build(st.g, &sc, (int)k_ent, (int)k_part);
-			kg_wordnet_scorer_free(&sc);
-		}
-		int ok = kg_graph_write(st.g, gf) == 0;
-		if (fclose(gf) != 0)
-			ok = 0;
-		if (!ok)
-			cli_die("%s: write error: %s", graph_path, strerror(errno));
-		kg_graph_free(st.g);
-	}
-	free(st.seen);
-	free(types);
-	llm_format_free(&fmt);
-	prompt_free(pr);
-	kg_analysis_free(st.a);
-	kg_extractor_free(st.x);
-	wn_free(wn);
-	if (st.reported) {
-		cli_msg("%ld records got no valid answer (--on-invalid report)", st.reported);
+	if (st->g)
+		write_graph(&R);
+	free(st->seen);
+	free(R.types);
+	llm_format_free(&R.fmt);
+	prompt_free(R.pr);
+	kg_analysis_free(st->a);
+	kg_extractor_free(st->x);
+	wn_free(R.wn);
+	if (st->reported) {
+		cli_msg("%ld records got no valid answer (--on-invalid report)", st->reported);
 		return EXIT_DATA;
 	}
 	return EXIT_OK;

@@ -314,188 +314,268 @@ static void print_stats(const state *st, int llm)
 	}
 }
 
-int main(int argc, char **argv)
-{
-	const char *graph_path = NULL, *field = "text", *wndir = NULL;
-	int stats = 0;
-	long n = 1, seed = 0;
+/* ---- options -------------------------------------------------------------- */
+
+typedef struct opts {
+	const char *graph_path, *field, *wndir;
+	int stats;
+	long n, seed;
 	llm_opts lo;
-	llm_opts_init(&lo);
 	cli_opts co;
-	cli_opts_init(&co);
-	const char *mixspec[2] = {NULL, NULL};
+	const char *mixspec[2];   /* --positive-mix, --negative-mix; NULL: not given */
+	kg_mix mix[2];            /* and parsed */
+} opts;
+
+enum { O_STATS = 256, O_POSMIX, O_NEGMIX };
+
+/* The long options (getopt_long). */
+static const struct option long_opts[] = {
+	{"per-record", required_argument, 0, 'n'},
+	{"seed", required_argument, 0, 's'},
+	{"graph", required_argument, 0, 'g'},
+	{"field", required_argument, 0, 'f'},
+	{"wordnet", required_argument, 0, 'w'},
+	{"stats", no_argument, 0, O_STATS},
+	{"positive-mix", required_argument, 0, O_POSMIX},
+	{"negative-mix", required_argument, 0, O_NEGMIX},
+	CLI_LONG_OPTIONS,
+	LLM_LONG_OPTIONS,
+	{0, 0, 0, 0},
+};
+
+/* The options and their checks; a usage error ends the process (exit 2). */
+static void parse(opts *o, int argc, char **argv)
+{
+	o->graph_path = NULL, o->field = "text", o->wndir = NULL;
+	o->stats = 0;
+	o->n = 1, o->seed = 0;
+	llm_opts_init(&o->lo);
+	cli_opts_init(&o->co);
+	o->mixspec[0] = o->mixspec[1] = NULL;
 	char err[1024];
-	enum { O_STATS = 256, O_POSMIX, O_NEGMIX };
-	static const struct option opts[] = {
-		{"per-record", required_argument, 0, 'n'},
-		{"seed", required_argument, 0, 's'},
-		{"graph", required_argument, 0, 'g'},
-		{"field", required_argument, 0, 'f'},
-		{"wordnet", required_argument, 0, 'w'},
-		{"stats", no_argument, 0, O_STATS},
-		{"positive-mix", required_argument, 0, O_POSMIX},
-		{"negative-mix", required_argument, 0, O_NEGMIX},
-		CLI_LONG_OPTIONS,
-		LLM_LONG_OPTIONS,
-		{0, 0, 0, 0},
-	};
 	cli_init("kgsynth", help);
 	int c;
-	while ((c = getopt_long(argc, argv, "n:s:g:f:w:qhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:g:f:w:qhV", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': n = cli_long("--per-record", optarg, 1, 100); break;
-		case 's': seed = cli_long("--seed", optarg, 0, INT64_MAX); break;
-		case 'g': graph_path = optarg; break;
-		case 'f': field = optarg; break;
-		case 'w': wndir = optarg; break;
-		case O_STATS: stats = 1; break;
-		case O_POSMIX: mixspec[KG_POSITIVE] = optarg; break;
-		case O_NEGMIX: mixspec[KG_NEGATIVE] = optarg; break;
+		case 'n': o->n = cli_long("--per-record", optarg, 1, 100); break;
+		case 's': o->seed = cli_long("--seed", optarg, 0, INT64_MAX); break;
+		case 'g': o->graph_path = optarg; break;
+		case 'f': o->field = optarg; break;
+		case 'w': o->wndir = optarg; break;
+		case O_STATS: o->stats = 1; break;
+		case O_POSMIX: o->mixspec[KG_POSITIVE] = optarg; break;
+		case O_NEGMIX: o->mixspec[KG_NEGATIVE] = optarg; break;
 		default:
-			if (!cli_getopt(&co, c, optarg) && !llm_getopt(&lo, c, optarg))
+			if (!cli_getopt(&o->co, c, optarg) && !llm_getopt(&o->lo, c, optarg))
 				cli_usage_error(NULL);
 		}
 	}
-	lo.quiet = co.quiet;
-	lo.seed = seed;
-	lo.watch_fd = STDOUT_FILENO;
-	llm_opts_check(&lo);
-	if (!*field)
+	o->lo.quiet = o->co.quiet;
+	o->lo.seed = o->seed;
+	o->lo.watch_fd = STDOUT_FILENO;
+	llm_opts_check(&o->lo);
+	if (!*o->field)
 		cli_usage_error("--field: empty name");
-	kg_mix mix[2];
 	for (int role = 0; role < 2; role++) {
 		const char *name = role == KG_POSITIVE ? "--positive-mix" : "--negative-mix";
-		if (!mixspec[role])
+		if (!o->mixspec[role])
 			continue;
-		if (lo.url)
+		if (o->lo.url)
 			cli_usage_error("%s: the rule path's mix; with --llm the plans follow METHOD.md's shares",
 			                name);
-		if (kg_mix_parse(&mix[role], mixspec[role], err, sizeof err))
+		if (kg_mix_parse(&o->mix[role], o->mixspec[role], err, sizeof err))
 			cli_usage_error("%s: %s", name, err);
 	}
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+/* What the steps of main share. */
+typedef struct run {
+	opts o;
+	wordnet *wn;
+	kg_graph *g;        /* --graph */
+	kg_synth *s;
+	state st;
+	llm_client *cl;     /* --llm */
+	llm_format fmt;
+	char err[1024];
+} run;
+
+/* WordNet, the graph, the synthesiser with the mixes. */
+static void setup(run *R)
+{
+	const opts *o = &R->o;
+	const char *wndir = o->wndir;
 	if (!wndir)
 		wndir = wn_default_dir();
-	wordnet *wn = wn_load(wndir, err, sizeof err);
-	if (!wn)
-		cli_die("%s", err);
-	kg_graph *g = NULL;
-	if (graph_path && !(g = kg_graph_read(graph_path, wn, err, sizeof err)))
-		cli_die("%s", err);
-	kg_synth *s = kg_synth_new(wn, g);
+	R->wn = wn_load(wndir, R->err, sizeof R->err);
+	if (!R->wn)
+		cli_die("%s", R->err);
+	if (o->graph_path && !(R->g = kg_graph_read(o->graph_path, R->wn, R->err, sizeof R->err)))
+		cli_die("%s", R->err);
+	R->s = kg_synth_new(R->wn, R->g);
 	for (int role = 0; role < 2; role++)
-		if (mixspec[role])
-			kg_synth_set_mix(s, role, &mix[role]);
-	state st = {.s = s, .seed = seed, .n = (int)n, .report = lo.on_invalid == LLM_REPORT};
-	llm_client *cl = NULL;
-	llm_format fmt = {.shape = jv_invalid(), .schema = jv_invalid()};
-	if (lo.url) {
-		load_prompts(lo.prompts_dir);
-		if (llm_format_init(&fmt, "text", LLM_SHAPE_TEXT, llm_check_text, err, sizeof err))
-			cli_die("%s", err);
-		if (!(cl = llm_open(&lo, deliver, &st, err, sizeof err)))
-			cli_die("%s", err);
-	}
+		if (o->mixspec[role])
+			kg_synth_set_mix(R->s, role, &o->mix[role]);
+	R->st = (state){.s = R->s, .seed = o->seed, .n = (int)o->n, .report = o->lo.on_invalid == LLM_REPORT};
+	R->fmt = (llm_format){.shape = jv_invalid(), .schema = jv_invalid()};
+}
 
-	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, co.skip_bad);
+/* --llm: the prompts, the answer's format, the client. */
+static void open_llm(run *R)
+{
+	load_prompts(R->o.lo.prompts_dir);
+	if (llm_format_init(&R->fmt, "text", LLM_SHAPE_TEXT, llm_check_text, R->err, sizeof R->err))
+		cli_die("%s", R->err);
+	if (!(R->cl = llm_open(&R->o.lo, deliver, &R->st, R->err, sizeof R->err)))
+		cli_die("%s", R->err);
+}
+
+/* The record's "candidates" into *cands: its array, or a new one when it
+ * has none. 0 (the record is bad, counted) when the field is not an array. */
+static int old_candidates(ndjson_reader *r, jv in, jv *cands)
+{
+	*cands = jv_object_get(jv_copy(in), jv_string("candidates"));
+	jv_kind ck = jv_get_kind(*cands);
+	if (ck != JV_KIND_ARRAY && ck != JV_KIND_NULL && ck != JV_KIND_INVALID) {
+		ndjson_bad(r, "field \"candidates\": expected array, got %s", ndjson_kind_name(*cands));
+		jv_free(*cands);
+		return 0;
+	}
+	if (ck != JV_KIND_ARRAY) {
+		jv_free(*cands);
+		*cands = jv_array();
+	}
+	return 1;
+}
+
+/* The rule path: the record's candidates made and appended, the record
+ * written. */
+static void rules_record(run *R, jv in, jv text, jv cands)
+{
+	state *st = &R->st;
+	long n = R->o.n;
+	const kg_candidate *cv;
+	int np, nn;
+	int m = kg_synth_record(R->s, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
+	                        (uint64_t)R->o.seed, (int)n, &cv, &np, &nn);
+	for (int i = 0; i < m; i++) {
+		cands = jv_array_append(cands, rule_cand(&cv[i]));
+		st->per_kind[cv[i].kind][0]++;
+	}
+	st->nopos += np < n;
+	st->noneg += nn < n;
+	st->none += m == 0;
+	in = jv_object_set(in, jv_string("candidates"), cands);
+	jv_free(text);
+	ndjson_write(in);
+}
+
+/* --llm: queue the record and ask for each of its planned candidates; a
+ * blank text asks nothing. 1 when the client failed for good, else 0. */
+static int submit_record(run *R, ndjson_reader *r, jv in, jv text, jv cands)
+{
+	state *st = &R->st;
+	long n = R->o.n;
+	rec *x = xcalloc(1, sizeof *x);
+	x->rec = in;
+	x->text = text;
+	x->cands = cands;
+	x->anchor = plain_line(jv_string_value(text));
+	if (*x->anchor) {
+		x->nslots = x->pending = 2 * (int)n;
+		x->plans = xmalloc((size_t)x->nslots * sizeof *x->plans);
+		x->slots = xcalloc((size_t)x->nslots, sizeof *x->slots);
+		kg_synth_plan(R->s, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
+		              (uint64_t)R->o.seed, (int)n, x->plans);
+	}
+	if (st->tail)
+		st->tail->next = x;
+	else
+		st->head = x;
+	st->tail = x;
+	/* a blank text asks nothing: out as soon as its turn comes (x may
+	 * be freed here, or inside the last llm_submit) */
+	int ns = x->nslots, fatal = 0;
+	if (!ns)
+		flush(st);
+	long line = ndjson_lineno(r);
+	for (int j = 0; j < ns && !fatal; j++) {
+		x->slots[j].owner = x;
+		jv msgs = plan_messages(&x->plans[j], x->anchor);
+		fatal = llm_submit(R->cl, &(llm_request){
+			.index = line, .same_record = j > 0, .messages = msgs, .format = &R->fmt,
+			.ctx = x->anchor, .max_tokens = KG_LLM_SYNTH_TOKENS(strlen(x->anchor)),
+			.user = &x->slots[j]}) < 0;
+	}
+	return fatal;
+}
+
+/* Every input record, by the rules or through the LLM. 1 when the LLM
+ * client failed for good. */
+static int read_records(run *R, ndjson_reader *r)
+{
 	progress pg;
-	progress_init(&pg, co.progress, "records");
+	progress_init(&pg, R->o.co.progress, "records");
 	int fatal = 0;
 	jv in;
 	while (!fatal && ndjson_next(r, &in)) {
-		jv text;
-		if (!ndjson_get_string(r, in, field, &text)) {
+		jv text, cands;
+		if (!ndjson_get_string(r, in, R->o.field, &text)) {
 			jv_free(in);
 			continue;
 		}
-		jv cands = jv_object_get(jv_copy(in), jv_string("candidates"));
-		jv_kind ck = jv_get_kind(cands);
-		if (ck != JV_KIND_ARRAY && ck != JV_KIND_NULL && ck != JV_KIND_INVALID) {
-			ndjson_bad(r, "field \"candidates\": expected array, got %s", ndjson_kind_name(cands));
-			jv_free(cands);
+		if (!old_candidates(r, in, &cands)) {
 			jv_free(text);
 			jv_free(in);
 			continue;
 		}
-		if (ck != JV_KIND_ARRAY) {
-			jv_free(cands);
-			cands = jv_array();
-		}
-		st.nrec++;
-		if (!cl) {
-			const kg_candidate *cv;
-			int np, nn;
-			int m = kg_synth_record(s, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
-			                        (uint64_t)seed, (int)n, &cv, &np, &nn);
-			for (int i = 0; i < m; i++) {
-				cands = jv_array_append(cands, rule_cand(&cv[i]));
-				st.per_kind[cv[i].kind][0]++;
-			}
-			st.nopos += np < n;
-			st.noneg += nn < n;
-			st.none += m == 0;
-			in = jv_object_set(in, jv_string("candidates"), cands);
-			jv_free(text);
-			ndjson_write(in);
-			progress_tick(&pg, st.nrec);
-			continue;
-		}
-		rec *x = xcalloc(1, sizeof *x);
-		x->rec = in;
-		x->text = text;
-		x->cands = cands;
-		x->anchor = plain_line(jv_string_value(text));
-		if (*x->anchor) {
-			x->nslots = x->pending = 2 * (int)n;
-			x->plans = xmalloc((size_t)x->nslots * sizeof *x->plans);
-			x->slots = xcalloc((size_t)x->nslots, sizeof *x->slots);
-			kg_synth_plan(s, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
-			              (uint64_t)seed, (int)n, x->plans);
-		}
-		if (st.tail)
-			st.tail->next = x;
+		R->st.nrec++;
+		if (!R->cl)
+			rules_record(R, in, text, cands);
 		else
-			st.head = x;
-		st.tail = x;
-		/* a blank text asks nothing: out as soon as its turn comes (x may
-		 * be freed here, or inside the last llm_submit) */
-		int ns = x->nslots;
-		if (!ns)
-			flush(&st);
-		long line = ndjson_lineno(r);
-		for (int j = 0; j < ns && !fatal; j++) {
-			x->slots[j].owner = x;
-			jv msgs = plan_messages(&x->plans[j], x->anchor);
-			fatal = llm_submit(cl, &(llm_request){
-				.index = line, .same_record = j > 0, .messages = msgs, .format = &fmt,
-				.ctx = x->anchor, .max_tokens = KG_LLM_SYNTH_TOKENS(strlen(x->anchor)),
-				.user = &x->slots[j]}) < 0;
-		}
-		progress_tick(&pg, st.nrec);
+			fatal = submit_record(R, r, in, text, cands);
+		progress_tick(&pg, R->st.nrec);
 	}
-	if (cl && !fatal)
-		fatal = llm_drain(cl) < 0;
+	if (R->cl && !fatal)
+		fatal = llm_drain(R->cl) < 0;
 	progress_done(&pg);
+	return fatal;
+}
+
+int main(int argc, char **argv)
+{
+	static run R;
+	parse(&R.o, argc, argv);
+	setup(&R);
+	if (R.o.lo.url)
+		open_llm(&R);
+
+	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, R.o.co.skip_bad);
+	int fatal = read_records(&R, r);
 	ndjson_finish();
-	if (cl)
-		llm_finish(cl, fatal);
+	if (R.cl)
+		llm_finish(R.cl, fatal);
 	ndjson_close(r);
-	if (cl && (!lo.quiet || st.fell_back || st.missing || st.reported))
+	const state *st = &R.st;
+	if (R.cl && (!R.o.lo.quiet || st->fell_back || st->missing || st->reported))
 		cli_msg("%ld candidates from the LLM, %ld from the rules after the LLM failed, "
 		        "%ld reported, %ld missing (the LLM failed and the rules could not make one)",
-		        st.from_llm, st.fell_back, st.reported, st.missing);
-	if (st.nopos || st.noneg)
+		        st->from_llm, st->fell_back, st->reported, st->missing);
+	if (st->nopos || st->noneg)
 		cli_msg("%ld of %ld records without all %ld positive(s), %ld without all negative(s), "
-		        "%ld without any candidate", st.nopos, st.nrec, n, st.noneg, st.none);
-	if (stats)
-		print_stats(&st, cl != NULL);
+		        "%ld without any candidate", st->nopos, st->nrec, R.o.n, st->noneg, st->none);
+	if (R.o.stats)
+		print_stats(st, R.cl != NULL);
 	for (int k = 0; k < KG_NKINDS; k++)
 		prompt_free(prompts[k]);
-	llm_format_free(&fmt);
-	kg_synth_free(s);
-	kg_graph_free(g);
-	wn_free(wn);
-	if (st.reported) {
-		cli_msg("%ld candidates got no valid answer (--on-invalid report)", st.reported);
+	llm_format_free(&R.fmt);
+	kg_synth_free(R.s);
+	kg_graph_free(R.g);
+	wn_free(R.wn);
+	if (st->reported) {
+		cli_msg("%ld candidates got no valid answer (--on-invalid report)", st->reported);
 		return EXIT_DATA;
 	}
 	return EXIT_OK;

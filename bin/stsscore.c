@@ -120,247 +120,313 @@ static jv num_or_null(double x)
 	return isfinite(x) ? jv_number(x) : jv_null();
 }
 
-int main(int argc, char **argv)
-{
-	const char *emb1 = "sentence1_embedding", *emb2 = "sentence2_embedding";
-	const char *simf = NULL, *scoref = "score", *taskf = "task";
-	const char *text1 = "sentence1", *text2 = "sentence2";
-	int pairs = 0, given_emb = 0, given_text = 0, given_gold = 0;
+/* ---- options -------------------------------------------------------------- */
+
+typedef struct opts {
+	const char *emb1, *emb2, *simf, *scoref, *taskf, *text1, *text2;
+	int pairs;
 	embed_opts eo;
-	embed_opts_init(&eo);
 	cli_opts co;
-	cli_opts_init(&co);
-	enum { O_SCORE = 256, O_TASK, O_T1, O_T2 };
-	static const struct option opts[] = {
-		{"emb1", required_argument, 0, '1'},
-		{"emb2", required_argument, 0, '2'},
-		{"sim", required_argument, 0, 's'},
-		EMBED_LONG_MODEL,
-		EMBED_LONG_VECTORS,
-		EMBED_LONG_POOLING,
-		EMBED_LONG_BATCH_SIZE,
-		CLI_LONG_THREADS,
-		{"text1", required_argument, 0, O_T1},
-		{"text2", required_argument, 0, O_T2},
-		{"score", required_argument, 0, O_SCORE},
-		{"task", required_argument, 0, O_TASK},
-		{"pairs", no_argument, 0, 'p'},
-		CLI_LONG_OPTIONS,
-		{0, 0, 0, 0},
-	};
+} opts;
+
+enum { O_SCORE = 256, O_TASK, O_T1, O_T2 };
+
+/* The long options (getopt_long). */
+static const struct option long_opts[] = {
+	{"emb1", required_argument, 0, '1'},
+	{"emb2", required_argument, 0, '2'},
+	{"sim", required_argument, 0, 's'},
+	EMBED_LONG_MODEL,
+	EMBED_LONG_VECTORS,
+	EMBED_LONG_POOLING,
+	EMBED_LONG_BATCH_SIZE,
+	CLI_LONG_THREADS,
+	{"text1", required_argument, 0, O_T1},
+	{"text2", required_argument, 0, O_T2},
+	{"score", required_argument, 0, O_SCORE},
+	{"task", required_argument, 0, O_TASK},
+	{"pairs", no_argument, 0, 'p'},
+	CLI_LONG_OPTIONS,
+	{0, 0, 0, 0},
+};
+
+/* The options and their checks; a usage error ends the process (exit 2). */
+static void parse(opts *o, int argc, char **argv)
+{
+	o->emb1 = "sentence1_embedding", o->emb2 = "sentence2_embedding";
+	o->simf = NULL, o->scoref = "score", o->taskf = "task";
+	o->text1 = "sentence1", o->text2 = "sentence2";
+	o->pairs = 0;
+	int given_emb = 0, given_text = 0, given_gold = 0;
+	embed_opts_init(&o->eo);
+	cli_opts_init(&o->co);
 	cli_init("stsscore", help);
 	int c;
-	while ((c = getopt_long(argc, argv, "1:2:s:m:pqhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "1:2:s:m:pqhV", long_opts, NULL)) != -1) {
 		switch (c) {
-		case O_T1: text1 = optarg, given_text = 1; break;
-		case O_T2: text2 = optarg, given_text = 1; break;
-		case '1': emb1 = optarg, given_emb = 1; break;
-		case '2': emb2 = optarg, given_emb = 1; break;
-		case 's': simf = optarg; break;
-		case O_SCORE: scoref = optarg, given_gold = 1; break;
-		case O_TASK: taskf = optarg, given_gold = 1; break;
-		case 'p': pairs = 1; break;
+		case O_T1: o->text1 = optarg, given_text = 1; break;
+		case O_T2: o->text2 = optarg, given_text = 1; break;
+		case '1': o->emb1 = optarg, given_emb = 1; break;
+		case '2': o->emb2 = optarg, given_emb = 1; break;
+		case 's': o->simf = optarg; break;
+		case O_SCORE: o->scoref = optarg, given_gold = 1; break;
+		case O_TASK: o->taskf = optarg, given_gold = 1; break;
+		case 'p': o->pairs = 1; break;
 		default:
-			if (!embed_getopt(&eo, c, optarg) && !cli_getopt(&co, c, optarg))
+			if (!embed_getopt(&o->eo, c, optarg) && !cli_getopt(&o->co, c, optarg))
 				cli_usage_error(NULL);
 		}
 	}
-	const char *model_dir = eo.model, *vectors = eo.vectors;
+	const char *model_dir = o->eo.model, *vectors = o->eo.vectors, *simf = o->simf;
 	if (model_dir && simf)
 		cli_usage_error("--model and --sim exclude each other");
 	if (vectors && model_dir)
 		cli_usage_error("--model and --vectors exclude each other");
 	if (vectors && simf)
 		cli_usage_error("--vectors and --sim exclude each other");
-	if (vectors && eo.model_only)
+	if (vectors && o->eo.model_only)
 		cli_usage_error("--pooling and --batch-size need --model, not --vectors");
 	/* an option that would change nothing is a usage error, not ignored */
-	if (!model_dir && eo.model_only)
+	if (!model_dir && o->eo.model_only)
 		cli_usage_error("--pooling and --batch-size need --model");
-	if (!model_dir && !vectors && co.threads >= 0)
+	if (!model_dir && !vectors && o->co.threads >= 0)
 		cli_usage_error("--threads needs --model or --vectors");
 	if (!model_dir && !vectors && given_text)
 		cli_usage_error("--text1 and --text2 need --model or --vectors");
 	if ((model_dir || vectors || simf) && given_emb)
 		cli_usage_error("--emb1 and --emb2 name embedding fields: not with --model, --vectors or --sim");
-	if (pairs && given_gold)
+	if (o->pairs && given_gold)
 		cli_usage_error("--score and --task are for the summary: not with --pairs");
-	cli_set_threads(co.threads);
-	embed_opts_check_vectors_only(&eo, argv + optind, argc - optind);
-	encoder *enc = NULL;
-	wordavg *wa = NULL;
-	int dim = 0;
-	char err[512];
-	if (vectors) {
-		const char *tf[2] = { text1, text2 };
-		wa = embed_opts_open_vectors(&eo, tf, 2, co.skip_bad);
-		dim = wordavg_dim(wa);
-	} else if (model_dir) {
-		if (!(enc = encoder_open(model_dir, &eo.enc, err, sizeof err)))
-			cli_die("%s: %s", model_dir, err);
-		dim = encoder_dim(enc);
-	}
-	long ntrunc = 0, nempty = 0, npairs_nonfinite = 0;
-	int embeds = enc || wa;   /* sentences are embedded here */
-	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, co.skip_bad);
+	cli_set_threads(o->co.threads);
+	embed_opts_check_vectors_only(&o->eo, argv + optind, argc - optind);
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+/* What the steps of main share. */
+typedef struct run {
+	opts o;
+	encoder *enc;           /* --model */
+	wordavg *wa;            /* --vectors */
+	int dim, embeds;        /* embeds: sentences are embedded here */
+	long ntrunc, nempty, npairs_nonfinite, nrec;
 	progress pg;
-	progress_init(&pg, co.progress, "records");
-	long nrec = 0;
-	jv rec;
 	/* Validated records wait in a window; with --model the window's sentences
 	 * are embedded together (sorted by length inside the encoder). */
-	int cap = embeds ? 512 : 1, n = 0, eof = 0;
-	pending *win = xcalloc((size_t)cap, sizeof *win);
-	const char **tx = embeds ? xmalloc(2 * (size_t)cap * sizeof *tx) : NULL;
-	size_t *tl = embeds ? xmalloc(2 * (size_t)cap * sizeof *tl) : NULL;
-	float *vv = embeds ? xmalloc(2 * (size_t)cap * dim * sizeof *vv) : NULL;
-	while (!eof) {
-		if (!ndjson_next(r, &rec)) {
-			eof = 1;
+	int cap;
+	pending *win;
+	const char **tx;
+	size_t *tl;
+	float *vv;
+	char err[512];
+} run;
+
+/* --vectors or --model: the embedder and its dimension. */
+static void open_embedder(run *R)
+{
+	const opts *o = &R->o;
+	if (o->eo.vectors) {
+		const char *tf[2] = { o->text1, o->text2 };
+		R->wa = embed_opts_open_vectors(&o->eo, tf, 2, o->co.skip_bad);
+		R->dim = wordavg_dim(R->wa);
+	} else if (o->eo.model) {
+		if (!(R->enc = encoder_open(o->eo.model, &o->eo.enc, R->err, sizeof R->err)))
+			cli_die("%s: %s", o->eo.model, R->err);
+		R->dim = encoder_dim(R->enc);
+	}
+}
+
+/* Validate record rec into p: its gold score and task (summary), and its
+ * similarity (--sim, or the cosine of the two embedding fields) or its two
+ * sentences (embedded later). 0: a bad record (counted by the reader). */
+static int take_record(run *R, ndjson_reader *r, jv rec, pending *p)
+{
+	const opts *o = &R->o;
+	memset(p, 0, sizeof *p);
+	p->gold = 0;
+	if (!o->pairs && !ndjson_get_number(r, rec, o->scoref, &p->gold))
+		return 0;
+	if (!o->pairs) {
+		int k = ndjson_opt_string(r, rec, o->taskf, &p->task);
+		if (k < 0)
+			return 0;
+		if (k == 0)
+			p->task = jv_string("all");
+	}
+	if (o->simf) {
+		if (!ndjson_get_number(r, rec, o->simf, &p->sim))
+			return 0;
+	} else if (R->embeds) {
+		if (!ndjson_get_string(r, rec, o->text1, &p->s1))
+			return 0;
+		if (!ndjson_get_string(r, rec, o->text2, &p->s2))
+			return 0;
+	} else {
+		float *a = NULL, *b = NULL;
+		int da = 0;
+		if (!ndjson_get_vector(r, rec, o->emb1, &a, &da))
+			return 0;
+		if (!ndjson_get_vector(r, rec, o->emb2, &b, &da)) {
+			free(a);
+			return 0;
+		}
+		p->sim = cosine_sim(a, b, da);
+		free(a);
+		free(b);
+	}
+	return 1;
+}
+
+/* The first n records of the window: their sentences embedded (--model,
+ * --vectors), then each one written (--pairs) or added to its task. */
+static void flush_window(run *R, int n)
+{
+	pending *win = R->win;
+	int dim = R->dim;
+	if (R->embeds && n) {
+		for (int i = 0; i < n; i++) {
+			R->tx[2 * i] = jv_string_value(win[i].s1);
+			R->tx[2 * i + 1] = jv_string_value(win[i].s2);
+			R->tl[2 * i] = (size_t)jv_string_length_bytes(jv_copy(win[i].s1));
+			R->tl[2 * i + 1] = (size_t)jv_string_length_bytes(jv_copy(win[i].s2));
+		}
+		int nt = 0;
+		if (R->wa) {
+			if (wordavg_embed_many(R->wa, R->tx, R->tl, 2 * n, R->vv, 0, &nt))
+				cli_die("out of memory");
+			R->nempty += nt;
 		} else {
-			pending *p = &win[n];
-			memset(p, 0, sizeof *p);
-			p->gold = 0;
-			if (!pairs && !ndjson_get_number(r, rec, scoref, &p->gold))
-				goto bad;
-			if (!pairs) {
-				int k = ndjson_opt_string(r, rec, taskf, &p->task);
-				if (k < 0)
-					goto bad;
-				if (k == 0)
-					p->task = jv_string("all");
-			}
-			if (simf) {
-				if (!ndjson_get_number(r, rec, simf, &p->sim))
-					goto bad;
-			} else if (embeds) {
-				if (!ndjson_get_string(r, rec, text1, &p->s1))
-					goto bad;
-				if (!ndjson_get_string(r, rec, text2, &p->s2))
-					goto bad;
-			} else {
-				float *a = NULL, *b = NULL;
-				int da = 0;
-				if (!ndjson_get_vector(r, rec, emb1, &a, &da))
-					goto bad;
-				if (!ndjson_get_vector(r, rec, emb2, &b, &da)) {
-					free(a);
-					goto bad;
-				}
-				p->sim = cosine_sim(a, b, da);
-				free(a);
-				free(b);
+			if (encoder_embed(R->enc, R->tx, R->tl, 2 * n, R->vv, &nt, NULL, R->err, sizeof R->err))
+				cli_die("%s", R->err);
+			R->ntrunc += nt;
+		}
+		for (int i = 0; i < n; i++)
+			win[i].sim = cosine_sim(R->vv + (size_t)(2 * i) * dim,
+			                        R->vv + (size_t)(2 * i + 1) * dim, dim);
+	}
+	for (int i = 0; i < n; i++) {
+		pending *p = &win[i];
+		if (R->o.pairs) {
+			R->npairs_nonfinite += !isfinite(p->sim);   /* written as null */
+			ndjson_write(jv_object_set(p->rec, jv_string("cosine"), jv_number(p->sim)));
+			p->rec = jv_invalid();
+		} else {
+			add(find_task(jv_string_value(p->task)), p->sim, p->gold);
+		}
+		pending_free(p);
+		progress_tick(&R->pg, ++R->nrec);
+	}
+}
+
+/* Every input record, a window at a time; then the embedders' notes. */
+static void read_records(run *R, char **files, int nfiles)
+{
+	R->embeds = R->enc || R->wa;
+	ndjson_reader *r = ndjson_open(files, nfiles, R->o.co.skip_bad);
+	progress_init(&R->pg, R->o.co.progress, "records");
+	R->cap = R->embeds ? 512 : 1;
+	size_t cap = (size_t)R->cap;
+	R->win = xcalloc(cap, sizeof *R->win);
+	R->tx = R->embeds ? xmalloc(2 * cap * sizeof *R->tx) : NULL;
+	R->tl = R->embeds ? xmalloc(2 * cap * sizeof *R->tl) : NULL;
+	R->vv = R->embeds ? xmalloc(2 * cap * R->dim * sizeof *R->vv) : NULL;
+	int n = 0, eof = 0;
+	while (!eof) {
+		jv rec;
+		if (ndjson_next(r, &rec)) {
+			pending *p = &R->win[n];
+			if (!take_record(R, r, rec, p)) {
+				pending_free(p);
+				jv_free(rec);
+				continue;
 			}
 			p->rec = rec;
 			n++;
-			if (n < cap)
+			if (n < R->cap)
 				continue;
-			goto flush;
-		bad:
-			pending_free(p);
-			jv_free(rec);
-			continue;
+		} else {
+			eof = 1;
 		}
-	flush:
-		if (embeds && n) {
-			for (int i = 0; i < n; i++) {
-				tx[2 * i] = jv_string_value(win[i].s1);
-				tx[2 * i + 1] = jv_string_value(win[i].s2);
-				tl[2 * i] = (size_t)jv_string_length_bytes(jv_copy(win[i].s1));
-				tl[2 * i + 1] = (size_t)jv_string_length_bytes(jv_copy(win[i].s2));
-			}
-			int nt = 0;
-			if (wa) {
-				if (wordavg_embed_many(wa, tx, tl, 2 * n, vv, 0, &nt))
-					cli_die("out of memory");
-				nempty += nt;
-			} else {
-				if (encoder_embed(enc, tx, tl, 2 * n, vv, &nt, NULL, err, sizeof err))
-					cli_die("%s", err);
-				ntrunc += nt;
-			}
-			for (int i = 0; i < n; i++)
-				win[i].sim = cosine_sim(vv + (size_t)(2 * i) * dim,
-				                        vv + (size_t)(2 * i + 1) * dim, dim);
-		}
-		for (int i = 0; i < n; i++) {
-			pending *p = &win[i];
-			if (pairs) {
-				npairs_nonfinite += !isfinite(p->sim);   /* written as null */
-				ndjson_write(jv_object_set(p->rec, jv_string("cosine"), jv_number(p->sim)));
-				p->rec = jv_invalid();
-			} else {
-				add(find_task(jv_string_value(p->task)), p->sim, p->gold);
-			}
-			pending_free(p);
-			progress_tick(&pg, ++nrec);
-		}
+		flush_window(R, n);
 		n = 0;
 	}
-	free(win);
-	free(tx);
-	free(tl);
-	free(vv);
-	progress_done(&pg);
+	free(R->win);
+	free(R->tx);
+	free(R->tl);
+	free(R->vv);
+	progress_done(&R->pg);
 	ndjson_close(r);
-	if (enc) {
-		if (ntrunc)
-			cli_msg("truncated %ld sentences to %d tokens", ntrunc, encoder_max_length(enc));
-		encoder_free(enc);
+	if (R->enc) {
+		if (R->ntrunc)
+			cli_msg("truncated %ld sentences to %d tokens", R->ntrunc, encoder_max_length(R->enc));
+		encoder_free(R->enc);
 	}
-	if (wa) {
-		if (nempty)
-			cli_msg("%ld of %ld sentences have no word in %s (zero vector)", nempty, 2 * nrec,
-			        vectors);
-		wordavg_free(wa);
+	if (R->wa) {
+		if (R->nempty)
+			cli_msg("%ld of %ld sentences have no word in %s (zero vector)", R->nempty, 2 * R->nrec,
+			        R->o.eo.vectors);
+		wordavg_free(R->wa);
 	}
-	if (!pairs) {
-		double ssum = 0, psum = 0;
-		size_t ntot = 0;
-		int bad = 0;
-		for (int i = 0; i < ntasks; i++) {
-			task *t = &tasks[i];
-			double s = 100 * spearman(t->pred, t->gold, t->n);
-			double p = 100 * pearson(t->pred, t->gold, t->n);
-			size_t nonfinite = 0;
-			for (size_t k = 0; k < t->n; k++)
-				nonfinite += !isfinite(t->pred[k]);
-			if (nonfinite) {   /* both correlations are null then */
-				cli_msg("task \"%s\": correlation undefined: %zu of %zu similarities are not finite "
-				        "(embeddings holding a NaN or an infinity)", t->name, nonfinite, t->n);
-				bad = 1;
-			} else if (!isfinite(s) || !isfinite(p)) {
-				cli_msg("task \"%s\": correlation undefined (%zu pairs, or constant scores)",
-				        t->name, t->n);
-				bad = 1;
-			}
-			ssum += s;
-			psum += p;
-			ntot += t->n;
-			jv o = jv_object();
-			o = jv_object_set(o, jv_string("task"), jv_string(t->name));
-			o = jv_object_set(o, jv_string("n"), jv_number((double)t->n));
-			o = jv_object_set(o, jv_string("spearman"), num_or_null(s));
-			o = jv_object_set(o, jv_string("pearson"), num_or_null(p));
-			ndjson_write(o);
+}
+
+/* The summary: one record per task and the average over tasks. 1 when a
+ * task's correlation is undefined, else 0. */
+static int report_tasks(void)
+{
+	double ssum = 0, psum = 0;
+	size_t ntot = 0;
+	int bad = 0;
+	for (int i = 0; i < ntasks; i++) {
+		task *t = &tasks[i];
+		double s = 100 * spearman(t->pred, t->gold, t->n);
+		double p = 100 * pearson(t->pred, t->gold, t->n);
+		size_t nonfinite = 0;
+		for (size_t k = 0; k < t->n; k++)
+			nonfinite += !isfinite(t->pred[k]);
+		if (nonfinite) {   /* both correlations are null then */
+			cli_msg("task \"%s\": correlation undefined: %zu of %zu similarities are not finite "
+			        "(embeddings holding a NaN or an infinity)", t->name, nonfinite, t->n);
+			bad = 1;
+		} else if (!isfinite(s) || !isfinite(p)) {
+			cli_msg("task \"%s\": correlation undefined (%zu pairs, or constant scores)",
+			        t->name, t->n);
+			bad = 1;
 		}
-		if (ntasks == 0)
-			cli_die("no records to score");
+		ssum += s;
+		psum += p;
+		ntot += t->n;
 		jv o = jv_object();
-		o = jv_object_set(o, jv_string("task"), jv_string("avg"));
-		o = jv_object_set(o, jv_string("n"), jv_number((double)ntot));
-		o = jv_object_set(o, jv_string("spearman"), num_or_null(ssum / ntasks));
-		o = jv_object_set(o, jv_string("pearson"), num_or_null(psum / ntasks));
+		o = jv_object_set(o, jv_string("task"), jv_string(t->name));
+		o = jv_object_set(o, jv_string("n"), jv_number((double)t->n));
+		o = jv_object_set(o, jv_string("spearman"), num_or_null(s));
+		o = jv_object_set(o, jv_string("pearson"), num_or_null(p));
 		ndjson_write(o);
-		if (bad) {
-			ndjson_finish();
-			return EXIT_DATA;
-		}
+	}
+	if (ntasks == 0)
+		cli_die("no records to score");
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("task"), jv_string("avg"));
+	o = jv_object_set(o, jv_string("n"), jv_number((double)ntot));
+	o = jv_object_set(o, jv_string("spearman"), num_or_null(ssum / ntasks));
+	o = jv_object_set(o, jv_string("pearson"), num_or_null(psum / ntasks));
+	ndjson_write(o);
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	static run R;
+	parse(&R.o, argc, argv);
+	open_embedder(&R);
+	read_records(&R, argv + optind, argc - optind);
+	if (!R.o.pairs && report_tasks()) {
+		ndjson_finish();
+		return EXIT_DATA;
 	}
 	ndjson_finish();
-	if (npairs_nonfinite) {
+	if (R.npairs_nonfinite) {
 		cli_msg("%ld of %ld cosines are not finite, written as null (embeddings holding a NaN or "
-		        "an infinity)", npairs_nonfinite, nrec);
+		        "an infinity)", R.npairs_nonfinite, R.nrec);
 		return EXIT_DATA;
 	}
 	for (int i = 0; i < ntasks; i++) {
