@@ -8,6 +8,7 @@
 #include "kg/kggraph.h"
 #include "llm/kgllm.h"
 #include "llm/llm.h"
+#include "llm/llmqueue.h"
 #include "base/ndjson.h"
 #include "llm/prompts.h"
 #include "kg/wordnet.h"
@@ -101,9 +102,8 @@ static void add_nodes(kg_graph *g, const kg_analysis *a, const wordnet *wn, int 
 
 typedef struct pend pend;
 struct pend {
-	pend *next;
+	llm_qnode q;       /* first (llm/llmqueue.h); q.pending 1 while the answer is on its way */
 	jv rec, text;
-	int pending;       /* 1 while the answer is on its way */
 	int status;        /* -1 not asked (blank text), else LLM_OK, LLM_INVALID, LLM_FAILED */
 	jv answer;
 	char *error;
@@ -116,7 +116,7 @@ typedef struct state {
 	kg_graph *g;
 	int *seen, seencap;
 	int report;
-	pend *head, *tail;
+	llm_queue queue;   /* records in input order, out when answered */
 	long from_llm, fell_back, reported, blank, unlocated, repeated;
 } state;
 
@@ -175,11 +175,9 @@ static void finish(state *st, pend *x)
 
 static void flush(state *st)
 {
-	while (st->head && st->head->pending == 0) {
-		pend *x = st->head;
-		st->head = x->next;
-		if (!st->head)
-			st->tail = NULL;
+	llm_qnode *n;
+	while ((n = llm_queue_pop_ready(&st->queue))) {
+		pend *x = (pend *)n;
 		finish(st, x);
 		jv_free(x->text);
 		jv_free(x->answer);
@@ -197,7 +195,7 @@ static void deliver(void *ctx, const llm_result *r)
 		x->answer = jv_copy(r->answer);
 	else
 		x->error = xstrdup(r->error ? r->error : "failed");
-	x->pending = 0;
+	x->q.pending = 0;
 	flush(st);
 }
 
@@ -352,23 +350,19 @@ static int submit_record(run *R, ndjson_reader *r, jv rec, jv text)
 	x->answer = jv_invalid();
 	char *line1 = llm_one_line(jv_string_value(text));
 	x->status = *line1 ? LLM_OK : -1;
-	x->pending = *line1 != 0;
+	x->q.pending = *line1 != 0;
 	free(line1);
 	jv msgs = jv_invalid();
-	if (x->pending) {
+	if (x->q.pending) {
 		const char *vars[] = {"text", jv_string_value(text), "types", R->types, NULL};
 		msgs = prompt_messages(R->pr, vars, R->err, sizeof R->err);
 		if (!jv_is_valid(msgs))
 			cli_die("%s", R->err);
 	}
-	if (st->tail)
-		st->tail->next = x;
-	else
-		st->head = x;
-	st->tail = x;
+	llm_queue_push(&st->queue, &x->q);
 	/* a blank text asks nothing: out as soon as its turn comes (x may
 	 * be freed here, and once submitted, inside llm_submit) */
-	if (!x->pending) {
+	if (!x->q.pending) {
 		flush(st);
 		return 0;
 	}

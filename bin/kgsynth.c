@@ -5,6 +5,7 @@
 #include "kg/kggraph.h"
 #include "llm/kgllm.h"
 #include "llm/llm.h"
+#include "llm/llmqueue.h"
 #include "base/ndjson.h"
 #include "llm/prompts.h"
 #include "kg/synth.h"
@@ -88,10 +89,10 @@ typedef struct slot {
 } slot;
 
 struct rec {
-	rec *next;
+	llm_qnode q;       /* first (llm/llmqueue.h); q.pending: slots still unanswered */
 	jv rec, text, cands;
 	char *anchor;      /* the text on one line: sent, and the validator's context */
-	int nslots, pending;
+	int nslots;
 	kg_plan *plans;
 	slot *slots;
 };
@@ -100,7 +101,7 @@ typedef struct state {
 	kg_synth *s;
 	long seed;
 	int n, report;
-	rec *head, *tail;
+	llm_queue queue;   /* records in input order, out when answered */
 	long per_kind[KG_NKINDS][2];   /* [kind][0 rules, 1 llm] */
 	long nrec, nopos, noneg, none;
 	long from_llm, fell_back, missing, reported;
@@ -227,11 +228,9 @@ static void finish(state *st, rec *x)
 
 static void flush(state *st)
 {
-	while (st->head && st->head->pending == 0) {
-		rec *x = st->head;
-		st->head = x->next;
-		if (!st->head)
-			st->tail = NULL;
+	llm_qnode *n;
+	while ((n = llm_queue_pop_ready(&st->queue))) {
+		rec *x = (rec *)n;
 		finish(st, x);
 		rec_free(x);
 	}
@@ -250,7 +249,7 @@ static void deliver(void *ctx, const llm_result *r)
 		sl->error = xstrdup(r->error ? r->error : "failed");
 		sl->done = 2;
 	}
-	sl->owner->pending--;
+	sl->owner->q.pending--;
 	flush(st);
 }
 
@@ -484,17 +483,13 @@ static int submit_record(run *R, ndjson_reader *r, jv in, jv text, jv cands)
 	x->cands = cands;
 	x->anchor = plain_line(jv_string_value(text));
 	if (*x->anchor) {
-		x->nslots = x->pending = 2 * (int)n;
+		x->nslots = x->q.pending = 2 * (int)n;
 		x->plans = xmalloc((size_t)x->nslots * sizeof *x->plans);
 		x->slots = xcalloc((size_t)x->nslots, sizeof *x->slots);
 		kg_synth_plan(R->s, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
 		              (uint64_t)R->o.seed, (int)n, x->plans);
 	}
-	if (st->tail)
-		st->tail->next = x;
-	else
-		st->head = x;
-	st->tail = x;
+	llm_queue_push(&st->queue, &x->q);
 	/* a blank text asks nothing: out as soon as its turn comes (x may
 	 * be freed here, or inside the last llm_submit) */
 	int ns = x->nslots, fatal = 0;
