@@ -1,11 +1,18 @@
 /* fixture.h — read the PyTorch fixtures in tests/data/train/ (safetensors
  * files written by scripts/make-train-fixtures.py) from a unit test.
  *   st_file *f = fixture("loss.safetensors");   // NULL: a "#" line says why
- *   float *x = fx(f, "grad_a", &n);             // malloc'ed F32 copy, or NULL */
+ *   float *x = fx(f, "grad_a", &n);             // malloc'ed F32 copy, or NULL
+ *   int *ids = fx_ints(f, "input_ids", &n);     // malloc'ed int copy of an integer tensor, or NULL
+ *   double v = fx_double(f, "loss", 0);         // element i of an F64 tensor, NaN if absent
+ * (fx_ints, fx_double and maxabs are inline: a test that does not call them
+ * gets no unused-function warning.) */
 #ifndef GCSE_FIXTURE_H
 #define GCSE_FIXTURE_H
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nn/safetensors.h"
 
@@ -35,5 +42,39 @@ static float *fx(st_file *f, const char *name, size_t *n)
 	if (n)
 		*n = t->numel;
 	return x;
+}
+static inline int *fx_ints(st_file *f, const char *name, size_t *n)
+{
+	const st_tensor *t = st_find(f, name);
+	int64_t *v = t ? malloc((t->numel ? t->numel : 1) * sizeof *v) : NULL;
+	if (!v || st_to_i64(f, t, v, ferr, sizeof ferr)) {
+		free(v);
+		return NULL;
+	}
+	int *x = malloc((t->numel ? t->numel : 1) * sizeof *x);
+	for (size_t i = 0; i < t->numel; i++)
+		x[i] = (int)v[i];
+	free(v);
+	if (n)
+		*n = t->numel;
+	return x;
+}
+
+static inline double fx_double(st_file *f, const char *name, int i)
+{
+	const st_tensor *t = st_find(f, name);
+	double v = NAN;
+	if (t && t->dtype == ST_F64 && (size_t)i < t->numel)
+		memcpy(&v, f->data + t->begin + (size_t)i * 8, 8);
+	return v;
+}
+
+/* max |x[i]| */
+static inline double maxabs(const float *x, size_t n)
+{
+	double m = 0;
+	for (size_t i = 0; i < n; i++)
+		m = fmax(m, fabs((double)x[i]));
+	return m;
 }
 #endif

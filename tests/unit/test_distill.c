@@ -16,32 +16,6 @@
 
 static char err[512];
 
-static int *fx_ints(st_file *f, const char *name, size_t *n)
-{
-	const st_tensor *t = st_find(f, name);
-	int64_t *v = t ? malloc((t->numel ? t->numel : 1) * sizeof *v) : NULL;
-	if (!v || st_to_i64(f, t, v, err, sizeof err)) {
-		free(v);
-		return NULL;
-	}
-	int *x = malloc((t->numel ? t->numel : 1) * sizeof *x);
-	for (size_t i = 0; i < t->numel; i++)
-		x[i] = (int)v[i];
-	free(v);
-	if (n)
-		*n = t->numel;
-	return x;
-}
-
-static double fx_double(st_file *f, const char *name, int i)
-{
-	const st_tensor *t = st_find(f, name);
-	double v = NAN;
-	if (t && t->dtype == ST_F64 && (size_t)i < t->numel)
-		memcpy(&v, f->data + t->begin + (size_t)i * 8, 8);
-	return v;
-}
-
 /* max |x - ref| / max(max |ref|, floor) of every encoder tensor against
  * PREFIX.NAME, floor 1e-6 of the largest |ref| of all (the key bias's
  * gradient is exactly 0 here, rounding noise in torch); the number over tol. */

@@ -18,42 +18,6 @@
 
 static char err[512];
 
-static int *fx_ints(st_file *f, const char *name, size_t *n)
-{
-	size_t k = 0;
-	const st_tensor *t = st_find(f, name);
-	int64_t *v = t ? malloc((t->numel ? t->numel : 1) * sizeof *v) : NULL;
-	if (!v || st_to_i64(f, t, v, err, sizeof err)) {
-		free(v);
-		return NULL;
-	}
-	k = t->numel;
-	int *x = malloc((k ? k : 1) * sizeof *x);
-	for (size_t i = 0; i < k; i++)
-		x[i] = (int)v[i];
-	free(v);
-	if (n)
-		*n = k;
-	return x;
-}
-
-static double fx_double(st_file *f, const char *name, int i)
-{
-	const st_tensor *t = st_find(f, name);
-	double v = NAN;
-	if (t && t->dtype == ST_F64 && (size_t)i < t->numel)
-		memcpy(&v, f->data + t->begin + (size_t)i * 8, 8);
-	return v;
-}
-
-static double maxabs(const float *x, size_t n)
-{
-	double m = 0;
-	for (size_t i = 0; i < n; i++)
-		m = fmax(m, fabs((double)x[i]));
-	return m;
-}
-
 /* The encoder's tensors and the head's, with their fixture names. */
 typedef struct named { char name[128]; float *data; size_t numel; int decay; } named;
 
