@@ -768,7 +768,7 @@ static void setup_training(run *R)
 		.whole_word = o->whole_word,
 	};
 	if (o->eval && R->lead)
-		R->evx = bert_ctx_new(R->m, 0);
+		R->evx = bert_ctx_new(R->m);
 }
 
 /* The training state of a checkpoint, in the run's buffers. */

@@ -11,10 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-bert_ctx *bert_ctx_new(const bert_model *m, int keep_all)
+bert_ctx *bert_ctx_new(const bert_model *m)
 {
-	if (keep_all)
-		return NULL;
 	bert_ctx *x = calloc(1, sizeof *x);
 	if (!x)
 		return NULL;

@@ -4,7 +4,7 @@
  *
  * bert.h — the BERT encoder forward pass over a padded batch, and pooling.
  *
- *   bert_ctx *x = bert_ctx_new(model, 0);
+ *   bert_ctx *x = bert_ctx_new(model);
  *   if (bert_forward(x, ids, mask, B, T, err, sizeof err)) ...   // ids, mask (B,T)
  *   ... x->hidden (B,T,C): last hidden states ...
  *   bert_pool(x, BERT_POOL_CLS, 1, out, err, sizeof err);       // out (B,C)
@@ -77,10 +77,9 @@ typedef struct bert_ctx {
 	float *cls_hidden;      /* (B,C) after that forward: its [CLS] rows */
 } bert_ctx;
 
-/* keep_all must be 0 (NULL otherwise): every layer's activations are
- * kept by the training forward (lib/train), not here; the argument goes when
- * its callers there drop it. */
-bert_ctx *bert_ctx_new(const bert_model *m, int keep_all);
+/* A context for inference forwards of m (NULL: no memory). Every layer's
+ * activations for training are kept by the training forward (lib/train), not here. */
+bert_ctx *bert_ctx_new(const bert_model *m);
 void bert_ctx_free(bert_ctx *x);
 
 /* Forward pass. ids (B,T) token ids in [0, V); mask (B,T): nonzero for real

@@ -97,7 +97,7 @@ encoder *encoder_open(const char *dir, const encoder_opts *o, char *err, size_t 
 	}
 	e->normalize = o->normalize >= 0 ? o->normalize != 0 : e->m->normalize;
 	e->batch_size = o->batch_size;
-	e->ctx = bert_ctx_new(e->m, 0);
+	e->ctx = bert_ctx_new(e->m);
 	e->ids = malloc((size_t)e->batch_size * e->max_length * sizeof *e->ids);
 	e->mask = malloc((size_t)e->batch_size * e->max_length * sizeof *e->mask);
 	e->vecs = malloc((size_t)e->batch_size * c->hidden_size * sizeof *e->vecs);

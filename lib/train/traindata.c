@@ -262,7 +262,7 @@ int train_data_frozen_sprime(train_data *d, const char *dir, int max_len, int ba
 	 * (METHOD.md 4-5), whatever pooling the directory prefers. */
 	if (max_len > m->cfg.max_position_embeddings)
 		max_len = m->cfg.max_position_embeddings;
-	bert_ctx *x = bert_ctx_new(m, 0);
+	bert_ctx *x = bert_ctx_new(m);
 	size_t C = m->cfg.hidden_size, n = d->n;
 	int *ids = xmalloc((size_t)batch * max_len * sizeof *ids);
 	int *mask = xmalloc((size_t)batch * max_len * sizeof *mask);

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 		ids[i] = 1000 + (i * 7919) % 20000;
 		mask[i] = !((i / T) % 2 && i % T >= T - pad);
 	}
-	bert_ctx *x = bert_ctx_new(m, 0);
+	bert_ctx *x = bert_ctx_new(m);
 	float *out = malloc((size_t)B * c.hidden_size * sizeof *out);
 	/* GEMM floor: the same four linear layers per layer, nothing else */
 	int C = c.hidden_size, FF = c.intermediate_size, N = B * T;

@@ -107,7 +107,7 @@ static void test_parity(void)
 		fixture x;
 		if (!open_fixture(&x, names[k]))
 			T_FAIL("%s: %s", names[k], err);
-		bert_ctx *ctx = bert_ctx_new(x.m, 0);
+		bert_ctx *ctx = bert_ctx_new(x.m);
 		if (bert_forward(ctx, x.ids, x.mask, x.B, x.T, err, sizeof err))
 			T_FAIL("%s: forward: %s", names[k], err);
 		size_t nh = (size_t)x.B * x.T * x.C;
@@ -159,7 +159,7 @@ static void test_parity_texts(void)
 		int *tids = get_ints(x.f, "text_ids", &n), *tlen = get_ints(x.f, "text_len", &nl);
 		T_ASSERT(tids && tlen);
 		int Tt = (int)(n / nl);
-		bert_ctx *ctx = bert_ctx_new(x.m, 0);
+		bert_ctx *ctx = bert_ctx_new(x.m);
 		float *out = malloc(x.C * sizeof *out);
 		double worst = 0;
 		for (int p = 0; p < 4; p++) {
@@ -196,7 +196,7 @@ static void test_batch_independence(void)
 		int B = x.B, T = x.T, C = x.C;
 		omp_set_num_threads(2);
 		gemm_set_threads(2);
-		bert_ctx *ctx = bert_ctx_new(x.m, 0);
+		bert_ctx *ctx = bert_ctx_new(x.m);
 		T_ASSERT(bert_forward(ctx, x.ids, x.mask, B, T, err, sizeof err) == 0);
 		float *base = malloc((size_t)B * T * C * sizeof *base), *pb = malloc((size_t)B * C * 4 * sizeof *pb);
 		memcpy(base, ctx->hidden, (size_t)B * T * C * sizeof *base);
@@ -207,7 +207,7 @@ static void test_batch_independence(void)
 		for (int th = 1; th <= 2; th++) {
 			omp_set_num_threads(th);
 			gemm_set_threads(th);
-			bert_ctx *c1 = bert_ctx_new(x.m, 0);
+			bert_ctx *c1 = bert_ctx_new(x.m);
 			for (int b = 0; b < B; b++) {
 				int len = 0;
 				for (int t = 0; t < T; t++)
@@ -271,7 +271,7 @@ static void test_batch_independence_large(void)
 			ids[b * T + t] = (b * 131 + t * 17) % 500;
 			mask[b * T + t] = t < T - (b * 5) % T;
 		}
-	bert_ctx *ctx = bert_ctx_new(m, 0), *c1 = bert_ctx_new(m, 0);
+	bert_ctx *ctx = bert_ctx_new(m), *c1 = bert_ctx_new(m);
 	T_ASSERT(bert_forward(ctx, ids, mask, B, T, err, sizeof err) == 0);
 	float *all = malloc((size_t)B * C * sizeof *all), *one = malloc((size_t)C * sizeof *one);
 	T_ASSERT(bert_pool(ctx, BERT_POOL_MEAN, 0, all, err, sizeof err) == 0);
@@ -306,7 +306,7 @@ static void test_scratch_long_then_short(void)
 	for (int i = 0; i < B * TL; i++)
 		ids[i] = (i * 37) % 100;
 	float out[B * 768], fresh[B * 768];
-	bert_ctx *x = bert_ctx_new(m, 0), *y = bert_ctx_new(m, 0);
+	bert_ctx *x = bert_ctx_new(m), *y = bert_ctx_new(m);
 	T_ASSERT(bert_encode(x, ids, NULL, B, TL, BERT_POOL_MEAN, 0, out, err, sizeof err) == 0);
 	T_ASSERT(bert_encode(x, ids, NULL, B, TS, BERT_POOL_MEAN, 0, out, err, sizeof err) == 0);
 	T_ASSERT(bert_encode(y, ids, NULL, B, TS, BERT_POOL_MEAN, 0, fresh, err, sizeof err) == 0);
@@ -332,7 +332,7 @@ static void test_encode(void)
 			T_FAIL("%s: %s", names[k], err);
 		size_t n = (size_t)x.B * x.C;
 		float *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
-		bert_ctx *full = bert_ctx_new(x.m, 0), *enc = bert_ctx_new(x.m, 0);
+		bert_ctx *full = bert_ctx_new(x.m), *enc = bert_ctx_new(x.m);
 		T_ASSERT(bert_forward(full, x.ids, x.mask, x.B, x.T, err, sizeof err) == 0);
 		for (int p = 0; p < 4; p++)
 			for (int norm = 0; norm < 2; norm++) {
@@ -363,9 +363,7 @@ static void test_forward_errors(void)
 	fixture x;
 	if (!open_fixture(&x, "tiny-cls"))
 		T_FAIL("%s", err);
-	/* every layer's activations are the training forward's (lib/train) */
-	T_ASSERT(!bert_ctx_new(x.m, 1));
-	bert_ctx *ctx = bert_ctx_new(x.m, 0);
+	bert_ctx *ctx = bert_ctx_new(x.m);
 	int ids[30] = {0}, mask[30] = {0};
 	T_ASSERT(bert_pool(ctx, BERT_POOL_CLS, 0, NULL, err, sizeof err) && strstr(err, "no forward"));
 	T_ASSERT(bert_forward(ctx, ids, NULL, 1, 25, err, sizeof err) && strstr(err, "over the model's maximum 24"));

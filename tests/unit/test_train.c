@@ -327,7 +327,7 @@ static void test_forward_equals_bert_forward(void)
 	int C = t->cfg.hidden_size, ids[50], mask[50];
 	random_batch(ids, mask, B, T, t->cfg.vocab_size, 11);
 	T_ASSERT(train_forward(t, ids, mask, B, T, 0, 0, err, sizeof err) == 0);
-	bert_ctx *x = bert_ctx_new(m, 0);
+	bert_ctx *x = bert_ctx_new(m);
 	T_ASSERT(bert_forward(x, ids, mask, B, T, err, sizeof err) == 0);
 	double md = 0, mr = 0;
 	for (int b = 0; b < B; b++)
