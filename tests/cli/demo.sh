@@ -22,14 +22,21 @@ t_ok "demo: held-out sentences are not trained on" "
   [ \$(wc -l < $T/demo/heldout.ndjson) -eq 10 ] && [ \$(wc -l < $T/demo/train.ndjson) -eq 470 ] &&
   jq -r .text1 $T/demo/triples.ndjson > $T/anchors.txt &&
   ! jq -r .text $T/demo/heldout.ndjson | grep -Fxf - $T/anchors.txt > /dev/null"
-t_ok "demo: WordNet vectors as wide as the model, a teacher vector per training sentence" "
+t_ok "demo: WordNet vectors as wide as the model, a teacher vector per training sentence and per vocabulary word" "
   [ \$(head -1 $T/demo/wnvectors.txt | wc -w) -eq 17 ] &&
-  [ \$(wc -l < $T/demo/teacher.ndjson) -eq 470 ] &&
+  [ \$(wc -l < $T/demo/glosses.ndjson) -eq 480 ] &&
+  jq -e 'select(.source != \"wordnet-gloss\")' $T/demo/glosses.ndjson | [ \$(wc -c) -eq 0 ] &&
+  nw=\$(wc -l < $T/demo/words.txt) && [ \$(wc -l < $T/demo/vocab-words.ndjson) -eq \$nw ] &&
+  [ \$(wc -l < $T/demo/teacher.ndjson) -eq \$((470 + nw)) ] &&
+  [ \"\$(sed -n 471p $T/demo/teacher.ndjson | jq -r .text)\" = \"\$(head -1 $T/demo/words.txt)\" ] &&
   jq -e '.embedding | length == 16' $T/demo/teacher.ndjson > /dev/null &&
-  grep -q '^== 3 stage 1: distillation of the SIF vectors of 470 sentences into a fresh model' $T/demo.out"
+  grep -q \"^== 3 stage 1: distillation of the SIF vectors of 470 sentences and \$nw words into a fresh model\" $T/demo.out"
 t_ok "demo: a rerun has nothing to do" "$D -q $T/demo/report.txt"
-t_ok "demo: the word list vocabulary came from the sentences" "
-  jq -e '.vocab_size > 100' $T/demo/E1/config.json > /dev/null && grep -qx 'the' $T/demo/E1/vocab.txt"
+t_ok "demo: the word list vocabulary came from the sentences and glosses, all of it" "
+  jq -e '.vocab_size > 100' $T/demo/E1/config.json > /dev/null && grep -qx 'the' $T/demo/E1/vocab.txt &&
+  jq -r .text $T/demo/train.ndjson | tr -cs \"[:alnum:]'\" '\\n' | tr '[:upper:]' '[:lower:]' > $T/trainwords &&
+  w=\$(grep -vxFf $T/trainwords $T/demo/words.txt | grep -v \"'\" | tail -1) &&
+  [ -n \"\$w\" ] && grep -qx \"\$w\" $T/demo/E1/vocab.txt"
 # Training checkpoints every SAVE_EVERY steps; when the model is missing but a
 # checkpoint is there (a killed run), the rule resumes instead of restarting.
 t_case "demo: training resumes from its checkpoint" 0 - 'resuming E1' "
