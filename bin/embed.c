@@ -1,10 +1,7 @@
 /* embed — add sentence embeddings to NDJSON records, streaming. */
 #include "base/cli.h"
-#include "embed/embedopts.h"
-#include "nn/encoder.h"
-#include "nn/model.h"
+#include "embed/textembed.h"
 #include "base/ndjson.h"
-#include "wordvec/wordavg.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -151,9 +148,7 @@ static void parse(opts *o, int argc, char **argv)
 typedef struct run {
 	opts o;
 	char *keys[MAXF];       /* the vector fields */
-	encoder *e;             /* a model */
-	wordavg *wa;            /* --vectors */
-	int dim;
+	text_embedder te;       /* a model or --vectors */
 	jv *recs, *strs;
 	const char **texts;
 	size_t *lens;
@@ -163,7 +158,6 @@ typedef struct run {
 	size_t *vlen;
 	progress pg;
 	long nrec, ntexts, ntrunc, nempty;
-	char err[512];
 } run;
 
 /* The output field names and the embedder. */
@@ -180,20 +174,13 @@ static void setup(run *R)
 			snprintf(R->keys[i], n, "%s%s", o->fields[i], o->suffix);
 		}
 	}
-	if (o->eo.vectors) {
-		R->wa = embed_opts_open_vectors(&o->eo, o->fields, nfields, o->co.skip_bad);
-		R->dim = wordavg_dim(R->wa);
-	} else {
-		if (!(R->e = encoder_open(o->model_dir, &o->eo.enc, R->err, sizeof R->err)))
-			cli_die("%s: %s", o->model_dir, R->err);
-		R->dim = encoder_dim(R->e);
-	}
+	text_embedder_open(&R->te, &o->eo, o->model_dir, o->fields, nfields, o->co.skip_bad);
 }
 
 /* The window's buffers: --window records, their texts and vectors. */
 static void alloc_window(run *R)
 {
-	int window = R->o.window, nfields = R->o.nfields, dim = R->dim;
+	int window = R->o.window, nfields = R->o.nfields, dim = R->te.dim;
 	R->recs = xmalloc((size_t)window * sizeof *R->recs);
 	R->strs = xmalloc((size_t)window * nfields * sizeof *R->strs);
 	R->texts = xmalloc((size_t)window * nfields * sizeof *R->texts);
@@ -239,18 +226,9 @@ static int read_window(run *R, ndjson_reader *r, int *done)
  * formatted, each record written in input order. */
 static void embed_window(run *R, int n)
 {
-	int nfields = R->o.nfields, dim = R->dim;
-	int nt = 0;
-	if (R->wa) {
-		if (wordavg_embed_many(R->wa, R->texts, R->lens, n * nfields, R->vecs, R->o.eo.enc.normalize == 1, &nt))
-			cli_die("out of memory");
-		R->nempty += nt;
-		memset(R->trunc, 0, (size_t)n * nfields);
-	} else {
-		if (encoder_embed(R->e, R->texts, R->lens, n * nfields, R->vecs, &nt, R->trunc, R->err, sizeof R->err))
-			cli_die("%s", R->err);
-		R->ntrunc += nt;
-	}
+	int nfields = R->o.nfields, dim = R->te.dim;
+	text_embedder_embed(&R->te, R->texts, R->lens, n * nfields, R->vecs, R->o.eo.enc.normalize == 1,
+	                    R->trunc, &R->nempty, &R->ntrunc);
 	R->ntexts += (long)n * nfields;
 	/* The vectors' JSON text, formatted by all threads at once (shortest
 	 * round-trip printing is the costly part of the output), then
@@ -280,9 +258,7 @@ static void embed_window(run *R, int n)
 
 static void run_free(run *R)
 {
-	if (R->e)
-		encoder_free(R->e);
-	wordavg_free(R->wa);
+	text_embedder_close(&R->te);
 	for (int i = 0; i < R->o.nfields; i++)
 		free(R->keys[i]);
 	free(R->recs);
@@ -314,7 +290,7 @@ int main(int argc, char **argv)
 	ndjson_close(r);
 	ndjson_finish();
 	if (R.ntrunc)
-		cli_msg("truncated %ld of %ld texts to %d tokens", R.ntrunc, R.ntexts, encoder_max_length(R.e));
+		cli_msg("truncated %ld of %ld texts to %d tokens", R.ntrunc, R.ntexts, text_embedder_max_length(&R.te));
 	if (R.nempty)
 		cli_msg("%ld of %ld texts have no word in %s (zero vector)", R.nempty, R.ntexts, R.o.eo.vectors);
 	run_free(&R);

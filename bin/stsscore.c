@@ -1,11 +1,9 @@
 /* stsscore — score STS records: cosine of two embeddings (or a given
  * similarity) against the gold score; Spearman and Pearson x100 per task. */
 #include "base/cli.h"
-#include "embed/embedopts.h"
-#include "nn/encoder.h"
+#include "embed/textembed.h"
 #include "base/ndjson.h"
 #include "base/stats.h"
-#include "wordvec/wordavg.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -206,9 +204,8 @@ static void parse(opts *o, int argc, char **argv)
 /* What the steps of main share. */
 typedef struct run {
 	opts o;
-	encoder *enc;           /* --model */
-	wordavg *wa;            /* --vectors */
-	int dim, embeds;        /* embeds: sentences are embedded here */
+	text_embedder te;       /* --model or --vectors */
+	int embeds;             /* embeds: sentences are embedded here */
 	long ntrunc, nempty, npairs_nonfinite, nrec;
 	progress pg;
 	/* Validated records wait in a window; with --model the window's sentences
@@ -218,22 +215,15 @@ typedef struct run {
 	const char **tx;
 	size_t *tl;
 	float *vv;
-	char err[512];
 } run;
 
 /* --vectors or --model: the embedder and its dimension. */
 static void open_embedder(run *R)
 {
 	const opts *o = &R->o;
-	if (o->eo.vectors) {
-		const char *tf[2] = { o->text1, o->text2 };
-		R->wa = embed_opts_open_vectors(&o->eo, tf, 2, o->co.skip_bad);
-		R->dim = wordavg_dim(R->wa);
-	} else if (o->eo.model) {
-		if (!(R->enc = encoder_open(o->eo.model, &o->eo.enc, R->err, sizeof R->err)))
-			cli_die("%s: %s", o->eo.model, R->err);
-		R->dim = encoder_dim(R->enc);
-	}
+	const char *tf[2] = { o->text1, o->text2 };
+	if (o->eo.vectors || o->eo.model)
+		text_embedder_open(&R->te, &o->eo, o->eo.model, tf, 2, o->co.skip_bad);
 }
 
 /* Validate record rec into p: its gold score and task (summary), and its
@@ -282,7 +272,7 @@ static int take_record(run *R, ndjson_reader *r, jv rec, pending *p)
 static void flush_window(run *R, int n)
 {
 	pending *win = R->win;
-	int dim = R->dim;
+	int dim = R->te.dim;
 	if (R->embeds && n) {
 		for (int i = 0; i < n; i++) {
 			R->tx[2 * i] = jv_string_value(win[i].s1);
@@ -290,16 +280,7 @@ static void flush_window(run *R, int n)
 			R->tl[2 * i] = (size_t)jv_string_length_bytes(jv_copy(win[i].s1));
 			R->tl[2 * i + 1] = (size_t)jv_string_length_bytes(jv_copy(win[i].s2));
 		}
-		int nt = 0;
-		if (R->wa) {
-			if (wordavg_embed_many(R->wa, R->tx, R->tl, 2 * n, R->vv, 0, &nt))
-				cli_die("out of memory");
-			R->nempty += nt;
-		} else {
-			if (encoder_embed(R->enc, R->tx, R->tl, 2 * n, R->vv, &nt, NULL, R->err, sizeof R->err))
-				cli_die("%s", R->err);
-			R->ntrunc += nt;
-		}
+		text_embedder_embed(&R->te, R->tx, R->tl, 2 * n, R->vv, 0, NULL, &R->nempty, &R->ntrunc);
 		for (int i = 0; i < n; i++)
 			win[i].sim = cosine_sim(R->vv + (size_t)(2 * i) * dim,
 			                        R->vv + (size_t)(2 * i + 1) * dim, dim);
@@ -321,7 +302,7 @@ static void flush_window(run *R, int n)
 /* Every input record, a window at a time; then the embedders' notes. */
 static void read_records(run *R, char **files, int nfiles)
 {
-	R->embeds = R->enc || R->wa;
+	R->embeds = R->te.enc || R->te.wa;
 	ndjson_reader *r = ndjson_open(files, nfiles, R->o.co.skip_bad);
 	progress_init(&R->pg, R->o.co.progress, "records");
 	R->cap = R->embeds ? 512 : 1;
@@ -329,7 +310,7 @@ static void read_records(run *R, char **files, int nfiles)
 	R->win = xcalloc(cap, sizeof *R->win);
 	R->tx = R->embeds ? xmalloc(2 * cap * sizeof *R->tx) : NULL;
 	R->tl = R->embeds ? xmalloc(2 * cap * sizeof *R->tl) : NULL;
-	R->vv = R->embeds ? xmalloc(2 * cap * R->dim * sizeof *R->vv) : NULL;
+	R->vv = R->embeds ? xmalloc(2 * cap * R->te.dim * sizeof *R->vv) : NULL;
 	int n = 0, eof = 0;
 	while (!eof) {
 		jv rec;
@@ -356,17 +337,12 @@ static void read_records(run *R, char **files, int nfiles)
 	free(R->vv);
 	progress_done(&R->pg);
 	ndjson_close(r);
-	if (R->enc) {
-		if (R->ntrunc)
-			cli_msg("truncated %ld sentences to %d tokens", R->ntrunc, encoder_max_length(R->enc));
-		encoder_free(R->enc);
-	}
-	if (R->wa) {
-		if (R->nempty)
-			cli_msg("%ld of %ld sentences have no word in %s (zero vector)", R->nempty, 2 * R->nrec,
-			        R->o.eo.vectors);
-		wordavg_free(R->wa);
-	}
+	if (R->te.enc && R->ntrunc)
+		cli_msg("truncated %ld sentences to %d tokens", R->ntrunc, text_embedder_max_length(&R->te));
+	if (R->te.wa && R->nempty)
+		cli_msg("%ld of %ld sentences have no word in %s (zero vector)", R->nempty, 2 * R->nrec,
+		        R->o.eo.vectors);
+	text_embedder_close(&R->te);
 }
 
 /* The summary: one record per task and the average over tasks. 1 when a

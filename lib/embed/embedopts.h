@@ -1,5 +1,6 @@
 /* lib/embed/: what the embedding programs share on top of nn/ and wordvec/
- * (their options); option parsing ends the process on usage errors.
+ * (their options, textembed.h's text embedder); option parsing ends the
+ * process on usage errors, opening and embedding on data errors.
  *
  * embedopts.h — the options of the programs that embed text (embed,
  * stsscore, kgfilter): where the vectors come from (-m/--model DIR, or
