@@ -4,7 +4,8 @@
  *   float *x = fx(f, "grad_a", &n);             // malloc'ed F32 copy, or NULL
  *   int *ids = fx_ints(f, "input_ids", &n);     // malloc'ed int copy of an integer tensor, or NULL
  *   double v = fx_double(f, "loss", 0);         // element i of an F64 tensor, NaN if absent
- * (fx_ints, fx_double and maxabs are inline: a test that does not call them
+ *   bert_model *m = fixture_model();            // tests/data/train/tiny-model, or NULL
+ * (fx_ints, fx_double, maxabs and fixture_model are inline: a test that does not call them
  * gets no unused-function warning.) */
 #ifndef GCSE_FIXTURE_H
 #define GCSE_FIXTURE_H
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/model.h"
 #include "nn/safetensors.h"
 
 static char ferr[512];
@@ -75,6 +77,18 @@ static inline double maxabs(const float *x, size_t n)
 	double m = 0;
 	for (size_t i = 0; i < n; i++)
 		m = fmax(m, fabs((double)x[i]));
+	return m;
+}
+/* The tiny model of the training fixtures (tests/data/train/tiny-model);
+ * NULL with a "#" line saying why. */
+static inline bert_model *fixture_model(void)
+{
+	const char *root = getenv("GCSE_ROOT");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/tests/data/train/tiny-model", root && *root ? root : ".");
+	bert_model *m = model_load(path, ferr, sizeof ferr);
+	if (!m)
+		printf("#   %s: %s\n", path, ferr);
 	return m;
 }
 #endif

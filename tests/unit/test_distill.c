@@ -65,17 +65,6 @@ static int compare(st_file *f, const bert_config *c, const bert_params *p, const
 	return bad;
 }
 
-static bert_model *tiny_model(void)
-{
-	const char *root = getenv("GCSE_ROOT");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/tests/data/train/tiny-model", root && *root ? root : ".");
-	bert_model *m = model_load(path, err, sizeof err);
-	if (!m)
-		printf("#   %s: %s\n", path, err);
-	return m;
-}
-
 /* The teacher rows zero-padded to C. */
 static float *padded(const float *t, int B, int D, int C)
 {
@@ -89,7 +78,7 @@ static float *padded(const float *t, int B, int D, int C)
 static void test_distill_grads(void)
 {
 	st_file *f = fixture("distill.safetensors");
-	bert_model *m = tiny_model();
+	bert_model *m = fixture_model();
 	T_ASSERT(f && m);
 	int B = atoi(st_meta(f, "B")), T = atoi(st_meta(f, "T")), D = atoi(st_meta(f, "D"));
 	int C = m->cfg.hidden_size;
@@ -126,7 +115,7 @@ static void test_distill_grads(void)
 static void test_distill_loop(void)
 {
 	st_file *f = fixture("distill.safetensors");
-	bert_model *m = tiny_model();
+	bert_model *m = fixture_model();
 	T_ASSERT(f && m);
 	int B = atoi(st_meta(f, "B")), T = atoi(st_meta(f, "T")), D = atoi(st_meta(f, "D"));
 	int steps = atoi(st_meta(f, "steps"));

@@ -90,21 +90,10 @@ static int compare(st_file *f, const named *ts, int n, const char *prefix, doubl
 	return bad;
 }
 
-static bert_model *tiny_model(void)
-{
-	const char *root = getenv("GCSE_ROOT");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/tests/data/train/tiny-model", root && *root ? root : ".");
-	bert_model *m = model_load(path, err, sizeof err);
-	if (!m)
-		printf("#   %s: %s\n", path, err);
-	return m;
-}
-
 static void test_mlm_parity(void)
 {
 	st_file *f = fixture("mlm.safetensors");
-	bert_model *m = tiny_model();
+	bert_model *m = fixture_model();
 	T_ASSERT(f && m);
 	int B = atoi(st_meta(f, "B")), T = atoi(st_meta(f, "T")), R = atoi(st_meta(f, "R"));
 	int steps = atoi(st_meta(f, "steps"));
@@ -171,7 +160,7 @@ static void test_mlm_parity(void)
 static void test_mlm_save_names(void)
 {
 	st_file *f = fixture("mlm.safetensors");
-	bert_model *m = tiny_model();
+	bert_model *m = fixture_model();
 	T_ASSERT(f && m);
 	trainer *t = trainer_new_mlm(m, 2, 8, 4, 1, err, sizeof err);
 	T_ASSERT(t);
@@ -361,7 +350,7 @@ static void test_mlm_select(void)
 static void test_mlm_loop_is_engine(void)
 {
 	st_file *f = fixture("mlm.safetensors");
-	bert_model *m1 = tiny_model(), *m2 = tiny_model();
+	bert_model *m1 = fixture_model(), *m2 = fixture_model();
 	T_ASSERT(f && m1 && m2);
 	int B = atoi(st_meta(f, "B")), T = atoi(st_meta(f, "T"));
 	int *ids = fx_ints(f, "ids", NULL), *mask = fx_ints(f, "mask", NULL);
