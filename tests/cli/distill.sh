@@ -44,11 +44,7 @@ t_ok "same seed, same bytes; thread count does not matter" \
 # ---- SIGKILL and resume ---------------------------------------------------------
 R="$G -b 4 --epochs 60 --save-every 7 $T/s16.ndjson"
 $R --out "$T/ra" > "$T/ra.out" 2>/dev/null
-$R --out "$T/rb" > "$T/rb1.out" 2>/dev/null &
-pid=$!
-while kill -0 $pid 2>/dev/null && [ ! -f "$T/rb/checkpoint/train.safetensors" ]; do sleep 0.01; done
-kill -9 $pid 2>/dev/null
-wait $pid 2>/dev/null
+kill_at_checkpoint "$R" "$T/rb" "$T/rb1.out"
 if [ -f "$T/rb/model.safetensors" ]; then
   t_skip "distill: killed run resumes exactly" "the run finished before the kill"
 else

@@ -57,3 +57,13 @@ golden_eq() { "$NUMCMP" "$@"; }
 t_ok() { t_case "$1" 0 - - "$2"; }
 t_skip() { echo "skip - $1 # $2"; }
 have_shared() { [ -d "$SHARED" ]; }
+# A crash mid-run: start the training command CMD (a string, split into
+# words) with --out DIR, its stdout to LOG, in the background, and kill -9 it
+# as soon as its first checkpoint is written (or let it be if it ends first).
+kill_at_checkpoint() {   # CMD DIR LOG
+	$1 --out "$2" > "$3" 2>/dev/null &
+	_kpid=$!
+	while kill -0 $_kpid 2>/dev/null && [ ! -f "$2/checkpoint/train.safetensors" ]; do sleep 0.01; done
+	kill -9 $_kpid 2>/dev/null
+	wait $_kpid 2>/dev/null
+}
