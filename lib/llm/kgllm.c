@@ -276,80 +276,86 @@ static jv part_field(const kg_extractor *x, const kg_analysis *a, jv parts, cons
 	return out;
 }
 
+/* An entity of the answer found at [s, en): its type mapped to ours, the
+ * lemma of its head noun (not for a name). */
+static jv entity_obj(const kg_analysis *a, const wordnet *wn, jv e, int s, int en)
+{
+	jv ky = jv_invalid();
+	const char *ty = str_field(e, "type", &ky);
+	char tname[96];
+	int type = kg_llm_type(ty ? ty : "", tname, sizeof tname);
+	jv_free(ky);
+	jv o = span_obj(a, s, en);
+	o = jv_object_set(o, jv_string("type"), jv_string(tname));
+	o = with_offsets(o, s, en);
+	int h = kg_span_head(a, s, en, 'n');
+	jv l = type == KG_TYPE_NAME ? jv_invalid() : lemma_text(a, wn, h);
+	if (jv_is_valid(l))
+		o = jv_object_set(o, jv_string("lemma"), l);
+	return o;
+}
+
+/* A quantity of the answer found at [s, en): its value (a number, else
+ * null) and unit (one line, else null). */
+static jv quantity_obj(const kg_analysis *a, jv q, int s, int en)
+{
+	jv ku = jv_invalid();
+	const char *u = str_field(q, "unit", &ku);
+	jv o = span_obj(a, s, en);
+	jv v = jv_object_get(jv_copy(q), jv_string("value"));
+	o = jv_object_set(o, jv_string("value"), jv_get_kind(v) == JV_KIND_NUMBER ? v : jv_null());
+	if (jv_get_kind(v) != JV_KIND_NUMBER)
+		jv_free(v);
+	char *uu = u ? llm_one_line(u) : NULL;
+	o = jv_object_set(o, jv_string("unit"), uu && *uu ? jv_string(uu) : jv_null());
+	free(uu);
+	jv_free(ku);
+	return with_offsets(o, s, en);
+}
+
+/* The answer's list KEY (entities, or quantities when quantity): each
+ * item's text located in the sentence at an occurrence no earlier item of
+ * the list holds (quantities: one that overlaps none, if there is one), as
+ * an array in sentence order. Texts not found go to *unlocated; texts whose
+ * every occurrence is held are counted in *repeated. */
+static jv answer_list(const kg_analysis *a, const wordnet *wn, jv answer, const char *key, int quantity,
+                      jv *unlocated, int *repeated)
+{
+	spans taken = {0};
+	jv arr = jv_object_get(jv_copy(answer), jv_string(key));
+	int n = jv_get_kind(arr) == JV_KIND_ARRAY ? jv_array_length(jv_copy(arr)) : 0;
+	item *it = xcalloc((size_t)n + 1, sizeof *it);
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		jv e = jv_array_get(jv_copy(arr), i), kt = jv_invalid();
+		const char *t = str_field(e, "text", &kt);
+		int s, en, r = t ? locate(a, t, &taken, quantity, &s, &en) : LOC_NONE;
+		if (r == LOC_FOUND) {
+			spans_add(&taken, s, en);
+			it[k].start = s, it[k].end = en, it[k].order = i;
+			it[k].o = quantity ? quantity_obj(a, e, s, en) : entity_obj(a, wn, e, s, en);
+			k++;
+		} else if (r == LOC_REPEAT)
+			(*repeated)++;
+		else if (t)
+			*unlocated = jv_array_append(*unlocated, jv_string(t));
+		jv_free(kt);
+		jv_free(e);
+	}
+	jv_free(arr);
+	jv out = sorted_array(it, k);
+	free(it);
+	free(taken.s);
+	return out;
+}
+
 int kg_llm_fields(const kg_extractor *x, const kg_analysis *a, jv answer, jv *ents, jv *qtys,
                   jv *parts, jv *unlocated)
 {
 	const wordnet *wn = kg_extractor_wordnet(x);
 	int repeated = 0;
-	spans taken = {0};
-	/* entities */
-	jv arr = jv_object_get(jv_copy(answer), jv_string("entities"));
-	int n = jv_get_kind(arr) == JV_KIND_ARRAY ? jv_array_length(jv_copy(arr)) : 0;
-	item *it = xcalloc((size_t)n + 1, sizeof *it);
-	int k = 0;
-	for (int i = 0; i < n; i++) {
-		jv e = jv_array_get(jv_copy(arr), i), kt = jv_invalid(), ky = jv_invalid();
-		const char *t = str_field(e, "text", &kt), *ty = str_field(e, "type", &ky);
-		int s, en, r = t ? locate(a, t, &taken, 0, &s, &en) : LOC_NONE;
-		if (r == LOC_FOUND) {
-			spans_add(&taken, s, en);
-			char tname[96];
-			int type = kg_llm_type(ty ? ty : "", tname, sizeof tname);
-			jv o = span_obj(a, s, en);
-			o = jv_object_set(o, jv_string("type"), jv_string(tname));
-			o = with_offsets(o, s, en);
-			int h = kg_span_head(a, s, en, 'n');
-			jv l = type == KG_TYPE_NAME ? jv_invalid() : lemma_text(a, wn, h);
-			if (jv_is_valid(l))
-				o = jv_object_set(o, jv_string("lemma"), l);
-			it[k].start = s, it[k].end = en, it[k].order = i, it[k].o = o;
-			k++;
-		} else if (r == LOC_REPEAT)
-			repeated++;
-		else if (t)
-			*unlocated = jv_array_append(*unlocated, jv_string(t));
-		jv_free(kt);
-		jv_free(ky);
-		jv_free(e);
-	}
-	jv_free(arr);
-	*ents = sorted_array(it, k);
-	free(it);
-	/* quantities */
-	taken.n = 0;
-	arr = jv_object_get(jv_copy(answer), jv_string("quantities"));
-	n = jv_get_kind(arr) == JV_KIND_ARRAY ? jv_array_length(jv_copy(arr)) : 0;
-	it = xcalloc((size_t)n + 1, sizeof *it);
-	k = 0;
-	for (int i = 0; i < n; i++) {
-		jv q = jv_array_get(jv_copy(arr), i), kt = jv_invalid(), ku = jv_invalid();
-		const char *t = str_field(q, "text", &kt), *u = str_field(q, "unit", &ku);
-		int s, en, r = t ? locate(a, t, &taken, 1, &s, &en) : LOC_NONE;
-		if (r == LOC_FOUND) {
-			spans_add(&taken, s, en);
-			jv o = span_obj(a, s, en);
-			jv v = jv_object_get(jv_copy(q), jv_string("value"));
-			o = jv_object_set(o, jv_string("value"), jv_get_kind(v) == JV_KIND_NUMBER ? v : jv_null());
-			if (jv_get_kind(v) != JV_KIND_NUMBER)
-				jv_free(v);
-			char *uu = u ? llm_one_line(u) : NULL;
-			o = jv_object_set(o, jv_string("unit"), uu && *uu ? jv_string(uu) : jv_null());
-			free(uu);
-			o = with_offsets(o, s, en);
-			it[k].start = s, it[k].end = en, it[k].order = i, it[k].o = o;
-			k++;
-		} else if (r == LOC_REPEAT)
-			repeated++;
-		else if (t)
-			*unlocated = jv_array_append(*unlocated, jv_string(t));
-		jv_free(kt);
-		jv_free(ku);
-		jv_free(q);
-	}
-	jv_free(arr);
-	*qtys = sorted_array(it, k);
-	free(it);
-	free(taken.s);
+	*ents = answer_list(a, wn, answer, "entities", 0, unlocated, &repeated);
+	*qtys = answer_list(a, wn, answer, "quantities", 1, unlocated, &repeated);
 	/* parts */
 	jv P = jv_object_get(jv_copy(answer), jv_string("parts"));
 	jv o = jv_object();
