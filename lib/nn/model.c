@@ -104,35 +104,31 @@ int bert_tensors(const bert_config *c, const bert_params *p, bert_tensor *out)
 	    BERT_T_EMBEDDING, 0);
 	put(out, &n, "embeddings.LayerNorm.weight", p->emb_lnw, 1, C, 0, BERT_T_LN_WEIGHT, 0);
 	put(out, &n, "embeddings.LayerNorm.bias", p->emb_lnb, 1, C, 0, BERT_T_LN_BIAS, 0);
-	static const char *const qkv[3] = {"query", "key", "value"};
 	for (int l = 0; l < c->num_hidden_layers; l++) {
 		size_t L = (size_t)l;
-		for (int k = 0; k < 3; k++) {
-			snprintf(nm, sizeof nm, "encoder.layer.%d.attention.self.%s.weight", l, qkv[k]);
-			put(out, &n, nm, p->qkvw + (L * 3 + k) * C * C, 2, C, C, BERT_T_MATRIX, 0);
-			snprintf(nm, sizeof nm, "encoder.layer.%d.attention.self.%s.bias", l, qkv[k]);
-			put(out, &n, nm, p->qkvb + (L * 3 + k) * C, 1, C, 0, BERT_T_BIAS, 0);
+		/* layer l's tensors, in Hugging Face's order */
+		const struct { const char *name; float *data; int ndim; int64_t d0, d1; int kind; } t[] = {
+			{"attention.self.query.weight", p->qkvw + (L * 3 + 0) * C * C, 2, C, C, BERT_T_MATRIX},
+			{"attention.self.query.bias", p->qkvb + (L * 3 + 0) * C, 1, C, 0, BERT_T_BIAS},
+			{"attention.self.key.weight", p->qkvw + (L * 3 + 1) * C * C, 2, C, C, BERT_T_MATRIX},
+			{"attention.self.key.bias", p->qkvb + (L * 3 + 1) * C, 1, C, 0, BERT_T_BIAS},
+			{"attention.self.value.weight", p->qkvw + (L * 3 + 2) * C * C, 2, C, C, BERT_T_MATRIX},
+			{"attention.self.value.bias", p->qkvb + (L * 3 + 2) * C, 1, C, 0, BERT_T_BIAS},
+			{"attention.output.dense.weight", p->attprojw + L * C * C, 2, C, C, BERT_T_MATRIX},
+			{"attention.output.dense.bias", p->attprojb + L * C, 1, C, 0, BERT_T_BIAS},
+			{"attention.output.LayerNorm.weight", p->ln1w + L * C, 1, C, 0, BERT_T_LN_WEIGHT},
+			{"attention.output.LayerNorm.bias", p->ln1b + L * C, 1, C, 0, BERT_T_LN_BIAS},
+			{"intermediate.dense.weight", p->fcw + L * FF * C, 2, FF, C, BERT_T_MATRIX},
+			{"intermediate.dense.bias", p->fcb + L * FF, 1, FF, 0, BERT_T_BIAS},
+			{"output.dense.weight", p->fcprojw + L * C * FF, 2, C, FF, BERT_T_MATRIX},
+			{"output.dense.bias", p->fcprojb + L * C, 1, C, 0, BERT_T_BIAS},
+			{"output.LayerNorm.weight", p->ln2w + L * C, 1, C, 0, BERT_T_LN_WEIGHT},
+			{"output.LayerNorm.bias", p->ln2b + L * C, 1, C, 0, BERT_T_LN_BIAS},
+		};
+		for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+			snprintf(nm, sizeof nm, "encoder.layer.%d.%s", l, t[i].name);
+			put(out, &n, nm, t[i].data, t[i].ndim, t[i].d0, t[i].d1, t[i].kind, 0);
 		}
-		snprintf(nm, sizeof nm, "encoder.layer.%d.attention.output.dense.weight", l);
-		put(out, &n, nm, p->attprojw + L * C * C, 2, C, C, BERT_T_MATRIX, 0);
-		snprintf(nm, sizeof nm, "encoder.layer.%d.attention.output.dense.bias", l);
-		put(out, &n, nm, p->attprojb + L * C, 1, C, 0, BERT_T_BIAS, 0);
-		snprintf(nm, sizeof nm, "encoder.layer.%d.attention.output.LayerNorm.weight", l);
-		put(out, &n, nm, p->ln1w + L * C, 1, C, 0, BERT_T_LN_WEIGHT, 0);
-		snprintf(nm, sizeof nm, "encoder.layer.%d.attention.output.LayerNorm.bias", l);
-		put(out, &n, nm, p->ln1b + L * C, 1, C, 0, BERT_T_LN_BIAS, 0);
-		snprintf(nm, sizeof nm, "encoder.layer.%d.intermediate.dense.weight", l);
-		put(out, &n, nm, p->fcw + L * FF * C, 2, FF, C, BERT_T_MATRIX, 0);
-		snprintf(nm, sizeof nm, "encoder.layer.%d.intermediate.dense.bias", l);
-		put(out, &n, nm, p->fcb + L * FF, 1, FF, 0, BERT_T_BIAS, 0);
-		snprintf(nm, sizeof nm, "encoder.layer.%d.output.dense.weight", l);
-		put(out, &n, nm, p->fcprojw + L * C * FF, 2, C, FF, BERT_T_MATRIX, 0);
-		snprintf(nm, sizeof nm, "encoder.layer.%d.output.dense.bias", l);
-		put(out, &n, nm, p->fcprojb + L * C, 1, C, 0, BERT_T_BIAS, 0);
-		snprintf(nm, sizeof nm, "encoder.layer.%d.output.LayerNorm.weight", l);
-		put(out, &n, nm, p->ln2w + L * C, 1, C, 0, BERT_T_LN_WEIGHT, 0);
-		snprintf(nm, sizeof nm, "encoder.layer.%d.output.LayerNorm.bias", l);
-		put(out, &n, nm, p->ln2b + L * C, 1, C, 0, BERT_T_LN_BIAS, 0);
 	}
 	put(out, &n, "pooler.dense.weight", p->poolw, 2, C, C, BERT_T_MATRIX, 1);
 	put(out, &n, "pooler.dense.bias", p->poolb, 1, C, 0, BERT_T_BIAS, 1);
