@@ -121,17 +121,25 @@ void unitnorm_backward(float *dinp, const float *dout, const float *out,
 	}
 }
 
+/* x.x, y.y and x.y of two C-vectors, in double */
+static void dots(const float *x, const float *y, int C, double *xx, double *yy, double *xy)
+{
+	double a = 0, b = 0, ab = 0;
+	for (int c = 0; c < C; c++) {
+		a += (double)x[c] * x[c];
+		b += (double)y[c] * y[c];
+		ab += (double)x[c] * y[c];
+	}
+	*xx = a, *yy = b, *xy = ab;
+}
+
 void cosine_forward(float *out, const float *a, const float *b, int N, int C)
 {
 	#pragma omp parallel for schedule(static) if ((long)N * C >= 32768)
 	for (int i = 0; i < N; i++) {
 		const float *x = a + (size_t)i * C, *y = b + (size_t)i * C;
-		double xx = 0, yy = 0, xy = 0;
-		for (int c = 0; c < C; c++) {
-			xx += (double)x[c] * x[c];
-			yy += (double)y[c] * y[c];
-			xy += (double)x[c] * y[c];
-		}
+		double xx, yy, xy;
+		dots(x, y, C, &xx, &yy, &xy);
 		double nx = fmax(sqrt(xx), LOSS_EPS), ny = fmax(sqrt(yy), LOSS_EPS);
 		out[i] = (float)(xy / (nx * ny));
 	}
@@ -143,12 +151,8 @@ void cosine_backward(float *da, float *db, const float *dout, const float *a,
 	#pragma omp parallel for schedule(static) if ((long)N * C >= 32768)
 	for (int i = 0; i < N; i++) {
 		const float *x = a + (size_t)i * C, *y = b + (size_t)i * C;
-		double xx = 0, yy = 0, xy = 0;
-		for (int c = 0; c < C; c++) {
-			xx += (double)x[c] * x[c];
-			yy += (double)y[c] * y[c];
-			xy += (double)x[c] * y[c];
-		}
+		double xx, yy, xy;
+		dots(x, y, C, &xx, &yy, &xy);
 		double nxr = sqrt(xx), nyr = sqrt(yy);
 		int cx = nxr > LOSS_EPS, cy = nyr > LOSS_EPS;   /* norm not clamped */
 		double nx = cx ? nxr : LOSS_EPS, ny = cy ? nyr : LOSS_EPS;
