@@ -31,10 +31,13 @@ CI does not run it (no torch there): its outputs are committed.
 import json
 import math
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixturelib import write_safetensors  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 MODELS = os.path.join(ROOT, "tests", "data", "models")
@@ -193,40 +196,6 @@ def hf_state(model, prefix, legacy):
         st[p + "pooler.dense.weight"] = model.pooler.weight
         st[p + "pooler.dense.bias"] = model.pooler.bias
     return st
-
-
-# ---------------------------------------------------------------------------
-# safetensors writer (the format is simple enough to write by hand)
-DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int64: "I64"}
-
-
-def tensor_bytes(t):
-    t = t.detach().contiguous().cpu()
-    if t.dtype in (torch.float16, torch.bfloat16):
-        return t.view(torch.int16).numpy().astype("<i2").tobytes()
-    if t.dtype == torch.float32:
-        return t.numpy().astype("<f4").tobytes()
-    if t.dtype == torch.int64:
-        return t.numpy().astype("<i8").tobytes()
-    raise ValueError(t.dtype)
-
-
-def write_safetensors(path, tensors, metadata=None):
-    header, blobs, off = {}, [], 0
-    if metadata:
-        header["__metadata__"] = metadata
-    for name, t in tensors.items():
-        b = tensor_bytes(t)
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def write_json(path, obj):

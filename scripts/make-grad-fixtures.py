@@ -26,7 +26,6 @@ measured against an exact answer. Training sees h = tanh(CLS W^T + b).
 Batch rows: simcse [a | a] (each sentence twice, the two dropout views),
 contrastive and gcse [a | p | n]. Run with /usr/bin/python3; deterministic.
 """
-import importlib.util
 import json
 import math
 import os
@@ -35,9 +34,10 @@ import sys
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-spec = importlib.util.spec_from_file_location("mtf", os.path.join(HERE, "make-train-fixtures.py"))
-mtf = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mtf)
+sys.path.insert(0, HERE)
+import fixturelib  # noqa: E402
+
+mtf = fixturelib.load("mtf", "make-train-fixtures.py")
 
 WORDS = ("a the cat dog man woman child bird sits runs walks sleeps eats plays on in under "
          "mat park street house tree sky sea red blue green big small happy sad is are not "

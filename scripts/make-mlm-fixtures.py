@@ -29,7 +29,6 @@ cls.predictions.bias):
 Computed in float64 from the float32 parameters; dropout 0. Run with
 /usr/bin/python3; deterministic.
 """
-import importlib.util
 import json
 import os
 import struct
@@ -38,13 +37,8 @@ import sys
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def load(name, file):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, file))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+sys.path.insert(0, HERE)
+from fixturelib import load  # noqa: E402
 
 
 mgf = load("mgf", "make-grad-fixtures.py")

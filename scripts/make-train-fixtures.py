@@ -25,38 +25,17 @@ The GCSE loss follows METHOD.md §5: s_i = cos(h_i, h_i-)/tau, d_i = s_i - s'_i,
 G_i = exp(-d_i^2 / (2 sigma^2)) if d_i <= 0 (or always, symmetric) else 0,
 logit = s_i - stopgrad(G_i * s_i): value (1 - G_i) s_i, gradient 1.
 """
-import json
 import math
 import os
-import struct
 import sys
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixturelib import write_safetensors  # noqa: E402 (also mtf.write_safetensors for the others)
+
 TAU = 0.05
 SIGMA = 0.17
-
-
-def write_safetensors(path, tensors, meta=None):
-    """Minimal safetensors writer: tensors is a list of (name, tensor)."""
-    dt = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
-    header, blobs, off = {}, [], 0
-    if meta:
-        header["__metadata__"] = {k: str(v) for k, v in meta.items()}
-    for name, t in tensors:
-        t = t.detach().contiguous()
-        b = t.numpy().tobytes()
-        header[name] = {"dtype": dt[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def unit(x):
