@@ -16,51 +16,12 @@
 
 static char err[512];
 
-/* max |x - ref| / max(max |ref|, floor) of every encoder tensor against
- * PREFIX.NAME, floor 1e-6 of the largest |ref| of all (the key bias's
- * gradient is exactly 0 here, rounding noise in torch); the number over tol. */
+/* Every encoder tensor against PREFIX.NAME (fx_compare); the number off. */
 static int compare(st_file *f, const bert_config *c, const bert_params *p, const char *prefix,
                    double tol)
 {
-	int nt = bert_num_tensors(c), bad = 0;
-	bert_tensor *ts = malloc((size_t)nt * sizeof *ts);
-	bert_tensors(c, p, ts);
-	double worst = 0, floor = 0;
-	for (int i = 0; i < nt; i++) {
-		char key[200];
-		snprintf(key, sizeof key, "%s.%s", prefix, ts[i].name);
-		size_t k = 0;
-		float *ref = fx(f, key, &k);
-		for (size_t j = 0; ref && j < k; j++)
-			floor = fmax(floor, 1e-6 * fabs((double)ref[j]));
-		free(ref);
-	}
-	for (int i = 0; i < nt; i++) {
-		char key[200];
-		snprintf(key, sizeof key, "%s.%s", prefix, ts[i].name);
-		size_t k = 0;
-		float *ref = fx(f, key, &k);
-		if (!ref || k != ts[i].numel) {
-			printf("#   %s missing or of another size\n", key);
-			bad++;
-			free(ref);
-			continue;
-		}
-		double md = 0, mr = 0;
-		for (size_t j = 0; j < k; j++) {
-			double d = fabs((double)ts[i].data[j] - ref[j]);
-			md = d > md || d != d ? d : md;
-			mr = fmax(mr, fabs((double)ref[j]));
-		}
-		double e = md / fmax(mr, floor);
-		if (!(e <= tol)) {
-			printf("#   %s: rel err %.3g > %g\n", key, e, tol);
-			bad++;
-		}
-		worst = fmax(worst, e);
-		free(ref);
-	}
-	printf("# %s: %d tensors, worst rel err %.3g\n", prefix, nt, worst);
+	fx_tensor *ts = malloc((size_t)bert_num_tensors(c) * sizeof *ts);
+	int bad = fx_compare(f, ts, fx_encoder(c, p, ts), prefix, tol);
 	free(ts);
 	return bad;
 }

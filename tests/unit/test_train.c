@@ -7,6 +7,7 @@
  * deterministic for a key and independent of the thread count; with dropout
  * off it is bert_forward. */
 #include "t.h"
+#include "fixture.h"
 #include "nn/bert.h"
 #include "train/loss.h"
 #include "nn/model.h"
@@ -26,26 +27,6 @@ static const char *root(void)
 {
 	const char *r = getenv("GCSE_ROOT");
 	return r && *r ? r : ".";
-}
-
-static st_file *fixture(void)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/tests/data/train/grads.safetensors", root());
-	st_file *f = st_open(path, err, sizeof err);
-	if (!f)
-		printf("#   %s: %s\n", path, err);
-	return f;
-}
-
-static bert_model *tiny_model(void)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/tests/data/train/tiny-model", root());
-	bert_model *m = model_load(path, err, sizeof err);
-	if (!m)
-		printf("#   %s: %s\n", path, err);
-	return m;
 }
 
 /* the fixture's MLP head into t; 0 or -1 */
@@ -74,73 +55,27 @@ static trainer *tiny_trainer(bert_model *m, int maxB, int maxT)
 	return t;
 }
 
-static int *fx_int(st_file *f, const char *name, size_t *n)
-{
-	const st_tensor *t = st_find(f, name);
-	if (!t)
-		return NULL;
-	int64_t *v = malloc(t->numel * sizeof *v);
-	int *x = malloc(t->numel * sizeof *x);
-	st_to_i64(f, t, v, err, sizeof err);
-	for (size_t i = 0; i < t->numel; i++)
-		x[i] = (int)v[i];
-	free(v);
-	if (n)
-		*n = t->numel;
-	return x;
-}
-
+/* F32 copy of a fixture tensor that must have numel elements, or NULL */
 static float *fx_f32(st_file *f, const char *name, size_t numel)
 {
-	const st_tensor *t = st_find(f, name);
-	if (!t || t->numel != numel) {
-		printf("#   fixture tensor %s missing or of %zu elements, not %zu\n", name,
-		       t ? t->numel : 0, numel);
+	size_t n = 0;
+	float *x = fx(f, name, &n);
+	if (!x || n != numel) {
+		printf("#   fixture tensor %s missing or of %zu elements, not %zu\n", name, n, numel);
+		free(x);
 		return NULL;
 	}
-	float *x = malloc((numel ? numel : 1) * sizeof *x);
-	st_to_f32(f, t, x, err, sizeof err);
 	return x;
 }
 
-static double fx_f64(st_file *f, const char *name, int i)
-{
-	const st_tensor *t = st_find(f, name);
-	double v = NAN;
-	if (t && t->dtype == ST_F64 && (size_t)i < t->numel)
-		memcpy(&v, f->data + t->begin + (size_t)i * 8, 8);
-	return v;
-}
-
-static double maxabs(const float *x, size_t n)
-{
-	double m = 0;
-	for (size_t i = 0; i < n; i++)
-		m = fmax(m, fabs((double)x[i]));
-	return m;
-}
-
-/* max |x - ref| / max(max |ref|, floor): the floor (a millionth of the
- * largest entry of the whole arena) covers tensors that are 0 in exact
- * arithmetic (the pooler, unused; torch's key bias gradient, 1e-17) */
-static double relerr(const float *x, const float *ref, size_t n, double floor)
-{
-	double md = 0;
-	for (size_t i = 0; i < n; i++) {
-		double d = fabs((double)x[i] - ref[i]);
-		md = d > md || d != d ? d : md;
-	}
-	return md / fmax(maxabs(ref, n), floor);
-}
-
-/* Compare the arena (encoder through bert_tensors, then the head) with the
- * fixture tensors PREFIX.NAME; prints the largest error per tensor. */
+/* The arena (encoder through bert_tensors, then the head) against the
+ * fixture tensors PREFIX.NAME (fx_compare). */
 static int compare_arena(st_file *f, const trainer *t, const bert_params *p, const mlp_head *hd,
                          const char *prefix, double tol)
 {
-	int nt = bert_num_tensors(&t->cfg), bad = 0;
-	bert_tensor *ts = malloc((size_t)(nt + 2) * sizeof *ts);
-	bert_tensors(&t->cfg, p, ts);
+	int nt = bert_num_tensors(&t->cfg);
+	fx_tensor *ts = malloc((size_t)(nt + 2) * sizeof *ts);
+	fx_encoder(&t->cfg, p, ts);
 	size_t C = t->cfg.hidden_size;
 	snprintf(ts[nt].name, sizeof ts[nt].name, "mlp.dense.weight");
 	ts[nt].data = hd->W;
@@ -148,49 +83,20 @@ static int compare_arena(st_file *f, const trainer *t, const bert_params *p, con
 	snprintf(ts[nt + 1].name, sizeof ts[nt + 1].name, "mlp.dense.bias");
 	ts[nt + 1].data = hd->b;
 	ts[nt + 1].numel = C;
-	double worst = 0, floor = 0;
-	const char *wname = "";
-	for (int i = 0; i < nt + 2; i++) {
-		char key[160];
-		snprintf(key, sizeof key, "%s.%s", prefix, ts[i].name);
-		float *ref = fx_f32(f, key, ts[i].numel);
-		if (ref)
-			floor = fmax(floor, 1e-6 * maxabs(ref, ts[i].numel));
-		free(ref);
-	}
-	for (int i = 0; i < nt + 2; i++) {
-		char key[160];
-		snprintf(key, sizeof key, "%s.%s", prefix, ts[i].name);
-		float *ref = fx_f32(f, key, ts[i].numel);
-		if (!ref) {
-			bad++;
-			continue;
-		}
-		double e = relerr(ts[i].data, ref, ts[i].numel, floor);
-		if (!(e <= tol)) {
-			printf("#   %s: rel err %.3g > %g\n", key, e, tol);
-			bad++;
-		}
-		if (!(e <= worst)) {
-			worst = e;
-			wname = ts[i].name;
-		}
-		free(ref);
-	}
-	printf("# %s: %d tensors, worst rel err %.3g (%s)\n", prefix, nt + 2, worst, wname);
+	int bad = fx_compare(f, ts, nt + 2, prefix, tol);
 	free(ts);
 	return bad;
 }
 
 static void parity(const char *kind_name, loss_kind kind)
 {
-	st_file *f = fixture();
-	bert_model *m = tiny_model();
+	st_file *f = fixture("grads.safetensors");
+	bert_model *m = fixture_model();
 	T_ASSERT(f && m);
 	int N = atoi(st_meta(f, "N")), T = atoi(st_meta(f, "T")), steps = atoi(st_meta(f, "steps"));
 	double max_norm = atof(st_meta(f, "max_norm"));
 	size_t nids = 0;
-	int *ids = fx_int(f, "ids", &nids), *mask = fx_int(f, "mask", NULL);
+	int *ids = fx_ints(f, "ids", &nids), *mask = fx_ints(f, "mask", NULL);
 	T_ASSERT(ids && mask && nids == (size_t)3 * N * T);
 	float *sprime = kind == LOSS_GCSE ? fx_f32(f, "sprime", N) : NULL;
 	/* the fixture's rows [anchors | positives | negatives] as examples
@@ -215,10 +121,10 @@ static void parity(const char *kind_name, loss_kind kind)
 	int bad = 0;
 	for (int s = 0; s < steps; s++) {
 		train_step_stats st;
-		T_ASSERT(train_loop_step(&L, &d, idx, N, NULL, &r, s, fx_f64(f, "lr", s), &st, err, sizeof err) == 0);
+		T_ASSERT(train_loop_step(&L, &d, idx, N, NULL, &r, s, fx_double(f, "lr", s), &st, err, sizeof err) == 0);
 		if (s == 0) {
 			snprintf(key, sizeof key, "%s.loss", kind_name);
-			double Lref = fx_f64(f, key, 0);
+			double Lref = fx_double(f, key, 0);
 			printf("# %s loss %.10g, torch %.10g, rel err %.3g\n", kind_name, st.loss, Lref,
 			       fabs(st.loss - Lref) / fabs(Lref));
 			T_ASSERT(fabs(st.loss - Lref) <= 1e-5 * fabs(Lref));
@@ -232,7 +138,7 @@ static void parity(const char *kind_name, loss_kind kind)
 			bad += compare_arena(f, t, &t->g, &t->dhead, key, 1e-4);
 		}
 		snprintf(key, sizeof key, "%s.norm%d", kind_name, s);
-		double nref = fx_f64(f, key, 0);
+		double nref = fx_double(f, key, 0);
 		T_NEAR(st.norm, nref, 1e-4 * nref);
 	}
 	snprintf(key, sizeof key, "%s.step3", kind_name);
@@ -273,7 +179,7 @@ static void random_batch(int *ids, int *mask, int B, int T, int V, uint64_t seed
 
 static void test_dropout_forward_deterministic(void)
 {
-	bert_model *m = tiny_model();
+	bert_model *m = fixture_model();
 	T_ASSERT(m);
 	const int B = 6, T = 12;
 	trainer *t = tiny_trainer(m, B, T);
@@ -319,7 +225,7 @@ static void test_dropout_forward_deterministic(void)
  * forward, bit for bit (the [CLS]-only last layer included). */
 static void test_forward_equals_bert_forward(void)
 {
-	bert_model *m = tiny_model();
+	bert_model *m = fixture_model();
 	T_ASSERT(m);
 	const int B = 5, T = 10;
 	trainer *t = tiny_trainer(m, B + 2, T + 3);
@@ -345,7 +251,7 @@ static void test_forward_equals_bert_forward(void)
 /* The head file round-trips; bad input is refused with a message. */
 static void test_head_file_and_errors(void)
 {
-	bert_model *m = tiny_model();
+	bert_model *m = fixture_model();
 	T_ASSERT(m);
 	trainer *t = tiny_trainer(m, 2, 4);
 	T_ASSERT(t);
