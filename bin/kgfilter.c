@@ -36,6 +36,10 @@ static const char help[] =
 "  -m, --model DIR       the frozen model E' (default: $GCSE_MODEL)\n"
 "  -a, --alpha A         positive threshold, -1..1 (default 0.80)\n"
 "  -b, --beta B          negative threshold, -1..1 (default 0.75)\n"
+"      --no-swap         candidates keep their roles: a negative is never the\n"
+"                        positive, nor a positive the negative (for an E'\n"
+"                        that scores meaning-changing edits, e.g. negations,\n"
+"                        above alpha)\n"
 "      --tau T           neg_logit = neg_cosine / T, 0.001..10 (default 0.05,\n"
 "                        gcsetrain's temperature)\n"
 "  -s, --seed S          seed of the fallback negative's draw (default 0,\n"
@@ -200,6 +204,7 @@ typedef struct run {
 	encoder *enc;
 	int d;
 	double alpha, beta, tau;
+	int swap;
 	uint64_t seed;
 	stats st;
 	kgf_set seen;
@@ -320,7 +325,7 @@ static void window(run *R, frec *w, int m)
 				st->neg_n++, st->neg_ok += sc[j].cos < R->beta;
 		}
 		kgf_pick p;
-		kgf_choose(sc, x->nc, R->alpha, R->beta, &p);
+		kgf_choose(sc, x->nc, R->alpha, R->beta, R->swap, &p);
 		const char *pos_text = p.pos >= 0 ? x->c[p.pos].text : x->text;
 		double pos_cos = p.pos >= 0 ? sc[p.pos].cos : 1.0, neg_cos = 0;
 		jv neg_id = jv_invalid();
@@ -398,11 +403,13 @@ int main(int argc, char **argv)
 	eo.enc.normalize = 0;
 	cli_opts co;
 	cli_opts_init(&co);
-	enum { O_TAU = 256, O_WINDOW };
+	int swap = 1;
+	enum { O_TAU = 256, O_WINDOW, O_NO_SWAP };
 	static const struct option opts[] = {
 		EMBED_LONG_MODEL,
 		{"alpha", required_argument, 0, 'a'},
 		{"beta", required_argument, 0, 'b'},
+		{"no-swap", no_argument, 0, O_NO_SWAP},
 		{"tau", required_argument, 0, O_TAU},
 		{"seed", required_argument, 0, 's'},
 		{"window", required_argument, 0, O_WINDOW},
@@ -419,6 +426,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'a': alpha = cli_double("--alpha", optarg, -1, 1); break;
 		case 'b': beta = cli_double("--beta", optarg, -1, 1); break;
+		case O_NO_SWAP: swap = 0; break;
 		case O_TAU: tau = cli_double("--tau", optarg, 0.001, 10); break;
 		case 's': seed = cli_long("--seed", optarg, 0, INT64_MAX); break;
 		case O_WINDOW: win = (int)cli_long("--window", optarg, 1, 1000000); break;
@@ -435,7 +443,7 @@ int main(int argc, char **argv)
 		cli_usage_error("--field: empty name");
 	cli_set_threads(co.threads);
 	char err[1024];
-	run R = {.alpha = alpha, .beta = beta, .tau = tau, .seed = (uint64_t)seed};
+	run R = {.alpha = alpha, .beta = beta, .swap = swap, .tau = tau, .seed = (uint64_t)seed};
 	if (!(R.enc = encoder_open(model_dir, &eo.enc, err, sizeof err)))
 		cli_die("%s: %s", model_dir, err);
 	R.d = encoder_dim(R.enc);

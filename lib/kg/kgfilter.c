@@ -17,19 +17,20 @@ const char *kgf_status_name(int status)
 	return "?";
 }
 
-void kgf_choose(const kgf_cand *c, int n, double alpha, double beta, kgf_pick *out)
+void kgf_choose(const kgf_cand *c, int n, double alpha, double beta, int swap, kgf_pick *out)
 {
 	out->pos = -1, out->pos_status = KGF_FALLBACK;
 	out->neg = -1, out->neg_status = KGF_FALLBACK;
 	/* the positive: own role first, then a swapped negative */
-	for (int pass = 0; pass < 2 && out->pos < 0; pass++)
+	int passes = swap ? 2 : 1;
+	for (int pass = 0; pass < passes && out->pos < 0; pass++)
 		for (int i = 0; i < n; i++)
 			if (c[i].role == (pass ? KGF_NEGATIVE : KGF_POSITIVE) && c[i].cos >= alpha) {
 				out->pos = i;
 				out->pos_status = pass ? KGF_SWAPPED : KGF_KEPT;
 				break;
 			}
-	for (int pass = 0; pass < 2 && out->neg < 0; pass++)
+	for (int pass = 0; pass < passes && out->neg < 0; pass++)
 		for (int i = 0; i < n; i++)
 			if (i != out->pos && c[i].role == (pass ? KGF_POSITIVE : KGF_NEGATIVE) && c[i].cos < beta) {
 				out->neg = i;

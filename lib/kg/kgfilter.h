@@ -5,8 +5,9 @@
  * Thresholds alpha (0.80) and beta (0.75):
  *   - a positive is acceptable as the positive when cos >= alpha;
  *   - a negative is acceptable as the negative when cos < beta;
- *   - roles may swap: a negative with cos >= alpha may serve as the
- *     positive, a positive with cos < beta as the hard negative;
+ *   - roles may swap (when swap is non-zero, METHOD.md's rule): a negative
+ *     with cos >= alpha may serve as the positive, a positive with
+ *     cos < beta as the hard negative;
  *   - anything else is dropped.
  * The positive is the first acceptable candidate in the record's order with
  * its own role, else the first swapped one; the same for the negative (the
@@ -41,7 +42,7 @@ typedef struct kgf_pick {
 /* "kept", "swapped", "fallback". */
 const char *kgf_status_name(int status);
 
-void kgf_choose(const kgf_cand *c, int n, double alpha, double beta, kgf_pick *out);
+void kgf_choose(const kgf_cand *c, int n, double alpha, double beta, int swap, kgf_pick *out);
 
 /* Another source sentence as the negative: among the n pool entries with
  * usable[i] set (cos[i]: their cosine with the anchor), one drawn uniformly

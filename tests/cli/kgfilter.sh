@@ -39,6 +39,10 @@ t_ok kgfilter-tau "kgfilter -m $M -q --tau 0.1 $T/cand.ndjson >$T/t.out && $CHEC
 # every status occurs (on the 4-candidate input at alpha 0.88)
 t_ok kgfilter-statuses \
 	"kgfilter -m $M -q --alpha 0.88 $T/cand4.ndjson | jq -r '\"pos_\" + .pos_status, \"neg_\" + .neg_status' | sort -u | tr '\n' ' ' | grep -qx 'neg_fallback neg_kept neg_swapped pos_fallback pos_kept pos_swapped '"
+# --no-swap on the same input: every status but swapped, and the texts of
+# the triples it keeps are those of the default run where that kept both
+t_ok kgfilter-no-swap \
+	"kgfilter -m $M -q --alpha 0.88 --no-swap $T/cand4.ndjson >$T/ns.out && jq -r '\"pos_\" + .pos_status, \"neg_\" + .neg_status' $T/ns.out | sort -u | tr '\n' ' ' | grep -qx 'neg_fallback neg_kept pos_fallback pos_kept ' && kgfilter -m $M -q --alpha 0.88 $T/cand4.ndjson | jq -c 'select(.pos_status == \"kept\" and .neg_status == \"kept\") | [.id, .text2, .neg]' >$T/k1 && jq -c 'select(.pos_status == \"kept\" and .neg_status == \"kept\") | [.id, .text2, .neg]' $T/ns.out >$T/k2 && test -s $T/k1 && cmp -s $T/k1 $T/k2"
 # hand-checkable: everything passes / nothing passes
 # (the record "!!!" has no candidate at all: always the fallbacks)
 t_ok kgfilter-all-pass \

@@ -12,7 +12,7 @@ static void test_choose_kept(void)
 	kgf_cand c[] = {{KGF_NEGATIVE, 0.5}, {KGF_POSITIVE, 0.79}, {KGF_POSITIVE, 0.80}, {KGF_POSITIVE, 0.95},
 	                {KGF_NEGATIVE, 0.2}};
 	kgf_pick p;
-	kgf_choose(c, 5, 0.80, 0.75, &p);
+	kgf_choose(c, 5, 0.80, 0.75, 1, &p);
 	T_EQ_INT(p.pos, 2);                 /* cos == alpha is enough; the first in order */
 	T_EQ_INT(p.pos_status, KGF_KEPT);
 	T_EQ_INT(p.neg, 0);                 /* the first acceptable negative, not the lowest */
@@ -25,17 +25,38 @@ static void test_choose_swapped(void)
 	 * only negative under beta is a positive */
 	kgf_cand c[] = {{KGF_POSITIVE, 0.60}, {KGF_NEGATIVE, 0.90}, {KGF_NEGATIVE, 0.75}, {KGF_POSITIVE, 0.79}};
 	kgf_pick p;
-	kgf_choose(c, 4, 0.80, 0.75, &p);
+	kgf_choose(c, 4, 0.80, 0.75, 1, &p);
 	T_EQ_INT(p.pos, 1);
 	T_EQ_INT(p.pos_status, KGF_SWAPPED);
 	T_EQ_INT(p.neg, 0);                 /* 0.75 is not < beta; 0.60 is */
 	T_EQ_INT(p.neg_status, KGF_SWAPPED);
 	/* an own-role candidate wins over a swapped one, whatever the order */
 	kgf_cand d[] = {{KGF_NEGATIVE, 0.99}, {KGF_POSITIVE, 0.81}, {KGF_POSITIVE, 0.1}, {KGF_NEGATIVE, 0.7}};
-	kgf_choose(d, 4, 0.80, 0.75, &p);
+	kgf_choose(d, 4, 0.80, 0.75, 1, &p);
 	T_EQ_INT(p.pos, 1);
 	T_EQ_INT(p.pos_status, KGF_KEPT);
 	T_EQ_INT(p.neg, 3);
+	T_EQ_INT(p.neg_status, KGF_KEPT);
+}
+
+static void test_choose_no_swap(void)
+{
+	/* the candidates of test_choose_swapped with roles fixed: no positive
+	 * reaches alpha, so the anchor; the negatives are 0.90 and 0.75, neither
+	 * under beta, so another sentence: the positives are never the negative */
+	kgf_cand c[] = {{KGF_POSITIVE, 0.60}, {KGF_NEGATIVE, 0.90}, {KGF_NEGATIVE, 0.75}, {KGF_POSITIVE, 0.79}};
+	kgf_pick p;
+	kgf_choose(c, 4, 0.80, 0.75, 0, &p);
+	T_EQ_INT(p.pos, -1);
+	T_EQ_INT(p.pos_status, KGF_FALLBACK);
+	T_EQ_INT(p.neg, -1);
+	T_EQ_INT(p.neg_status, KGF_FALLBACK);
+	/* own roles are still taken; beta 1 keeps a near-duplicate negative */
+	kgf_cand d[] = {{KGF_NEGATIVE, 0.99}, {KGF_POSITIVE, 0.81}};
+	kgf_choose(d, 2, 0.80, 1.0, 0, &p);
+	T_EQ_INT(p.pos, 1);
+	T_EQ_INT(p.pos_status, KGF_KEPT);
+	T_EQ_INT(p.neg, 0);
 	T_EQ_INT(p.neg_status, KGF_KEPT);
 }
 
@@ -43,17 +64,17 @@ static void test_choose_fallback(void)
 {
 	kgf_cand c[] = {{KGF_POSITIVE, 0.78}, {KGF_NEGATIVE, 0.76}};
 	kgf_pick p;
-	kgf_choose(c, 2, 0.80, 0.75, &p);
+	kgf_choose(c, 2, 0.80, 0.75, 1, &p);
 	T_EQ_INT(p.pos, -1);
 	T_EQ_INT(p.pos_status, KGF_FALLBACK);
 	T_EQ_INT(p.neg, -1);
 	T_EQ_INT(p.neg_status, KGF_FALLBACK);
-	kgf_choose(NULL, 0, 0.80, 0.75, &p);
+	kgf_choose(NULL, 0, 0.80, 0.75, 1, &p);
 	T_EQ_INT(p.pos, -1);
 	T_EQ_INT(p.neg, -1);
 	/* beta above alpha: one candidate could be both; it is the positive only */
 	kgf_cand d[] = {{KGF_POSITIVE, 0.5}};
-	kgf_choose(d, 1, 0.4, 0.6, &p);
+	kgf_choose(d, 1, 0.4, 0.6, 1, &p);
 	T_EQ_INT(p.pos, 0);
 	T_EQ_INT(p.neg, -1);
 	T_EQ_STR(kgf_status_name(KGF_SWAPPED), "swapped");
@@ -276,6 +297,7 @@ int main(void)
 {
 	T_RUN(test_choose_kept);
 	T_RUN(test_choose_swapped);
+	T_RUN(test_choose_no_swap);
 	T_RUN(test_choose_fallback);
 	T_RUN(test_other);
 	T_RUN(test_cosine);
