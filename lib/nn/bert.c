@@ -1,5 +1,6 @@
 /* bert.c — BERT encoder forward pass and pooling (see bert.h). */
 #include "nn/bert.h"
+#include "base/bigmem.h"
 #include "base/err.h"
 #include "nn/layers.h"
 
@@ -101,7 +102,7 @@ static int reserve(bert_ctx *x, int B, int T)
 	if (total > SIZE_MAX / sizeof(float) / 2)
 		return 0;
 	total = (total + 15) / 16 * 16;
-	float *arena = aligned_alloc(64, total * sizeof(float));
+	float *arena = big_alloc(total * sizeof(float));
 	if (!arena)
 		return 0;
 	free(x->arena);

@@ -1,5 +1,6 @@
 /* model.c — BERT parameter arena, Hugging Face directory loading and saving. */
 #include "nn/model.h"
+#include "base/bigmem.h"
 #include "base/err.h"
 #include "base/fileio.h"
 #include "nn/safetensors.h"
@@ -149,7 +150,7 @@ bert_model *model_new(const bert_config *c, char *err, size_t errlen)
 	m->cfg = *c;
 	m->num_params = model_num_params(c);
 	size_t bytes = (m->num_params * sizeof(float) + 63) / 64 * 64;
-	m->arena = aligned_alloc(64, bytes);
+	m->arena = big_alloc(bytes);
 	if (!m->arena) {
 		seterr(err, errlen, "out of memory for %zu parameters", m->num_params);
 		free(m);

@@ -1,5 +1,6 @@
 /* train.c — training forward / backward of BERT + MLP head (see train.h). */
 #include "train/train.h"
+#include "base/bigmem.h"
 #include "base/err.h"
 #include "nn/dropout.h"
 #include "nn/layers.h"
@@ -110,8 +111,8 @@ static trainer *trainer_create(bert_model *m, int maxB, int maxT, int maxR, int 
 	t->nenc = model_num_params(c);
 	t->nparams = t->nenc + C * C + C + (mlm ? mlm_head_size((int)C, (int)V) : 0);
 	size_t pbytes = round64(t->nparams * sizeof(float));
-	float *params = aligned_alloc(64, pbytes);
-	t->grads = aligned_alloc(64, pbytes);
+	float *params = big_alloc(pbytes);
+	t->grads = big_alloc(pbytes);
 	t->layers = calloc((size_t)c->num_hidden_layers, sizeof *t->layers);
 	t->ids = malloc((size_t)maxB * maxT * sizeof *t->ids);
 	t->mask = malloc((size_t)maxB * maxT * sizeof *t->mask);
@@ -120,7 +121,7 @@ static trainer *trainer_create(bert_model *m, int maxB, int maxT, int maxR, int 
 	if (t->layers)
 		layout(t, NULL, NULL, &nf, &nb);
 	if (!params || !t->grads || !t->layers || !t->ids || !t->mask || !t->qpos ||
-	    !(t->act_arena = aligned_alloc(64, nf * sizeof(float))) ||
+	    !(t->act_arena = big_alloc(nf * sizeof(float))) ||
 	    !(t->bit_arena = aligned_alloc(64, nb ? nb : 64))) {
 		free(params);
 		trainer_free(t);
