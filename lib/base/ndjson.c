@@ -732,7 +732,18 @@ int fmt_float(char *buf, float x)
 		return sprintf(buf, "null");
 	if (x == 0)
 		return sprintf(buf, signbit(x) ? "-0" : "0");
-	int lo = 1, hi = 9;
+	/* The fewest digits that read back as x. Most floats need 8 or 9, so
+	 * those are tried first (9 always suffices); a binary search below 8
+	 * only for the short ones (0.5, 0.1). Round-tripping is monotone in
+	 * the number of digits, so this is the binary search's answer. */
+	int n = snprintf(buf, 32, "%.8g", (double)x);
+	if (strtof(buf, NULL) != x)
+		return snprintf(buf, 32, "%.9g", (double)x);
+	char b7[32];
+	snprintf(b7, sizeof b7, "%.7g", (double)x);
+	if (strtof(b7, NULL) != x)
+		return n;
+	int lo = 1, hi = 7;
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
 		snprintf(buf, 32, "%.*g", mid, (double)x);
