@@ -10,7 +10,8 @@
 #include <string.h>
 
 static const char *const kind_names[KG_NKINDS] = {
-	"rewrite", "synonym", "related_swap", "contradiction", "entity_swap", "quantity"};
+	"rewrite", "synonym", "related_swap", "contradiction", "entity_swap", "quantity",
+	"gloss", "sense_synonym", "sense_swap", "gloss_swap"};
 
 const char *kg_kind_name(int kind)
 {
@@ -19,7 +20,8 @@ const char *kg_kind_name(int kind)
 
 int kg_kind_role(int kind)
 {
-	return kind <= KG_RELATED_SWAP ? KG_POSITIVE : KG_NEGATIVE;
+	return kind <= KG_RELATED_SWAP || kind == KG_GLOSS || kind == KG_SENSE_SYNONYM ? KG_POSITIVE
+	                                                                              : KG_NEGATIVE;
 }
 
 struct kg_synth {
@@ -68,7 +70,8 @@ int kg_mix_parse(kg_mix *m, const char *spec, char *err, size_t errlen)
 				kind = i;
 		if (kind < 0) {
 			snprintf(err, errlen, "unknown family \"%.*s\" (rewrite, synonym, related_swap, "
-			         "contradiction, entity_swap, quantity)", (int)k, p);
+			         "contradiction, entity_swap, quantity, gloss, sense_synonym, "
+			         "sense_swap, gloss_swap)", (int)k, p);
 			return -1;
 		}
 		for (int i = 0; i < out.n; i++)
@@ -375,12 +378,14 @@ static int common(const wordnet *wn, int lemma, int pos)
 	return wn_lemma_at(wn, lemma)->freq[pos] >= 2;
 }
 
-/* A common word fit to replace another: lowercase in WordNet (not a proper
- * noun), no digits or dots, no part shorter than three letters ("cu ft"). */
-static int fit_word(const wordnet *wn, int lemma, int pos)
+/* A word fit to replace another: lowercase in WordNet (not a proper noun),
+ * no digits or dots, no part shorter than three letters ("cu ft"), and, with
+ * need_common, in use. The sense kinds take rare words too: the sense, not
+ * the word's frequency, makes them right or wrong (bench/quality.md). */
+static int fit_word_in(const wordnet *wn, int lemma, int pos, int need_common)
 {
 	const char *t = wn_lemma_at(wn, lemma)->text;
-	if (!plain_word(t) || !common(wn, lemma, pos))
+	if (!plain_word(t) || (need_common && !common(wn, lemma, pos)))
 		return 0;
 	for (const char *p = t; *p;) {
 		const char *e = p;
@@ -403,6 +408,12 @@ static int fit_word(const wordnet *wn, int lemma, int pos)
 					return 0;
 	}
 	return 1;
+}
+
+/* The same, in use. */
+static int fit_word(const wordnet *wn, int lemma, int pos)
+{
+	return fit_word_in(wn, lemma, pos, 1);
 }
 
 /* Append to out[0..n) (at most cap) the words of synset sy other than lemma
@@ -581,6 +592,254 @@ static int swap_word(kg_synth *s, const kg_analysis *a, rng *r, edset *es, alt_f
 static int do_synonym(kg_synth *s, const kg_analysis *a, rng *r, edset *es)
 {
 	return swap_word(s, a, r, es, synonyms, 256, 8);
+}
+
+/* ---- positives and negatives from a word's senses: gloss, sense_swap, gloss_swap ---- */
+
+/* Is the example ex (as its gloss quotes it) the sentence a->text? Both
+ * trimmed of blanks and of the ";:," left around WordNet's examples. */
+static int is_example(const wn_text *ex, const kg_analysis *a)
+{
+	const char *p = ex->s, *q = a->text;
+	size_t n = ex->len, m = a->len;
+	while (n && strchr(" \t;:,", p[0]))
+		p++, n--;
+	while (n && strchr(" \t;:,", p[n - 1]))
+		n--;
+	while (m && strchr(" \t\r\n;:,", q[0]))
+		q++, m--;
+	while (m && strchr(" \t\r\n;:,", q[m - 1]))
+		m--;
+	return n == m && n && !memcmp(p, q, n);
+}
+
+/* A word of the sentence read in one of its senses. */
+typedef struct word_sense {
+	int lemma, pos;
+	uint32_t sy;
+} word_sense;
+
+/* Does one of the senses of lemma as pos have the sentence among its
+ * examples? That sense in ws. */
+static int example_sense(const kg_synth *s, const kg_analysis *a, int lemma, int pos, word_sense *ws)
+{
+	const uint32_t *sen;
+	int n = lemma >= 0 ? wn_senses(s->wn, lemma, pos, &sen) : 0;
+	for (int i = 0; i < n; i++) {
+		wn_text ex[32];
+		int ne = wn_examples(s->wn, sen[i], ex, 32);
+		for (int j = 0; j < ne; j++)
+			if (is_example(&ex[j], a)) {
+				*ws = (word_sense){lemma, pos, sen[i]};
+				return 1;
+			}
+	}
+	return 0;
+}
+
+/* The sense of token t in the sentence: the sense whose examples hold the
+ * sentence (WordNet's example sentences say which sense of which word they
+ * show), as the tagger's part of speech or, where the tagger read the word
+ * otherwise, as any base form of another; else, for an open word, its
+ * first (most frequent) sense. Returns 2 for a sense read from an example,
+ * 1 for the first sense, 0 for none. */
+static int token_sense(const kg_synth *s, const kg_analysis *a, int t, word_sense *ws)
+{
+	const kg_token *k = &a->tok[t];
+	if (k->closed)
+		return 0;
+	if (k->lemma >= 0 && k->pos >= 0 && example_sense(s, a, k->lemma, k->pos, ws))
+		return 2;
+	if (!isalpha((unsigned char)a->text[k->start]))
+		return 0;
+	for (int pos = 0; pos < WN_NPOS; pos++) {
+		int base[8], nb = wn_morphy(s->wn, a->text + k->start, (size_t)(k->end - k->start), pos, base, 8);
+		for (int i = 0; i < nb; i++)
+			if ((base[i] != k->lemma || pos != k->pos) && example_sense(s, a, base[i], pos, ws))
+				return 2;
+	}
+	if (!open_word(s, k) || !first_sense(s->wn, k->lemma, k->pos, &ws->sy))
+		return 0;
+	ws->lemma = k->lemma, ws->pos = k->pos;
+	return 1;
+}
+
+static int synset_has(const wordnet *wn, uint32_t sy, int lemma)
+{
+	const wn_synset *ss = wn_synset_at(wn, sy);
+	for (int w = 0; w < ss->nwords; w++)
+		if (wn_word_at(wn, ss->word0 + (uint32_t)w)->lemma == lemma)
+			return 1;
+	return 0;
+}
+
+/* Words of the word's senses other than ws's, fit to replace it (rare ones
+ * too) and not words of ws's sense (so never a synonym in the sentence's
+ * sense), each once. */
+static int other_sense_words(const kg_synth *s, const word_sense *ws, int *out, int cap)
+{
+	const wordnet *wn = s->wn;
+	const uint32_t *sen;
+	uint32_t sy = ws->sy;
+	int ns = wn_senses(wn, ws->lemma, ws->pos, &sen), n = 0;
+	for (int i = 0; i < ns && n < cap; i++) {
+		if (sen[i] == sy)
+			continue;
+		const wn_synset *ss = wn_synset_at(wn, sen[i]);
+		for (int w = 0; w < ss->nwords && n < cap; w++) {
+			int l = wn_word_at(wn, ss->word0 + (uint32_t)w)->lemma, dup = 0;
+			if (l == ws->lemma || !fit_word_in(wn, l, ws->pos, 0) || synset_has(wn, sy, l))
+				continue;
+			for (int j = 0; j < n; j++)
+				dup |= out[j] == l;
+			if (!dup)
+				out[n++] = l;
+		}
+	}
+	return n;
+}
+
+/* Words of ws's own sense fit to replace it, rare ones too (its synonyms in
+ * the sentence). */
+static int sense_synonyms(const kg_synth *s, const word_sense *ws, int *out, int cap)
+{
+	const wn_synset *ss = wn_synset_at(s->wn, ws->sy);
+	int n = 0;
+	for (int w = 0; w < ss->nwords && n < cap; w++) {
+		int l = wn_word_at(s->wn, ss->word0 + (uint32_t)w)->lemma, dup = 0;
+		if (l == ws->lemma || !fit_word_in(s->wn, l, ws->pos, 0))
+			continue;
+		for (int j = 0; j < n; j++)
+			dup |= out[j] == l;
+		if (!dup)
+			out[n++] = l;
+	}
+	return n;
+}
+
+enum { GLOSS_MAX = 240 };
+
+/* The definition of sense sy as words to put in place of token t: up to
+ * its first ';', parenthesised parts left out, blanks collapsed; a leading
+ * article dropped after a determiner or a possessive ("the team is a unit"
+ * -> "... is a single undivided natural thing ...", not "a a single";
+ * "his etiolation" -> "his pale and sickly appearance");
+ * for a verb the first word inflected like t ("breathes" -> "draws air
+ * into ..."). 0 when nothing is left or it is longer than GLOSS_MAX bytes. */
+static int gloss_words(const kg_synth *s, const kg_analysis *a, int t, uint32_t sy, char *out,
+                       size_t cap)
+{
+	wn_text d = wn_definition(s->wn, sy);
+	char buf[GLOSS_MAX + 1];
+	size_t n = 0;
+	int depth = 0;
+	for (size_t i = 0; i < d.len && d.s[i] != ';'; i++) {
+		char c = d.s[i];
+		if (c == '(' || c == ')') {
+			depth += c == '(' ? 1 : depth > 0 ? -1 : 0;
+			continue;
+		}
+		if (depth)
+			continue;
+		if (isspace((unsigned char)c)) {
+			if (n && buf[n - 1] != ' ')
+				buf[n++] = ' ';
+		} else
+			buf[n++] = c;
+		if (n >= GLOSS_MAX)
+			return 0;
+	}
+	while (n && (buf[n - 1] == ' ' || buf[n - 1] == ','))
+		n--;
+	buf[n] = 0;
+	for (char *p = buf; (p = strstr(p, " ,"));)   /* "determine (terms), in" */
+		memmove(p, p + 1, strlen(p));
+	char *g = buf;
+	if (t > 0 && (a->tok[t - 1].tag == KG_DET || a->tok[t - 1].tag == KG_POSS))
+		for (const char *const *art = (const char *const[]){"a ", "an ", "the ", NULL}; *art; art++)
+			if (!strncmp(g, *art, strlen(*art))) {
+				g += strlen(*art);
+				break;
+			}
+	if (!*g)
+		return 0;
+	const kg_token *k = &a->tok[t];
+	size_t w = strcspn(g, " ,");
+	int l = k->tag == KG_VERB && wn_synset_at(s->wn, sy)->pos == WN_VERB && w < 64 ? wn_lookup(s->wn, g, w) : -1;
+	if (l >= 0 && wn_lemma_at(s->wn, l)->nsense[WN_VERB] > 0 && k->form != WN_VB) {
+		char first[64], infl[96];
+		memcpy(first, g, w);
+		first[w] = 0;
+		verb_form(s->wn, first, k->form, infl, sizeof infl);
+		snprintf(out, cap, "%s%s", infl, g + w);
+	} else
+		scopy(out, cap, g);
+	return 1;
+}
+
+/* Other senses of the word than ws's whose definition differs from it. */
+static int other_glosses(const kg_synth *s, const word_sense *ws, uint32_t *out, int cap)
+{
+	const uint32_t *sen;
+	int ns = wn_senses(s->wn, ws->lemma, ws->pos, &sen), n = 0;
+	wn_text d = wn_definition(s->wn, ws->sy);
+	for (int i = 0; i < ns && n < cap; i++) {
+		wn_text e = wn_definition(s->wn, sen[i]);
+		if (sen[i] != ws->sy && e.len && !(e.len == d.len && !memcmp(e.s, d.s, d.len)))
+			out[n++] = sen[i];
+	}
+	return n;
+}
+
+/* kind KG_GLOSS (the sense's definition in place of the word),
+ * KG_SENSE_SYNONYM (another word of the sense), KG_SENSE_SWAP (a word of
+ * another sense) or KG_GLOSS_SWAP (another sense's definition), on the first
+ * word whose sense in the sentence WordNet's examples tell and for which the
+ * kind applies (so a record's positive and negative are on the same word),
+ * else on a random open word, its first sense taken. */
+static int do_sense(kg_synth *s, const kg_analysis *a, rng *r, edset *es, int kind, const char **rule)
+{
+	int cand[256], nc = 0, known = 0, alt[64];
+	word_sense cws[256];
+	uint32_t osy[64];
+	for (int t = 0; t < a->ntok && nc < 256; t++) {
+		word_sense ws;
+		int how = token_sense(s, a, t, &ws);
+		if (!how || (known && how < 2))
+			continue;
+		char g[GLOSS_MAX + 64];
+		int ok = kind == KG_GLOSS           ? gloss_words(s, a, t, ws.sy, g, sizeof g)
+		         : kind == KG_SENSE_SYNONYM ? sense_synonyms(s, &ws, alt, 1) > 0
+		         : kind == KG_SENSE_SWAP    ? other_sense_words(s, &ws, alt, 1) > 0
+		                                    : other_glosses(s, &ws, osy, 1) > 0;
+		if (!ok)
+			continue;
+		if (how == 2 && !known)
+			known = 1, nc = 0;   /* the example's word only */
+		cand[nc] = t, cws[nc++] = ws;
+	}
+	if (!nc)
+		return 0;
+	*rule = known ? "example_sense" : "first_sense";
+	int i = known ? 0 : (int)rng_below(r, (uint64_t)nc), t = cand[i];
+	const word_sense *ws = &cws[i];
+	char w[GLOSS_MAX + 64];
+	if (kind == KG_GLOSS) {
+		gloss_words(s, a, t, ws->sy, w, sizeof w);
+	} else if (kind == KG_SENSE_SYNONYM || kind == KG_SENSE_SWAP) {
+		int na = kind == KG_SENSE_SYNONYM ? sense_synonyms(s, ws, alt, 64) : other_sense_words(s, ws, alt, 64);
+		const kg_token *k = &a->tok[t];
+		const char *l = wn_lemma_at(s->wn, alt[rng_below(r, (uint64_t)na)])->text;
+		if ((ws->pos == WN_VERB) == (k->tag == KG_VERB))   /* else the tagger read it otherwise */
+			inflect_like(s, k, ws->pos, l, w, sizeof w);
+		else
+			scopy(w, sizeof w, l);
+	} else {
+		int no = other_glosses(s, ws, osy, 64);
+		if (!gloss_words(s, a, t, osy[rng_below(r, (uint64_t)no)], w, sizeof w))
+			return 0;
+	}
+	return replace_tok(a, es, t, w);
 }
 
 /* ---- positives: rewrites ---- */
@@ -1763,6 +2022,12 @@ static char *make_kind(kg_synth *s, const char *text, size_t len, int kind, rng 
 		break;
 	case KG_QUANTITY:
 		ok = do_quantity(s, a, r, &es, rule);
+		break;
+	case KG_GLOSS:
+	case KG_SENSE_SYNONYM:
+	case KG_SENSE_SWAP:
+	case KG_GLOSS_SWAP:
+		ok = do_sense(s, a, r, &es, kind, rule);
 		break;
 	}
 	char *o = ok ? ed_apply(text, len, &es) : NULL;

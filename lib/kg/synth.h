@@ -17,6 +17,22 @@
  *                            of the same type (never a synonym)
  *              quantity      the subject's count changed (0-50 with p 0.4, else
  *                            51-10000) with agreement, else another quantity
+ * and, from a word's senses (its sense in the sentence: the WordNet sense
+ * whose example sentences hold the sentence, rule "example_sense", the first
+ * such word taken; else a random open word's first sense, "first_sense"):
+ *   positives  gloss         the word replaced by its sense's definition
+ *                            ("the team is a unit" -> "... is a single
+ *                            undivided natural thing ..."), a verb's first
+ *                            word inflected like it
+ *              sense_synonym another word of the sense, rare ones too
+ *                            ("the science of shape" -> "... of form")
+ *   negatives  sense_swap    the word replaced by a word of another of its
+ *                            senses, never one of the sentence's sense
+ *                            ("mathematical science of shape" -> "... of
+ *                            physique")
+ *              gloss_swap    the word replaced by another sense's definition
+ * These are in no default mix (--positive-mix / --negative-mix; the offline
+ * demo uses them, bench/quality.md).
  * Shares per sample (the rule path's mix, METHOD.md's by default): positive
  * 70% rewrite, 30% related_swap; negative 70% contradiction, 15%
  * entity_swap, 15% quantity (KG_MIX_POSITIVE, KG_MIX_NEGATIVE). When the
@@ -45,6 +61,7 @@
 enum kg_kind {
 	KG_REWRITE, KG_SYNONYM, KG_RELATED_SWAP,
 	KG_CONTRADICTION, KG_ENTITY_SWAP, KG_QUANTITY,
+	KG_GLOSS, KG_SENSE_SYNONYM, KG_SENSE_SWAP, KG_GLOSS_SWAP,
 	KG_NKINDS
 };
 enum { KG_POSITIVE, KG_NEGATIVE };

@@ -16,8 +16,8 @@ M=examples/tiny-model
 # input really was split into several jobs.
 P="parallel --will-cite --pipe --keep-order -j2 --joblog $T/jobs"
 
-# 105 WordNet-fixture sentences and 20 of our own, every record with an id;
-# 125 records: -N 7 gives 18 chunks, the last one of 6 records.
+# 109 WordNet-fixture sentences and 20 of our own, every record with an id;
+# 129 records: -N 7 gives 19 chunks, the last one of 3 records.
 { examples/wordnet-sentences tests/data/wordnet && cat tests/data/parallel/sentences.ndjson; } >"$T/in.ndjson"
 
 # kgextract: per record; the graph is built once over the whole input by a
@@ -25,7 +25,7 @@ P="parallel --will-cite --pipe --keep-order -j2 --joblog $T/jobs"
 kgextract $W -q -g "$T/graph.ndjson" "$T/in.ndjson" >"$T/ext.ndjson"
 t_ok parallel-kgextract-graph-free "kgextract $W -q $T/in.ndjson | cmp - $T/ext.ndjson"
 t_ok parallel-kgextract "$P -N 7 kgextract $W -q <$T/in.ndjson >$T/p.ext && cmp $T/ext.ndjson $T/p.ext"
-t_ok parallel-kgextract-jobs "test \$(tail -n +2 $T/jobs | wc -l) -eq 18"
+t_ok parallel-kgextract-jobs "test \$(tail -n +2 $T/jobs | wc -l) -eq 19"
 # records without an id get their position in the input, so the chunks must
 # be numbered first (the recipe of kgextract(1)); the input has a blank line
 NUM='foreach inputs as $r (0; . + 1; . as $n | $r | if .id == null then .id = $n else . end)'
@@ -39,7 +39,7 @@ t_ok parallel-kgextract-ids-needed \
 kgsynth $W -q -g "$T/graph.ndjson" -n 3 --seed 5 "$T/ext.ndjson" >"$T/syn.ndjson" 2>/dev/null
 t_ok parallel-kgsynth \
 	"$P -N 7 kgsynth $W -q -g $T/graph.ndjson -n 3 --seed 5 <$T/ext.ndjson >$T/p.syn 2>/dev/null && cmp $T/syn.ndjson $T/p.syn"
-t_ok parallel-kgsynth-jobs "test \$(tail -n +2 $T/jobs | wc -l) -eq 18"
+t_ok parallel-kgsynth-jobs "test \$(tail -n +2 $T/jobs | wc -l) -eq 19"
 
 # kgfilter: fallback negatives come from the window, so -N must be a
 # multiple of --window (30 = 3 x 10: chunks of 30,30,30,30,5 records)
@@ -55,7 +55,7 @@ t_ok parallel-kgfilter-window-needed \
 embed -q -m $M --window 5 --batch-size 3 "$T/in.ndjson" >"$T/emb.ndjson" 2>/dev/null
 t_ok parallel-embed \
 	"$P -N 7 embed -q -m $M --threads 1 <$T/in.ndjson >$T/p.emb 2>/dev/null && cmp $T/emb.ndjson $T/p.emb"
-t_ok parallel-embed-jobs "test \$(tail -n +2 $T/jobs | wc -l) -eq 18"
+t_ok parallel-embed-jobs "test \$(tail -n +2 $T/jobs | wc -l) -eq 19"
 
 # an error in one chunk (line 51 of the input: line 11 of the third chunk)
 # stops everything with exit 1. The program's message comes through

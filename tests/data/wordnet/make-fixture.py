@@ -77,6 +77,9 @@ NOUNS = [
     ("day", "noun.time", ["day", "twenty-four_hours"], [("@", "time")], "time for the earth to make a complete rotation"),
     ("year", "noun.time", ["year", "twelvemonth"], [("@", "time")], "a period of time containing 365 days"),
     ("race", "noun.act", ["race"], [("@", "abstraction")], "a contest of speed"),
+    # a word of two senses, each with its example (kgsynth's sense kinds)
+    ("bank", "noun.group", ["bank", "depository"], [], 'a financial institution that accepts deposits (and lends); "he cashed a check at the bank"'),
+    ("riverbank", "noun.object", ["bank", "riverside"], [], 'sloping land beside a body of water; "they pulled the canoe up on the bank"'),
 ]
 
 VERBS = [
@@ -149,7 +152,7 @@ COUNTS = {
         "automobile": 9, "bicycle": 8, "bike": 4, "truck": 10, "vehicle": 12, "ski": 2,
         "food": 30, "apple": 6, "pear": 3, "cake": 5, "dessert": 4, "ice cream": 3, "water": 60,
         "park": 12, "city": 40, "metropolis": 2, "hill": 15, "beach": 8, "day": 90, "year": 95,
-        "location": 10, "skier": 2, "goose": 2, "race": 6, "time period": 5, "period": 20},
+        "location": 10, "skier": 2, "bank": 20, "depository": 3, "goose": 2, "race": 6, "time period": 5, "period": 20},
     2: {"travel": 20, "go": 200, "move": 60, "ride": 15, "run": 50, "race": 5, "walk": 30,
         "rise": 25, "go up": 3, "climb": 8, "fall": 30, "descend": 4, "eat": 40, "drink": 15,
         "consume": 8, "be": 900, "have": 500, "own": 10, "buy": 30, "purchase": 5, "sell": 25,
