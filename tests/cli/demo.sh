@@ -12,12 +12,19 @@ D="$D S2_OPTS='-b 16 --lr 1e-3 --max-steps 3 --max-length 16 --threads 1'"
 t_case "demo: the whole pipeline runs" 0 - - "$D > $T/demo.out 2> $T/demo.err"
 t_ok "demo: the report has every stage" "
   grep -q '^== 1 sentences: 480 WordNet example sentences' $T/demo.out &&
-  grep -q '^== 4 triples' $T/demo.out && grep -q '^== 5 stage 2: GCSE from E1 on 470 triples' $T/demo.out &&
+  grep -q '^== 4 triples' $T/demo.out && grep -q \"^== 5 stage 2: GCSE from E1 on \$(wc -l < $T/demo/triples.ndjson) triples\" $T/demo.out &&
   grep -Eq '^E1  \{\"n\":[0-9]+,\"correct\":[0-9]+,\"accuracy\":[0-9.]+\}' $T/demo/report.txt &&
   grep -Eq '^E2  \{\"n\":[0-9]+' $T/demo/report.txt && grep -q '^== 7 sample' $T/demo/report.txt &&
   [ \$(sed -n '/^== 7/,/^== wall/p' $T/demo/report.txt | grep -c '	') -eq 6 ] &&
   [ \$(wc -l < $T/demo/E1.metrics.ndjson) -eq 1 ] && jq -e '.step == 4' $T/demo/E1.metrics.ndjson > /dev/null &&
   jq -e '.step == 3 and .gate >= 0' $T/demo/E2.metrics.ndjson > /dev/null"
+# Stage 2's triples come from word senses, in both pairings, from the
+# sentences (the example's sense) and from the vocabulary's words alone.
+t_ok "demo: stage 2 triples are sense pairs, from sentences and from words" "
+  [ \$(wc -l < $T/demo/triples.ndjson) -gt 1000 ] &&
+  [ \"\$(jq -r '.pos_kind + \" \" + .neg_kind' $T/demo/triples.ndjson | sort -u | tr '\\n' ,)\" = 'gloss gloss_swap,sense_synonym sense_swap,' ] &&
+  jq -r .text $T/demo/vocab-words.ndjson > $T/words && jq -r .text1 $T/demo/triples.ndjson > $T/anchors &&
+  grep -qxFf $T/words $T/anchors && grep -vxFf $T/words $T/anchors | grep -q ' '"
 t_ok "demo: held-out sentences are not trained on" "
   [ \$(wc -l < $T/demo/heldout.ndjson) -eq 10 ] && [ \$(wc -l < $T/demo/train.ndjson) -eq 470 ] &&
   jq -r .text1 $T/demo/triples.ndjson > $T/anchors.txt &&
