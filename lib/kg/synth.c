@@ -416,6 +416,17 @@ static int fit_word(const wordnet *wn, int lemma, int pos)
 	return fit_word_in(wn, lemma, pos, 1);
 }
 
+/* out[0..n) with l appended unless it is there; the new n (the caller keeps
+ * n below the capacity). */
+static int add_once(int *out, int n, int l)
+{
+	for (int i = 0; i < n; i++)
+		if (out[i] == l)
+			return n;
+	out[n] = l;
+	return n + 1;
+}
+
 /* Append to out[0..n) (at most cap) the words of synset sy other than lemma
  * that are fit to replace it and have sy among their first maxrank + 1
  * senses, each once; the new n. */
@@ -428,13 +439,8 @@ static int synset_words(const wordnet *wn, uint32_t sy, int lemma, int pos, int 
 		if (l == lemma || !fit_word(wn, l, pos))
 			continue;
 		int rk = sense_rank(wn, l, pos, sy);
-		if (rk < 0 || rk > maxrank)
-			continue;
-		int dup = 0;
-		for (int i = 0; i < n; i++)
-			dup |= out[i] == l;
-		if (!dup)
-			out[n++] = l;
+		if (rk >= 0 && rk <= maxrank)
+			n = add_once(out, n, l);
 	}
 	return n;
 }
@@ -687,13 +693,9 @@ static int other_sense_words(const kg_synth *s, const word_sense *ws, int *out, 
 			continue;
 		const wn_synset *ss = wn_synset_at(wn, sen[i]);
 		for (int w = 0; w < ss->nwords && n < cap; w++) {
-			int l = wn_word_at(wn, ss->word0 + (uint32_t)w)->lemma, dup = 0;
-			if (l == ws->lemma || !fit_word_in(wn, l, ws->pos, 0) || synset_has(wn, sy, l))
-				continue;
-			for (int j = 0; j < n; j++)
-				dup |= out[j] == l;
-			if (!dup)
-				out[n++] = l;
+			int l = wn_word_at(wn, ss->word0 + (uint32_t)w)->lemma;
+			if (l != ws->lemma && fit_word_in(wn, l, ws->pos, 0) && !synset_has(wn, sy, l))
+				n = add_once(out, n, l);
 		}
 	}
 	return n;
@@ -706,13 +708,9 @@ static int sense_synonyms(const kg_synth *s, const word_sense *ws, int *out, int
 	const wn_synset *ss = wn_synset_at(s->wn, ws->sy);
 	int n = 0;
 	for (int w = 0; w < ss->nwords && n < cap; w++) {
-		int l = wn_word_at(s->wn, ss->word0 + (uint32_t)w)->lemma, dup = 0;
-		if (l == ws->lemma || !fit_word_in(s->wn, l, ws->pos, 0))
-			continue;
-		for (int j = 0; j < n; j++)
-			dup |= out[j] == l;
-		if (!dup)
-			out[n++] = l;
+		int l = wn_word_at(s->wn, ss->word0 + (uint32_t)w)->lemma;
+		if (l != ws->lemma && fit_word_in(s->wn, l, ws->pos, 0))
+			n = add_once(out, n, l);
 	}
 	return n;
 }
