@@ -803,7 +803,7 @@ static int do_sense(kg_synth *s, const kg_analysis *a, rng *r, edset *es, int ki
 	for (int t = 0; t < a->ntok && nc < 256; t++) {
 		word_sense ws;
 		int how = token_sense(s, a, t, &ws);
-		if (!how || (known && how < 2))
+		if (!how)
 			continue;
 		char g[GLOSS_MAX + 64];
 		int ok = kind == KG_GLOSS           ? gloss_words(s, a, t, ws.sy, g, sizeof g)
@@ -812,8 +812,10 @@ static int do_sense(kg_synth *s, const kg_analysis *a, rng *r, edset *es, int ki
 		                                    : other_glosses(s, &ws, osy, 1) > 0;
 		if (!ok)
 			continue;
-		if (how == 2 && !known)
-			known = 1, nc = 0;   /* the example's word only */
+		if (how == 2) {   /* the example's word: the one taken, no draw */
+			known = 1, cand[0] = t, cws[0] = ws, nc = 1;
+			break;
+		}
 		cand[nc] = t, cws[nc++] = ws;
 	}
 	if (!nc)
