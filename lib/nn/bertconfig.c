@@ -259,9 +259,7 @@ int bert_config_save(const bert_config *c, const char *path, char *err, size_t e
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
-	const void *bufs[1] = {s};
-	size_t lens[1] = {strlen(s)};
-	int ok = atomic_write(path, bufs, lens, 1, err, errlen) == 0;
+	int rc = atomic_write_file(path, s, strlen(s), err, errlen);
 	free(s);
-	return ok ? 0 : -1;
+	return rc;
 }

@@ -395,6 +395,24 @@ int model_read_pooling(const char *dir, int *pooling, int *normalize, char *err,
 	return 0;
 }
 
+/* text into DIR/SUB/NAME (SUB "" for DIR itself), SUB made when missing,
+ * the file written atomically; text NULL makes SUB alone. 0, or -1 with
+ * err. */
+static int write_module_file(const char *dir, const char *sub, const char *name, const char *text,
+                             char *err, size_t errlen)
+{
+	char *sd = path_join(dir, sub), *path = sd ? path_join(sd, name) : NULL;
+	int rc = -1;
+	if (!path)
+		seterr(err, errlen, "out of memory");
+	else if (*sub && mkdir(sd, 0777) != 0 && errno != EEXIST)
+		seterr(err, errlen, "%s: %s", sub, strerror(errno));
+	else
+		rc = text ? atomic_write_file(path, text, strlen(text), err, errlen) : 0;
+	free(sd), free(path);
+	return rc;
+}
+
 int model_save_pooling(const char *dir, int pooling, int normalize, int hidden_size, char *err, size_t errlen)
 {
 	if (pooling != BERT_POOL_CLS && pooling != BERT_POOL_MEAN && pooling != BERT_POOL_MAX) {
@@ -402,45 +420,25 @@ int model_save_pooling(const char *dir, int pooling, int normalize, int hidden_s
 		       bert_pooling_name(pooling));
 		return -1;
 	}
-	char *pd = path_join(dir, "1_Pooling"), *pc = pd ? path_join(pd, "config.json") : NULL;
-	char *nd = path_join(dir, "2_Normalize"), *mj = path_join(dir, "modules.json");
 	char text[1024];
-	int ok = pd && pc && nd && mj;
-	if (!ok)
-		seterr(err, errlen, "out of memory");
-	if (ok && mkdir(pd, 0777) != 0 && errno != EEXIST) {
-		seterr(err, errlen, "1_Pooling: %s", strerror(errno));
-		ok = 0;
-	}
-	if (ok) {
-		snprintf(text, sizeof text,
-		         "{\n  \"word_embedding_dimension\": %d,\n  \"pooling_mode_cls_token\": %s,\n"
-		         "  \"pooling_mode_mean_tokens\": %s,\n  \"pooling_mode_max_tokens\": %s,\n"
-		         "  \"pooling_mode_mean_sqrt_len_tokens\": false\n}\n",
-		         hidden_size, pooling == BERT_POOL_CLS ? "true" : "false",
-		         pooling == BERT_POOL_MEAN ? "true" : "false", pooling == BERT_POOL_MAX ? "true" : "false");
-		const void *b[1] = {text};
-		size_t l[1] = {strlen(text)};
-		ok = atomic_write(pc, b, l, 1, err, errlen) == 0;
-	}
-	if (ok && normalize && mkdir(nd, 0777) != 0 && errno != EEXIST) {
-		seterr(err, errlen, "2_Normalize: %s", strerror(errno));
-		ok = 0;
-	}
-	if (ok) {
-		snprintf(text, sizeof text,
-		         "[\n  {\"idx\": 0, \"name\": \"0\", \"path\": \"\", "
-		         "\"type\": \"sentence_transformers.models.Transformer\"},\n"
-		         "  {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", "
-		         "\"type\": \"sentence_transformers.models.Pooling\"}%s\n]\n",
-		         normalize ? ",\n  {\"idx\": 2, \"name\": \"2\", \"path\": \"2_Normalize\", "
-		                     "\"type\": \"sentence_transformers.models.Normalize\"}" : "");
-		const void *b[1] = {text};
-		size_t l[1] = {strlen(text)};
-		ok = atomic_write(mj, b, l, 1, err, errlen) == 0;
-	}
-	free(pd), free(pc), free(nd), free(mj);
-	return ok ? 0 : -1;
+	snprintf(text, sizeof text,
+	         "{\n  \"word_embedding_dimension\": %d,\n  \"pooling_mode_cls_token\": %s,\n"
+	         "  \"pooling_mode_mean_tokens\": %s,\n  \"pooling_mode_max_tokens\": %s,\n"
+	         "  \"pooling_mode_mean_sqrt_len_tokens\": false\n}\n",
+	         hidden_size, pooling == BERT_POOL_CLS ? "true" : "false",
+	         pooling == BERT_POOL_MEAN ? "true" : "false", pooling == BERT_POOL_MAX ? "true" : "false");
+	if (write_module_file(dir, "1_Pooling", "config.json", text, err, errlen))
+		return -1;
+	if (normalize && write_module_file(dir, "2_Normalize", "", NULL, err, errlen))
+		return -1;
+	snprintf(text, sizeof text,
+	         "[\n  {\"idx\": 0, \"name\": \"0\", \"path\": \"\", "
+	         "\"type\": \"sentence_transformers.models.Transformer\"},\n"
+	         "  {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", "
+	         "\"type\": \"sentence_transformers.models.Pooling\"}%s\n]\n",
+	         normalize ? ",\n  {\"idx\": 2, \"name\": \"2\", \"path\": \"2_Normalize\", "
+	                     "\"type\": \"sentence_transformers.models.Normalize\"}" : "");
+	return write_module_file(dir, "", "modules.json", text, err, errlen);
 }
 
 /* ---- loading ---------------------------------------------------------- */
