@@ -9,6 +9,7 @@
 #include "llm/kgllm.h"
 #include "llm/llm.h"
 #include "llm/llmqueue.h"
+#include "llm/llmrun.h"
 #include "base/ndjson.h"
 #include "llm/prompts.h"
 #include "kg/wordnet.h"
@@ -173,17 +174,15 @@ static void finish(state *st, pend *x)
 	ndjson_finish();   /* the reader sees each record at once; a closed output shows */
 }
 
-static void flush(state *st)
+/* llm_queue_flush's out: a record whose answer came, written and freed. */
+static void out_pend(void *ctx, llm_qnode *n)
 {
-	llm_qnode *n;
-	while ((n = llm_queue_pop_ready(&st->queue))) {
-		pend *x = (pend *)n;
-		finish(st, x);
-		jv_free(x->text);
-		jv_free(x->answer);
-		free(x->error);
-		free(x);
-	}
+	pend *x = (pend *)n;
+	finish(ctx, x);
+	jv_free(x->text);
+	jv_free(x->answer);
+	free(x->error);
+	free(x);
 }
 
 static void deliver(void *ctx, const llm_result *r)
@@ -196,7 +195,7 @@ static void deliver(void *ctx, const llm_result *r)
 	else
 		x->error = xstrdup(r->error ? r->error : "failed");
 	x->q.pending = 0;
-	flush(st);
+	llm_queue_flush(&st->queue, out_pend, st);
 }
 
 /* ---- options -------------------------------------------------------------- */
@@ -255,10 +254,7 @@ static void parse(opts *o, int argc, char **argv)
 				cli_usage_error(NULL);
 		}
 	}
-	o->lo.quiet = o->co.quiet;
-	o->lo.seed = o->seed;
-	o->lo.watch_fd = STDOUT_FILENO;
-	llm_opts_check(&o->lo);
+	llm_opts_check(&o->lo, o->co.quiet, o->seed);
 	if (seed_given && !o->lo.url)
 		cli_usage_error("--seed needs --llm URL (the rules draw nothing at random)");
 	if (!*o->field)
@@ -291,6 +287,7 @@ typedef struct run {
 	prompt *pr;
 	char *types;
 	llm_format fmt;
+	long nret, nbad;    /* records read so far, and how many of them were bad */
 	char err[1024];
 } run;
 
@@ -363,7 +360,7 @@ static int submit_record(run *R, ndjson_reader *r, jv rec, jv text)
 	/* a blank text asks nothing: out as soon as its turn comes (x may
 	 * be freed here, and once submitted, inside llm_submit) */
 	if (!x->q.pending) {
-		flush(st);
+		llm_queue_flush(&st->queue, out_pend, st);
 		return 0;
 	}
 	return llm_submit(R->cl, &(llm_request){
@@ -373,46 +370,33 @@ static int submit_record(run *R, ndjson_reader *r, jv rec, jv text)
 		.user = x}) < 0;
 }
 
-/* Every input record: an "id" when it has none, then annotated by the rules
- * and written, or queued for the LLM. 1 when the LLM client failed for good. */
-static int read_records(run *R, ndjson_reader *r)
+/* One input record (llm_take_fn): an "id" when it has none, then annotated
+ * by the rules and written, or queued for the LLM. */
+static int take_record(void *ctx, ndjson_reader *r, jv rec)
 {
-	progress pg;
-	progress_init(&pg, R->o.co.progress, "records");
-	long nrec = 0, nret = 0, mybad = 0;
-	int fatal = 0;
-	jv rec;
-	while (!fatal && ndjson_next(r, &rec)) {
-		nret++;
-		long ordinal = nret + (ndjson_skipped(r) - mybad);
-		jv text;
-		if (!ndjson_get_string(r, rec, R->o.field, &text)) {
-			mybad++;
-			jv_free(rec);
-			continue;
-		}
-		jv id = jv_object_get(jv_copy(rec), jv_string("id"));
-		int has_id = jv_is_valid(id) && jv_get_kind(id) != JV_KIND_NULL;
-		jv_free(id);
-		if (!has_id)
-			rec = jv_object_set(rec, jv_string("id"), jv_number((double)ordinal));
-		if (!R->cl) {
-			const char *s = jv_string_value(text);
-			int len = jv_string_length_bytes(jv_copy(text));
-			kg_analyze(R->st.x, s, (size_t)len, R->st.a);
-			rule_fields(&R->st, &rec);
-			jv_free(text);
-			ndjson_write(rec);
-			progress_tick(&pg, ++nrec);
-			continue;
-		}
-		fatal = submit_record(R, r, rec, text);
-		progress_tick(&pg, ++nrec);
+	run *R = ctx;
+	R->nret++;
+	long ordinal = R->nret + (ndjson_skipped(r) - R->nbad);
+	jv text;
+	if (!ndjson_get_string(r, rec, R->o.field, &text)) {
+		R->nbad++;
+		jv_free(rec);
+		return LLM_TAKE_BAD;
 	}
-	if (R->cl && !fatal)
-		fatal = llm_drain(R->cl) < 0;
-	progress_done(&pg);
-	return fatal;
+	jv id = jv_object_get(jv_copy(rec), jv_string("id"));
+	int has_id = jv_is_valid(id) && jv_get_kind(id) != JV_KIND_NULL;
+	jv_free(id);
+	if (!has_id)
+		rec = jv_object_set(rec, jv_string("id"), jv_number((double)ordinal));
+	if (R->cl)
+		return submit_record(R, r, rec, text) ? LLM_TAKE_FATAL : LLM_TAKE_OK;
+	const char *s = jv_string_value(text);
+	int len = jv_string_length_bytes(jv_copy(text));
+	kg_analyze(R->st.x, s, (size_t)len, R->st.a);
+	rule_fields(&R->st, &rec);
+	jv_free(text);
+	ndjson_write(rec);
+	return LLM_TAKE_OK;
 }
 
 /* --graph: the neighbours (by --model or WordNet), then the file written. */
@@ -452,19 +436,13 @@ int main(int argc, char **argv)
 	if (R.o.lo.url)
 		open_llm(&R);
 
-	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, R.o.co.skip_bad);
-	int fatal = read_records(&R, r);
-	ndjson_finish();
+	llm_run_records(argv + optind, argc - optind, &R.o.co, R.cl, take_record, &R);
 	state *st = &R.st;
-	if (R.cl) {
-		llm_finish(R.cl, fatal);
-		if (!R.o.lo.quiet || st->fell_back || st->reported || st->unlocated || st->repeated)
-			cli_msg("%ld records from the LLM, %ld from the rules after the LLM failed, %ld reported, "
-			        "%ld blank (rules); %ld spans of the LLM not found in their sentence (left out, "
-			        "listed in kg_unlocated), %ld repeated spans merged",
-			        st->from_llm, st->fell_back, st->reported, st->blank, st->unlocated, st->repeated);
-	}
-	ndjson_close(r);
+	if (R.cl && (!R.o.lo.quiet || st->fell_back || st->reported || st->unlocated || st->repeated))
+		cli_msg("%ld records from the LLM, %ld from the rules after the LLM failed, %ld reported, "
+		        "%ld blank (rules); %ld spans of the LLM not found in their sentence (left out, "
+		        "listed in kg_unlocated), %ld repeated spans merged",
+		        st->from_llm, st->fell_back, st->reported, st->blank, st->unlocated, st->repeated);
 	if (st->g)
 		write_graph(&R);
 	free(st->seen);

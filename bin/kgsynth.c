@@ -6,6 +6,7 @@
 #include "llm/kgllm.h"
 #include "llm/llm.h"
 #include "llm/llmqueue.h"
+#include "llm/llmrun.h"
 #include "base/ndjson.h"
 #include "llm/prompts.h"
 #include "kg/synth.h"
@@ -228,14 +229,12 @@ static void finish(state *st, rec *x)
 	ndjson_finish();   /* the reader sees each record at once; a closed output shows */
 }
 
-static void flush(state *st)
+/* llm_queue_flush's out: a record whose answers all came, written and
+ * freed. */
+static void out_rec(void *ctx, llm_qnode *n)
 {
-	llm_qnode *n;
-	while ((n = llm_queue_pop_ready(&st->queue))) {
-		rec *x = (rec *)n;
-		finish(st, x);
-		rec_free(x);
-	}
+	finish(ctx, (rec *)n);
+	rec_free((rec *)n);
 }
 
 static void deliver(void *ctx, const llm_result *r)
@@ -252,7 +251,7 @@ static void deliver(void *ctx, const llm_result *r)
 		sl->done = 2;
 	}
 	sl->owner->q.pending--;
-	flush(st);
+	llm_queue_flush(&st->queue, out_rec, st);
 }
 
 static prompt *prompts[KG_NKINDS];
@@ -371,10 +370,7 @@ static void parse(opts *o, int argc, char **argv)
 				cli_usage_error(NULL);
 		}
 	}
-	o->lo.quiet = o->co.quiet;
-	o->lo.seed = o->seed;
-	o->lo.watch_fd = STDOUT_FILENO;
-	llm_opts_check(&o->lo);
+	llm_opts_check(&o->lo, o->co.quiet, o->seed);
 	if (!*o->field)
 		cli_usage_error("--field: empty name");
 	for (int role = 0; role < 2; role++) {
@@ -496,7 +492,7 @@ static int submit_record(run *R, ndjson_reader *r, jv in, jv text, jv cands)
 	 * be freed here, or inside the last llm_submit) */
 	int ns = x->nslots, fatal = 0;
 	if (!ns)
-		flush(st);
+		llm_queue_flush(&st->queue, out_rec, st);
 	long line = ndjson_lineno(r);
 	for (int j = 0; j < ns && !fatal; j++) {
 		x->slots[j].owner = x;
@@ -509,36 +505,25 @@ static int submit_record(run *R, ndjson_reader *r, jv in, jv text, jv cands)
 	return fatal;
 }
 
-/* Every input record, by the rules or through the LLM. 1 when the LLM
- * client failed for good. */
-static int read_records(run *R, ndjson_reader *r)
+/* One input record (llm_take_fn), by the rules or through the LLM. */
+static int take_record(void *ctx, ndjson_reader *r, jv in)
 {
-	progress pg;
-	progress_init(&pg, R->o.co.progress, "records");
-	int fatal = 0;
-	jv in;
-	while (!fatal && ndjson_next(r, &in)) {
-		jv text, cands;
-		if (!ndjson_get_string(r, in, R->o.field, &text)) {
-			jv_free(in);
-			continue;
-		}
-		if (!old_candidates(r, in, &cands)) {
-			jv_free(text);
-			jv_free(in);
-			continue;
-		}
-		R->st.nrec++;
-		if (!R->cl)
-			rules_record(R, in, text, cands);
-		else
-			fatal = submit_record(R, r, in, text, cands);
-		progress_tick(&pg, R->st.nrec);
+	run *R = ctx;
+	jv text, cands;
+	if (!ndjson_get_string(r, in, R->o.field, &text)) {
+		jv_free(in);
+		return LLM_TAKE_BAD;
 	}
-	if (R->cl && !fatal)
-		fatal = llm_drain(R->cl) < 0;
-	progress_done(&pg);
-	return fatal;
+	if (!old_candidates(r, in, &cands)) {
+		jv_free(text);
+		jv_free(in);
+		return LLM_TAKE_BAD;
+	}
+	R->st.nrec++;
+	if (R->cl)
+		return submit_record(R, r, in, text, cands) ? LLM_TAKE_FATAL : LLM_TAKE_OK;
+	rules_record(R, in, text, cands);
+	return LLM_TAKE_OK;
 }
 
 int main(int argc, char **argv)
@@ -549,12 +534,7 @@ int main(int argc, char **argv)
 	if (R.o.lo.url)
 		open_llm(&R);
 
-	ndjson_reader *r = ndjson_open(argv + optind, argc - optind, R.o.co.skip_bad);
-	int fatal = read_records(&R, r);
-	ndjson_finish();
-	if (R.cl)
-		llm_finish(R.cl, fatal);
-	ndjson_close(r);
+	llm_run_records(argv + optind, argc - optind, &R.o.co, R.cl, take_record, &R);
 	const state *st = &R.st;
 	if (R.cl && (!R.o.lo.quiet || st->fell_back || st->missing || st->reported))
 		cli_msg("%ld candidates from the LLM, %ld from the rules after the LLM failed, "

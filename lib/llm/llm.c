@@ -152,8 +152,11 @@ int llm_option(llm_opts *o, const char *name, const char *arg)
 	return 0;
 }
 
-void llm_opts_check(const llm_opts *o)
+void llm_opts_check(llm_opts *o, int quiet, long seed)
 {
+	o->quiet = quiet;
+	o->seed = seed;
+	o->watch_fd = STDOUT_FILENO;
 	if (!o->url) {
 		for (int i = 1; i < LLM_OPT_END - LLM_OPT_URL; i++)
 			if (o->given & (1u << i))

@@ -9,7 +9,8 @@
  *
  * Options (both programs): splice LLM_LONG_OPTIONS into the getopt_long
  * table and LLM_OPTIONS_HELP into --help; in the getopt loop let
- * llm_getopt() take its options; after the loop call llm_opts_check().
+ * llm_getopt() take its options; after the loop call llm_opts_check()
+ * with the program's -q and --seed.
  *
  *   llm_opts lo;
  *   llm_opts_init(&lo);
@@ -20,7 +21,7 @@
  *       ...
  *       default: if (!llm_getopt(&lo, c, optarg)) cli_usage_error(NULL);
  *   }
- *   llm_opts_check(&lo);                 // usage errors exit 2
+ *   llm_opts_check(&lo, co.quiet, seed); // usage errors exit 2
  *
  * The queue: submit requests (llm_request: the record's index, the chat
  * messages, the answer's format, a context for its check, its max_tokens, a
@@ -207,9 +208,10 @@ void llm_opts_init(llm_opts *o);
 int llm_getopt(llm_opts *o, int c, const char *arg);
 /* The same by long name without dashes ("jobs"); 0 for an unknown name. */
 int llm_option(llm_opts *o, const char *name, const char *arg);
-/* After option parsing: LLM options without --llm, or a URL that is not
- * http(s)://, are usage errors. */
-void llm_opts_check(const llm_opts *o);
+/* After option parsing: the program's -q and --seed (< 0: none) taken, its
+ * standard output watched (watch_fd); LLM options without --llm, or a URL
+ * that is not http(s)://, are usage errors. */
+void llm_opts_check(llm_opts *o, int quiet, long seed);
 
 enum { LLM_OK = 0, LLM_INVALID = 1, LLM_FAILED = 2 };
 

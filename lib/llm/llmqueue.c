@@ -25,3 +25,10 @@ llm_qnode *llm_queue_pop_ready(llm_queue *q)
 	n->next = NULL;
 	return n;
 }
+
+void llm_queue_flush(llm_queue *q, void (*out)(void *ctx, llm_qnode *n), void *ctx)
+{
+	llm_qnode *n;
+	while ((n = llm_queue_pop_ready(q)))
+		out(ctx, n);
+}

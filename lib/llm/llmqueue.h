@@ -26,4 +26,8 @@ void llm_queue_push(llm_queue *q, llm_qnode *n);
  * empty or its head still waits (records behind it wait with it). */
 llm_qnode *llm_queue_pop_ready(llm_queue *q);
 
+/* Every ready record from the head, in order, handed to out (which writes
+ * and frees it), until the queue is empty or its head still waits. */
+void llm_queue_flush(llm_queue *q, void (*out)(void *ctx, llm_qnode *n), void *ctx);
+
 #endif

@@ -71,10 +71,47 @@ static void test_ready_behind_waiting(void)
 	T_EQ_INT(pop_id(&q), 8);
 }
 
+/* llm_queue_flush: every ready record from the head, in order, and no
+ * further than the first that waits */
+static int seen[8], nseen;
+static void out_id(void *ctx, llm_qnode *n)
+{
+	T_ASSERT(ctx == (void *)seen);
+	T_ASSERT(n->next == NULL);                 /* unlinked before out sees it */
+	seen[nseen++] = ((item *)n)->id;
+}
+
+static void test_flush(void)
+{
+	llm_queue q = {0};
+	item it[4];
+	for (int i = 0; i < 4; i++) {
+		it[i] = (item){.id = 10 + i};
+		it[i].q.pending = i == 2;              /* the third still waits */
+		llm_queue_push(&q, &it[i].q);
+	}
+	llm_queue_flush(&q, out_id, seen);
+	T_EQ_INT(nseen, 2);
+	T_EQ_INT(seen[0], 10);
+	T_EQ_INT(seen[1], 11);
+	T_ASSERT(q.head == &it[2].q);
+	llm_queue_flush(&q, out_id, seen);         /* the head waits: nothing */
+	T_EQ_INT(nseen, 2);
+	it[2].q.pending = 0;
+	llm_queue_flush(&q, out_id, seen);
+	T_EQ_INT(nseen, 4);
+	T_EQ_INT(seen[2], 12);
+	T_EQ_INT(seen[3], 13);
+	T_ASSERT(q.head == NULL && q.tail == NULL);
+	llm_queue_flush(&q, out_id, seen);         /* empty: nothing */
+	T_EQ_INT(nseen, 4);
+}
+
 int main(void)
 {
 	T_RUN(test_empty);
 	T_RUN(test_order);
 	T_RUN(test_ready_behind_waiting);
+	T_RUN(test_flush);
 	return t_done();
 }
