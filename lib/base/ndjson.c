@@ -537,14 +537,18 @@ static int nul_free(ndjson_reader *r, const char *key, jv v)
 	return 0;
 }
 
-int ndjson_get_string(ndjson_reader *r, jv rec, const char *key, jv *out)
+/* rec's key; invalid (reported as missing) when rec has none. */
+static jv need_field(ndjson_reader *r, jv rec, const char *key)
 {
 	jv v = get_field(rec, key);
-	if (!jv_is_valid(v)) {
-		jv_free(v);
+	if (!jv_is_valid(v))
 		ndjson_bad(r, "field \"%s\": missing", key);
-		return 0;
-	}
+	return v;
+}
+
+/* 1 when v is a string without NUL; else 0, reported, and v freed. */
+static int string_ok(ndjson_reader *r, const char *key, jv v)
+{
 	if (jv_get_kind(v) != JV_KIND_STRING) {
 		ndjson_bad(r, "field \"%s\": expected string, got %s", key, ndjson_kind_name(v));
 		jv_free(v);
@@ -554,16 +558,27 @@ int ndjson_get_string(ndjson_reader *r, jv rec, const char *key, jv *out)
 		jv_free(v);
 		return 0;
 	}
+	return 1;
+}
+
+int ndjson_get_string(ndjson_reader *r, jv rec, const char *key, jv *out)
+{
+	jv v = need_field(r, rec, key);
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return 0;
+	}
+	if (!string_ok(r, key, v))
+		return 0;
 	*out = v;
 	return 1;
 }
 
 int ndjson_get_number(ndjson_reader *r, jv rec, const char *key, double *out)
 {
-	jv v = get_field(rec, key);
+	jv v = need_field(r, rec, key);
 	if (!jv_is_valid(v)) {
 		jv_free(v);
-		ndjson_bad(r, "field \"%s\": missing", key);
 		return 0;
 	}
 	double d;
@@ -589,15 +604,8 @@ int ndjson_opt_string(ndjson_reader *r, jv rec, const char *key, jv *out)
 		jv_free(v);
 		return 0;
 	}
-	if (k != JV_KIND_STRING) {
-		ndjson_bad(r, "field \"%s\": expected string, got %s", key, ndjson_kind_name(v));
-		jv_free(v);
+	if (!string_ok(r, key, v))
 		return -1;
-	}
-	if (!nul_free(r, key, v)) {
-		jv_free(v);
-		return -1;
-	}
 	*out = v;
 	return 1;
 }
@@ -623,10 +631,9 @@ int ndjson_opt_number(ndjson_reader *r, jv rec, const char *key, double *out)
 
 int ndjson_get_vector(ndjson_reader *r, jv rec, const char *key, float **out, int *dim)
 {
-	jv v = get_field(rec, key);
+	jv v = need_field(r, rec, key);
 	if (!jv_is_valid(v)) {
 		jv_free(v);
-		ndjson_bad(r, "field \"%s\": missing", key);
 		return 0;
 	}
 	if (jv_get_kind(v) != JV_KIND_ARRAY) {

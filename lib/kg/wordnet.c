@@ -175,16 +175,25 @@ static int parse_uint(const char *s, size_t n, int base, unsigned long *out)
 	return 1;
 }
 
+/* DIR/KIND.POS (data.noun, index.verb, ...), whole, its name left in path
+ * for later messages; NULL with err. */
+static char *read_pos_file(char *path, size_t pathlen, const char *dir, const char *kind, int pos,
+                           size_t *len, char *err, size_t errlen)
+{
+	snprintf(path, pathlen, "%s/%s.%s", dir, kind, posname[pos]);
+	char *b = file_read(path, 0, len);
+	if (!b)
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+	return b;
+}
+
 static int load_data(wordnet *wn, int pos, const char *dir, char *err, size_t errlen)
 {
 	char path[4200];
-	snprintf(path, sizeof path, "%s/data.%s", dir, posname[pos]);
 	size_t len;
-	char *b = file_read(path, 0, &len);
-	if (!b) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+	char *b = read_pos_file(path, sizeof path, dir, "data", pos, &len, err, errlen);
+	if (!b)
 		return 0;
-	}
 	wn->data[pos] = b;
 	wn->datalen[pos] = len;
 	wn->posfirst[pos] = wn->nsyn;
@@ -330,13 +339,10 @@ long wn_find_synset(const wordnet *wn, int pos, uint32_t offset)
 static int load_index(wordnet *wn, int pos, const char *dir, char *err, size_t errlen)
 {
 	char path[4200];
-	snprintf(path, sizeof path, "%s/index.%s", dir, posname[pos]);
 	size_t len;
-	char *b = file_read(path, 0, &len);
-	if (!b) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+	char *b = read_pos_file(path, sizeof path, dir, "index", pos, &len, err, errlen);
+	if (!b)
 		return 0;
-	}
 	long lineno = 0;
 	const char *line = b, *end = b + len;
 	int ok = 1;

@@ -237,16 +237,27 @@ static int exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* Parse a JSON file; jv_invalid() with a message on error (a missing file gives *missing = 1). */
-static jv read_json(const char *path, int *missing, char *err, size_t errlen)
+/* Parse the JSON file DIR/SUB/NAME (SUB "" for DIR itself); jv_invalid()
+ * with a message on error (a missing file gives *missing = 1). */
+static jv read_json(const char *dir, const char *sub, const char *name, int *missing, char *err,
+                    size_t errlen)
 {
 	*missing = 0;
-	if (!exists(path)) {
-		*missing = 1;
+	char *sd = path_join(dir, sub), *path = sd ? path_join(sd, name) : NULL;
+	free(sd);
+	if (!path) {
+		seterr(err, errlen, "out of memory");
 		return jv_invalid();
 	}
 	size_t n;
-	char *s = file_read(path, 1u << 26, &n);   /* a small JSON file */
+	char *s = NULL;
+	if (!exists(path))
+		*missing = 1;
+	else
+		s = file_read(path, 1u << 26, &n);   /* a small JSON file */
+	free(path);
+	if (*missing)
+		return jv_invalid();
 	if (!s) {
 		seterr(err, errlen, "%s", errno == EFBIG ? "file too large" : strerror(errno));
 		return jv_invalid();
@@ -275,11 +286,9 @@ typedef struct st_modules {
 static int read_modules(const char *dir, st_modules *sm, char *err, size_t errlen)
 {
 	memset(sm, 0, sizeof *sm);
-	char *p = path_join(dir, "modules.json");
 	int missing = 0;
 	char e[200] = "";
-	jv v = p ? read_json(p, &missing, e, sizeof e) : jv_invalid();
-	free(p);
+	jv v = read_json(dir, "", "modules.json", &missing, e, sizeof e);
 	if (!jv_is_valid(v)) {
 		jv_free(v);
 		if (missing)
@@ -331,12 +340,9 @@ int model_read_pooling(const char *dir, int *pooling, int *normalize, char *err,
 	*normalize = sm.normalize;
 	/* without modules.json, a 1_Pooling folder alone still counts */
 	const char *pdir = sm.pooling[0] ? sm.pooling : "1_Pooling";
-	char *pd = path_join(dir, pdir), *p = pd ? path_join(pd, "config.json") : NULL;
-	free(pd);
 	int missing = 0;
 	char e[200] = "";
-	jv v = p ? read_json(p, &missing, e, sizeof e) : jv_invalid();
-	free(p);
+	jv v = read_json(dir, pdir, "config.json", &missing, e, sizeof e);
 	if (!jv_is_valid(v)) {
 		jv_free(v);
 		if (!missing) {
