@@ -429,17 +429,17 @@ static int add_once(int *out, int n, int l)
 
 /* Append to out[0..n) (at most cap) the words of synset sy other than lemma
  * that are fit to replace it and have sy among their first maxrank + 1
- * senses, each once; the new n. */
+ * senses, each once; the new n. maxrank < 0: any rank, rare words too. */
 static int synset_words(const wordnet *wn, uint32_t sy, int lemma, int pos, int maxrank, int *out,
                         int n, int cap)
 {
 	const wn_synset *ss = wn_synset_at(wn, sy);
 	for (int w = 0; w < ss->nwords && n < cap; w++) {
 		int l = wn_word_at(wn, ss->word0 + (uint32_t)w)->lemma;
-		if (l == lemma || !fit_word(wn, l, pos))
+		if (l == lemma || !fit_word_in(wn, l, pos, maxrank >= 0))
 			continue;
-		int rk = sense_rank(wn, l, pos, sy);
-		if (rk >= 0 && rk <= maxrank)
+		int rk = maxrank < 0 ? 0 : sense_rank(wn, l, pos, sy);
+		if (rk >= 0 && rk <= (maxrank < 0 ? 0 : maxrank))
 			n = add_once(out, n, l);
 	}
 	return n;
@@ -602,21 +602,29 @@ static int do_synonym(kg_synth *s, const kg_analysis *a, rng *r, edset *es)
 
 /* ---- positives and negatives from a word's senses: gloss, sense_swap, gloss_swap ---- */
 
-/* Is the example ex (as its gloss quotes it) the sentence a->text? Both
- * trimmed of blanks and of the ";:," left around WordNet's examples. */
-static int is_example(const wn_text *ex, const kg_analysis *a)
+/* t without the characters of set at either end. */
+static wn_text trim_text(wn_text t, const char *set)
 {
-	const char *p = ex->s, *q = a->text;
-	size_t n = ex->len, m = a->len;
-	while (n && strchr(" \t;:,", p[0]))
-		p++, n--;
-	while (n && strchr(" \t;:,", p[n - 1]))
-		n--;
-	while (m && strchr(" \t\r\n;:,", q[0]))
-		q++, m--;
-	while (m && strchr(" \t\r\n;:,", q[m - 1]))
-		m--;
-	return n == m && n && !memcmp(p, q, n);
+	while (t.len && strchr(set, t.s[0]))
+		t.s++, t.len--;
+	while (t.len && strchr(set, t.s[t.len - 1]))
+		t.len--;
+	return t;
+}
+
+/* The sentence as is_example compares it: trimmed of blanks and of the
+ * ";:," left around WordNet's examples. */
+static wn_text example_text(const kg_analysis *a)
+{
+	return trim_text((wn_text){a->text, a->len}, " \t\r\n;:,");
+}
+
+/* Is the example ex (as its gloss quotes it) the sentence sent
+ * (example_text)? */
+static int is_example(const wn_text *ex, wn_text sent)
+{
+	wn_text e = trim_text(*ex, " \t;:,");
+	return e.len == sent.len && e.len && !memcmp(e.s, sent.s, e.len);
 }
 
 /* A word of the sentence read in one of its senses. */
@@ -625,9 +633,9 @@ typedef struct word_sense {
 	uint32_t sy;
 } word_sense;
 
-/* Does one of the senses of lemma as pos have the sentence among its
- * examples? That sense in ws. */
-static int example_sense(const kg_synth *s, const kg_analysis *a, int lemma, int pos, word_sense *ws)
+/* Does one of the senses of lemma as pos have the sentence sent
+ * (example_text) among its examples? That sense in ws. */
+static int example_sense(const kg_synth *s, wn_text sent, int lemma, int pos, word_sense *ws)
 {
 	const uint32_t *sen;
 	int n = lemma >= 0 ? wn_senses(s->wn, lemma, pos, &sen) : 0;
@@ -635,7 +643,7 @@ static int example_sense(const kg_synth *s, const kg_analysis *a, int lemma, int
 		wn_text ex[32];
 		int ne = wn_examples(s->wn, sen[i], ex, 32);
 		for (int j = 0; j < ne; j++)
-			if (is_example(&ex[j], a)) {
+			if (is_example(&ex[j], sent)) {
 				*ws = (word_sense){lemma, pos, sen[i]};
 				return 1;
 			}
@@ -649,19 +657,19 @@ static int example_sense(const kg_synth *s, const kg_analysis *a, int lemma, int
  * otherwise, as any base form of another; else, for an open word, its
  * first (most frequent) sense. Returns 2 for a sense read from an example,
  * 1 for the first sense, 0 for none. */
-static int token_sense(const kg_synth *s, const kg_analysis *a, int t, word_sense *ws)
+static int token_sense(const kg_synth *s, const kg_analysis *a, wn_text sent, int t, word_sense *ws)
 {
 	const kg_token *k = &a->tok[t];
 	if (k->closed)
 		return 0;
-	if (k->lemma >= 0 && k->pos >= 0 && example_sense(s, a, k->lemma, k->pos, ws))
+	if (k->lemma >= 0 && k->pos >= 0 && example_sense(s, sent, k->lemma, k->pos, ws))
 		return 2;
 	if (!isalpha((unsigned char)a->text[k->start]))
 		return 0;
 	for (int pos = 0; pos < WN_NPOS; pos++) {
 		int base[8], nb = wn_morphy(s->wn, a->text + k->start, (size_t)(k->end - k->start), pos, base, 8);
 		for (int i = 0; i < nb; i++)
-			if ((base[i] != k->lemma || pos != k->pos) && example_sense(s, a, base[i], pos, ws))
+			if ((base[i] != k->lemma || pos != k->pos) && example_sense(s, sent, base[i], pos, ws))
 				return 2;
 	}
 	if (!open_word(s, k) || !first_sense(s->wn, k->lemma, k->pos, &ws->sy))
@@ -705,14 +713,7 @@ static int other_sense_words(const kg_synth *s, const word_sense *ws, int *out, 
  * the sentence). */
 static int sense_synonyms(const kg_synth *s, const word_sense *ws, int *out, int cap)
 {
-	const wn_synset *ss = wn_synset_at(s->wn, ws->sy);
-	int n = 0;
-	for (int w = 0; w < ss->nwords && n < cap; w++) {
-		int l = wn_word_at(s->wn, ss->word0 + (uint32_t)w)->lemma;
-		if (l != ws->lemma && fit_word_in(s->wn, l, ws->pos, 0))
-			n = add_once(out, n, l);
-	}
-	return n;
+	return synset_words(s->wn, ws->sy, ws->lemma, ws->pos, -1, out, 0, cap);
 }
 
 enum { GLOSS_MAX = 240 };
@@ -800,9 +801,10 @@ static int do_sense(kg_synth *s, const kg_analysis *a, rng *r, edset *es, int ki
 	int cand[256], nc = 0, known = 0, alt[64];
 	word_sense cws[256];
 	uint32_t osy[64];
+	wn_text sent = example_text(a);
 	for (int t = 0; t < a->ntok && nc < 256; t++) {
 		word_sense ws;
-		int how = token_sense(s, a, t, &ws);
+		int how = token_sense(s, a, sent, t, &ws);
 		if (!how)
 			continue;
 		char g[GLOSS_MAX + 64];
