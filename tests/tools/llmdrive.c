@@ -149,10 +149,7 @@ int main(int argc, char **argv)
 				cli_usage_error(NULL);
 		}
 	}
-	lo.quiet = co.quiet;
-	lo.seed = seed;
-	lo.watch_fd = STDOUT_FILENO;
-	llm_opts_check(&lo);
+	llm_opts_check(&lo, co.quiet, seed);
 	if (!lo.url)
 		cli_usage_error("--llm URL is required");
 
