@@ -34,9 +34,11 @@ LDLIBS   += -ljq -lcurl $(GEMM_LIBS) -lutf8proc -lz -lm -lpthread
 # ---- GEMM backend (issue 14) -------------------------------------------------
 # Every matrix product goes through lib/base/gemm.c, the only file that
 # includes a BLAS header; BLAS= picks what it is built on:
-#   BLAS=auto (default): BLIS, unless the installed BLIS has no optimised
-#     configuration for this CPU (scripts/blas-probe asks it: "generic" means
-#     its reference C kernels) and OpenBLAS is installed: then OpenBLAS;
+#   BLAS=auto (default): BLIS, unless OpenBLAS is installed and the installed
+#     BLIS has no optimised configuration for this CPU (scripts/blas-probe
+#     asks it: "generic" means its reference C kernels) or runs AVX2 kernels
+#     on an AVX-512 CPU (measured slower there: bench/blis-known.sh): then
+#     OpenBLAS;
 #   BLAS=blis, BLAS=openblas: that one.
 # The build says which and why. OpenBLAS is the OpenMP flavour (the programs
 # use OpenMP), found by its Debian folder and linked with that folder as

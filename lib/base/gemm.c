@@ -355,7 +355,8 @@ void gemm_f64(long m, long n, long k, double alpha, const double *A, long rsa, l
  * chain per element over each chunk of 384 k, the chunks added to C in
  * order: every row gets the same operations wherever it falls, whatever m
  * or the thread count. AVX-512 (12 x 32) or
- * AVX2 (6 x 16) when the CPU has it, whatever -march the build used. */
+ * AVX2 (6 x 16) when the CPU has it, whatever -march the build used;
+ * GCSE_GEMM_ISA=avx2 or c in the environment caps it (gemm.h). */
 
 static int ob_rowwise_invariant(void)
 {
@@ -447,16 +448,35 @@ typedef struct ukr {
 	const char *name;
 } ukr;
 
+/* The widest kernel the CPU has, capped by GCSE_GEMM_ISA (avx512, avx2, c);
+ * chosen once. */
 static const ukr *ukr_pick(void)
 {
 	static const ukr u512 = {12, 32, ukr_avx512, "AVX-512 12x32"}, u2 = {6, 16, ukr_avx2, "AVX2 6x16"},
 	                 uref = {REF_MR, REF_NR, ukr_ref, "C 4x8"};
+	static const ukr *_Atomic picked;
+	const ukr *u = atomic_load(&picked);
+	if (u)
+		return u;
+	const char *cap = getenv("GCSE_GEMM_ISA");
+	int level = 2;
+	if (cap && *cap) {
+		if (!strcmp(cap, "avx2"))
+			level = 1;
+		else if (!strcmp(cap, "c"))
+			level = 0;
+		else if (strcmp(cap, "avx512"))
+			cli_msg("GCSE_GEMM_ISA=%s: not avx512, avx2 or c; ignored", cap);
+	}
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx512f"))
-		return &u512;
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-		return &u2;
-	return &uref;
+	if (level >= 2 && __builtin_cpu_supports("avx512f"))
+		u = &u512;
+	else if (level >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		u = &u2;
+	else
+		u = &uref;
+	const ukr *none = NULL;
+	return atomic_compare_exchange_strong(&picked, &none, u) ? u : none;
 }
 
 static const char *describe_extra(void)

@@ -22,7 +22,12 @@
  *   every x86-64 kernel set, whose GEMM_Q are multiples of 32) and sums the
  *   k mod 32 rest itself in k order, and, for GEMM_ROWWISE, pads a product
  *   under 2^21 multiply-adds with zero rows so that it never takes the
- *   small-matrix kernels. tests/unit/test_gemm.c checks all of this.
+ *   small-matrix kernels. On the kernel sets whose sums move with a row's
+ *   place (Haswell, Zen), GEMM_ROWWISE products run on gcse's own packed
+ *   kernel instead, AVX-512 or AVX2 as the CPU has; GCSE_GEMM_ISA=avx2 (or
+ *   c) in the environment caps it, to run an AVX2-only CPU's path on a newer
+ *   one (tests, bench/blis-known.sh). tests/unit/test_gemm.c checks all of
+ *   this.
  *
  * Threads: gemm_set_threads(n) (cli_set_threads calls it). BLIS runs
  * products under 2^21 multiply-adds on one thread (without GEMM_ROWWISE);
