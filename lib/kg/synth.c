@@ -2001,6 +2001,12 @@ static int do_quantity(kg_synth *s, const kg_analysis *a, rng *r, edset *es, con
 
 /* ---- driver ---- */
 
+/* The kinds that edit the sentence's tokens and name their own rule. */
+typedef int edit_fn(kg_synth *s, const kg_analysis *a, rng *r, edset *es, const char **rule);
+static edit_fn *const edit_kind[KG_NKINDS] = {
+	[KG_RELATED_SWAP] = do_related, [KG_CONTRADICTION] = do_contradiction,
+	[KG_ENTITY_SWAP] = do_entity_swap, [KG_QUANTITY] = do_quantity};
+
 static char *make_kind(kg_synth *s, const char *text, size_t len, int kind, rng *r, const char **rule)
 {
 	const kg_analysis *a = s->a;
@@ -2013,24 +2019,14 @@ static char *make_kind(kg_synth *s, const char *text, size_t len, int kind, rng 
 		ok = do_synonym(s, a, r, &es);
 		*rule = "synonym";
 		break;
-	case KG_RELATED_SWAP:
-		ok = do_related(s, a, r, &es, rule);
-		break;
-	case KG_CONTRADICTION:
-		ok = do_contradiction(s, a, r, &es, rule);
-		break;
-	case KG_ENTITY_SWAP:
-		ok = do_entity_swap(s, a, r, &es, rule);
-		break;
-	case KG_QUANTITY:
-		ok = do_quantity(s, a, r, &es, rule);
-		break;
 	case KG_GLOSS:
 	case KG_SENSE_SYNONYM:
 	case KG_SENSE_SWAP:
 	case KG_GLOSS_SWAP:
 		ok = do_sense(s, a, r, &es, kind, rule);
 		break;
+	default:
+		ok = edit_kind[kind](s, a, r, &es, rule);
 	}
 	char *o = ok ? ed_apply(text, len, &es) : NULL;
 	ed_free(&es);
