@@ -159,10 +159,10 @@ float layers_erff(float x)
 
 #ifdef LAYERS_AVX2
 #define SET1 _mm256_set1_ps
-static inline __m256 exp8(__m256 x)
+/* the polynomial and the scaling of exp8 and exp8_nc, xc already in range */
+static inline __m256 exp8_poly(__m256 xc)
 {
-	__m256 lo = SET1(EXP_LO), magic = SET1(EXP_MAGIC);
-	__m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), SET1(EXP_HI));
+	__m256 magic = SET1(EXP_MAGIC);
 	__m256 n = _mm256_sub_ps(_mm256_fmadd_ps(xc, SET1(LOG2E), magic), magic);
 	__m256 r = _mm256_fmadd_ps(n, SET1(-LN2_HI), xc);
 	r = _mm256_fmadd_ps(n, SET1(-LN2_LO), r);
@@ -174,25 +174,19 @@ static inline __m256 exp8(__m256 x)
 	p = _mm256_fmadd_ps(p, r, SET1(1.0f));
 	p = _mm256_fmadd_ps(p, r, SET1(1.0f));
 	__m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-	__m256 res = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+	return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+static inline __m256 exp8(__m256 x)
+{
+	__m256 lo = SET1(EXP_LO);
+	__m256 res = exp8_poly(_mm256_min_ps(_mm256_max_ps(x, lo), SET1(EXP_HI)));
 	return _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LT_OQ), res);
 }
 
 static inline __m256 exp8_nc(__m256 x)          /* x in [-87, 0] */
 {
-	__m256 magic = SET1(EXP_MAGIC);
-	__m256 n = _mm256_sub_ps(_mm256_fmadd_ps(x, SET1(LOG2E), magic), magic);
-	__m256 r = _mm256_fmadd_ps(n, SET1(-LN2_HI), x);
-	r = _mm256_fmadd_ps(n, SET1(-LN2_LO), r);
-	__m256 p = SET1(E6);
-	p = _mm256_fmadd_ps(p, r, SET1(E5));
-	p = _mm256_fmadd_ps(p, r, SET1(E4));
-	p = _mm256_fmadd_ps(p, r, SET1(E3));
-	p = _mm256_fmadd_ps(p, r, SET1(E2));
-	p = _mm256_fmadd_ps(p, r, SET1(1.0f));
-	p = _mm256_fmadd_ps(p, r, SET1(1.0f));
-	__m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-	return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+	return exp8_poly(x);
 }
 
 static inline __m256 erfcx8(__m256 ac)           /* erfcx1 on 8 lanes */
