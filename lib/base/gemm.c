@@ -507,11 +507,18 @@ static void tile_out(float *restrict c, long csc, const float *restrict t, long 
 }
 
 /* C = alpha A B + beta C by the micro-kernel u; k >= 1. */
+/* n floats on a 64-byte boundary (aligned_alloc wants a size that is a
+ * multiple of the alignment); NULL when out of memory. */
+static float *alloc64(size_t n)
+{
+	return aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+}
+
 static void own_rows(const ukr *u, long m, long n, long k, float alpha, const float *A, long rsa, long csa,
                      const float *B, long rsb, long csb, float beta, float *C, long rsc, long csc)
 {
 	const long MR = u->mr, NR = u->nr, np = (n + NR - 1) / NR;
-	float *Bp = aligned_alloc(64, (size_t)(np * k * NR) * sizeof *Bp);
+	float *Bp = alloc64((size_t)(np * k * NR));
 	if (!Bp)
 		cli_die("out of memory (%ld x %ld matrix)", k, np * NR);
 	/* B panel jp: Bp[jp k NR + p NR + j] = B(p, jp NR + j), zeros past n */
@@ -541,7 +548,7 @@ static void own_rows(const ukr *u, long m, long n, long k, float alpha, const fl
 	long ntask = nrb * ncg;
 #pragma omp parallel if (ntask > 1)
 	{
-		float *Ap = aligned_alloc(64, (size_t)(mc * kc0) * sizeof *Ap);
+		float *Ap = alloc64((size_t)(mc * kc0));
 		float t[12 * 32];
 		if (!Ap)
 			cli_die("out of memory (%ld x %ld matrix)", mc, kc0);
