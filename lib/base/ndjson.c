@@ -537,13 +537,15 @@ static int nul_free(ndjson_reader *r, const char *key, jv v)
 	return 0;
 }
 
-/* rec's key; invalid (reported as missing) when rec has none. */
-static jv need_field(ndjson_reader *r, jv rec, const char *key)
+/* rec's key into *v: 1, or 0 (reported as missing) when rec has none. */
+static int need_field(ndjson_reader *r, jv rec, const char *key, jv *v)
 {
-	jv v = get_field(rec, key);
-	if (!jv_is_valid(v))
-		ndjson_bad(r, "field \"%s\": missing", key);
-	return v;
+	*v = get_field(rec, key);
+	if (jv_is_valid(*v))
+		return 1;
+	jv_free(*v);
+	ndjson_bad(r, "field \"%s\": missing", key);
+	return 0;
 }
 
 /* 1 when v is a string without NUL; else 0, reported, and v freed. */
@@ -563,12 +565,8 @@ static int string_ok(ndjson_reader *r, const char *key, jv v)
 
 int ndjson_get_string(ndjson_reader *r, jv rec, const char *key, jv *out)
 {
-	jv v = need_field(r, rec, key);
-	if (!jv_is_valid(v)) {
-		jv_free(v);
-		return 0;
-	}
-	if (!string_ok(r, key, v))
+	jv v;
+	if (!need_field(r, rec, key, &v) || !string_ok(r, key, v))
 		return 0;
 	*out = v;
 	return 1;
@@ -576,11 +574,9 @@ int ndjson_get_string(ndjson_reader *r, jv rec, const char *key, jv *out)
 
 int ndjson_get_number(ndjson_reader *r, jv rec, const char *key, double *out)
 {
-	jv v = need_field(r, rec, key);
-	if (!jv_is_valid(v)) {
-		jv_free(v);
+	jv v;
+	if (!need_field(r, rec, key, &v))
 		return 0;
-	}
 	double d;
 	if (!ndjson_number(v, &d)) {
 		ndjson_bad(r, "field \"%s\": expected number, got %s", key, ndjson_kind_name(v));
@@ -631,11 +627,9 @@ int ndjson_opt_number(ndjson_reader *r, jv rec, const char *key, double *out)
 
 int ndjson_get_vector(ndjson_reader *r, jv rec, const char *key, float **out, int *dim)
 {
-	jv v = need_field(r, rec, key);
-	if (!jv_is_valid(v)) {
-		jv_free(v);
+	jv v;
+	if (!need_field(r, rec, key, &v))
 		return 0;
-	}
 	if (jv_get_kind(v) != JV_KIND_ARRAY) {
 		ndjson_bad(r, "field \"%s\": expected array of numbers, got %s", key, ndjson_kind_name(v));
 		jv_free(v);
