@@ -506,7 +506,6 @@ static void tile_out(float *restrict c, long csc, const float *restrict t, long 
 			c[j * csc] = beta == 0 ? alpha * t[j] : alpha * t[j] + beta * c[j * csc];
 }
 
-/* C = alpha A B + beta C by the micro-kernel u; k >= 1. */
 /* n floats on a 64-byte boundary (aligned_alloc wants a size that is a
  * multiple of the alignment); NULL when out of memory. */
 static float *alloc64(size_t n)
@@ -514,6 +513,7 @@ static float *alloc64(size_t n)
 	return aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
 }
 
+/* C = alpha A B + beta C by the micro-kernel u; k >= 1. */
 static void own_rows(const ukr *u, long m, long n, long k, float alpha, const float *A, long rsa, long csa,
                      const float *B, long rsb, long csb, float beta, float *C, long rsc, long csc)
 {

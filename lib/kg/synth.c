@@ -438,9 +438,12 @@ static int synset_words(const wordnet *wn, uint32_t sy, int lemma, int pos, int 
 		int l = wn_word_at(wn, ss->word0 + (uint32_t)w)->lemma;
 		if (l == lemma || !fit_word_in(wn, l, pos, maxrank >= 0))
 			continue;
-		int rk = maxrank < 0 ? 0 : sense_rank(wn, l, pos, sy);
-		if (rk >= 0 && rk <= (maxrank < 0 ? 0 : maxrank))
-			n = add_once(out, n, l);
+		if (maxrank >= 0) {
+			int rk = sense_rank(wn, l, pos, sy);
+			if (rk < 0 || rk > maxrank)
+				continue;
+		}
+		n = add_once(out, n, l);
 	}
 	return n;
 }
